@@ -1,0 +1,29 @@
+/* Shared by the example drivers and benchmarks: argument parsing with errors
+ * that name the option, timing, data generation, start-up. */
+#ifndef STARBAK_DRIVER_H
+#define STARBAK_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <starbak/starbak.h>
+
+/* Each parser prints "starbak: <prog>: --<opt>: ..." and returns -1 on bad input. */
+int drv_parse_long(const char *prog, const char *opt, const char *text, long min, long max, long *out);
+int drv_parse_u64(const char *prog, const char *opt, const char *text, uint64_t min, uint64_t *out);
+int drv_parse_double(const char *prog, const char *opt, const char *text, double *out);
+int drv_parse_precision(const char *prog, const char *text, sbk_precision *out);
+int drv_parse_trans(const char *prog, const char *opt, const char *text, sbk_trans *out);
+
+/* Seconds on a monotonic clock. */
+double drv_now(void);
+
+/* Uniform values in [-0.5, 0.5) from a fixed seed, in the given precision. */
+void drv_fill_uniform(sbk_precision prec, void *buf, size_t count, uint64_t seed);
+
+/* sbk_init with a message naming the cause on failure; returns 0 or -1. */
+int drv_start(const char *prog);
+
+/* Prints "starbak: <prog>: <what>: <sbk_strerror(code)>" and returns 1 (exit status). */
+int drv_fail(const char *prog, const char *what, int code);
+
+#endif

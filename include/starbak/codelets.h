@@ -1,0 +1,35 @@
+/* Internal: starbak's codelets and the wrappers that insert their tasks.
+ * One file per kernel in codelets/; src/ algorithms only call sbk_insert_*. */
+#ifndef STARBAK_CODELETS_H
+#define STARBAK_CODELETS_H
+
+#include <starpu.h>
+#include <starbak/starbak.h>
+
+/* starpu_task_insert's return as an SBK_ code. StarPU frees the STARPU_CL_ARGS
+ * buffer itself when a submission fails, so callers must not. */
+static inline int sbk_insert_status(int ret)
+{
+    return ret == 0 ? SBK_SUCCESS : ret == -ENODEV ? SBK_ENODEV : SBK_ERUNTIME;
+}
+
+/* C = alpha op(A) op(B) + beta C on one tile triple. With accumulate set, C is
+ * STARPU_RW | STARPU_COMMUTE (the k > 0 updates of one C tile may run in any
+ * order); otherwise beta = 0 makes it write-only, so C is never fetched. */
+int sbk_insert_gemm(sbk_trans transA, sbk_trans transB, double alpha, starpu_data_handle_t A,
+                    starpu_data_handle_t B, double beta, starpu_data_handle_t C, int accumulate);
+
+/* C = alpha A + beta B on one tile (C written only). */
+int sbk_insert_add(double alpha, starpu_data_handle_t A, double beta, starpu_data_handle_t B,
+                   starpu_data_handle_t C);
+
+/* A = alpha A on one tile. */
+int sbk_insert_scale(double alpha, starpu_data_handle_t A);
+
+/* Adds to *inside (a uint64_t variable handle, accessed in STARPU_REDUX) how
+ * many of the samples first .. first+count-1 of stream `seed` fall in the circle. */
+int sbk_insert_mcpi(uint64_t first, uint64_t count, uint64_t seed, starpu_data_handle_t inside);
+/* Declares the reduction of a mcpi counter handle (init to 0, sum). */
+void sbk_mcpi_set_reduction(starpu_data_handle_t inside);
+
+#endif

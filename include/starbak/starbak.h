@@ -1,0 +1,113 @@
+/* starbak: tiled linear algebra, element-wise kernels and Monte-Carlo on the
+ * StarPU task-based runtime, over every CPU core and GPU of a machine. */
+#ifndef STARBAK_H
+#define STARBAK_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The same typedef as in <starpu.h> (C11 allows repeating it), so that this
+ * header does not pull StarPU and CUDA headers into every user's build. */
+struct _starpu_data_state;
+typedef struct _starpu_data_state *starpu_data_handle_t;
+
+/* Error codes: every function returns 0 or one of these (negative). */
+enum {
+    SBK_SUCCESS = 0,
+    SBK_EINVAL = -1,   /* an argument is out of range (size, pointer, option) */
+    SBK_ESHAPE = -2,   /* operands' shapes or tilings do not conform */
+    SBK_EPREC = -3,    /* operands of different precisions */
+    SBK_ENOMEM = -4,   /* an allocation failed */
+    SBK_ERUNTIME = -5, /* StarPU refused to start or to run a task */
+    SBK_ENOINIT = -6,  /* sbk_init() has not been called */
+    SBK_ENODEV = -7,   /* no worker can run the requested kernel */
+};
+const char *sbk_strerror(int code);
+
+/* Element type, chosen at run time; the value is the element size. */
+typedef enum { SBK_FLOAT = 4, SBK_DOUBLE = 8 } sbk_precision;
+
+typedef enum { SBK_NOTRANS = 0, SBK_TRANS = 1 } sbk_trans;
+
+/* Starts StarPU (its environment variables apply: STARPU_SCHED, STARPU_NCPU,
+ * STARPU_NCUDA, ...) and cuBLAS on every CUDA worker. Each CPU worker's BLAS
+ * runs on one thread: StarPU already gives each worker its own core. */
+int sbk_init(void);
+void sbk_shutdown(void);
+int sbk_is_initialized(void);
+
+/* Worker counts of the running StarPU instance. */
+int sbk_ncpu_workers(void);
+int sbk_ncuda_workers(void);
+
+/* Prints the scheduler, the workers and how many tasks each kind of worker ran
+ * since sbk_init or the last sbk_print_workers / sbk_stats_reset, as
+ * "key: value" lines. */
+void sbk_print_workers(FILE *out);
+void sbk_stats_reset(void);
+
+/* Pinned host memory (faster GPU transfers); sbk_free releases it. */
+void *sbk_alloc(size_t bytes);
+void sbk_free(void *ptr, size_t bytes);
+
+/* A column-major m×n matrix in the user's buffer (leading dimension ld ≥ m),
+ * cut into mb×nb tiles, the last row and column of tiles possibly smaller.
+ * The buffer stays the user's: sbk_matrix_destroy waits for the tasks that use
+ * it and leaves the up-to-date values in it. */
+typedef struct sbk_matrix sbk_matrix;
+
+int sbk_matrix_create(sbk_matrix **out, sbk_precision prec, void *buf, int m, int n, int ld,
+                      int mb, int nb);
+void sbk_matrix_destroy(sbk_matrix *A);
+
+int sbk_matrix_rows(const sbk_matrix *A);
+int sbk_matrix_cols(const sbk_matrix *A);
+int sbk_matrix_tile_rows(const sbk_matrix *A);  /* mb */
+int sbk_matrix_tile_cols(const sbk_matrix *A);  /* nb */
+int sbk_matrix_row_tiles(const sbk_matrix *A);  /* mt = ceil(m / mb) */
+int sbk_matrix_col_tiles(const sbk_matrix *A);  /* nt = ceil(n / nb) */
+sbk_precision sbk_matrix_precision(const sbk_matrix *A);
+/* The StarPU handle of tile (i, j), or NULL when out of range. */
+starpu_data_handle_t sbk_matrix_tile(const sbk_matrix *A, int i, int j);
+
+/* Blocks until every task submitted so far has run. */
+int sbk_wait(void);
+
+/* C = alpha op(A) op(B) + beta C. Submits the tile tasks and returns; call
+ * sbk_wait (or destroy the matrices) before reading C. The tilings must
+ * conform: op(A) is m×k in mb×kb tiles, op(B) k×n in kb×nb, C m×n in mb×nb. */
+int sbk_gemm(sbk_trans transA, sbk_trans transB, double alpha, const sbk_matrix *A,
+             const sbk_matrix *B, double beta, sbk_matrix *C);
+
+/* C = alpha A + beta B, element-wise (NumPy's alpha*A + beta*B); all three
+ * with the same shape and tiling. C may not be A or B. */
+int sbk_add(double alpha, const sbk_matrix *A, double beta, const sbk_matrix *B, sbk_matrix *C);
+/* A = alpha A, element-wise. */
+int sbk_scale(double alpha, sbk_matrix *A);
+
+/* Monte-Carlo estimate of pi from `samples` points of the unit square, drawn by a
+ * counter-based generator: the count for a given seed is the same whatever the
+ * scheduler, the number of tasks' workers or the device. Splits the samples
+ * into `tasks` tasks (0 chooses). Waits for the result. */
+int sbk_mcpi(uint64_t samples, uint64_t seed, int tasks, uint64_t *inside);
+
+/* Checks on host buffers, for tests and drivers (one BLAS call, not tasks). */
+
+/* Scaled residual of a GEMM result C against one cblas call from C0:
+ * ||C - Cref||_F / ((|alpha| ||A||_F ||B||_F + |beta| ||C0||_F) k eps).
+ * Below 10 means C is as accurate as the BLAS reference. */
+double sbk_gemm_residual(sbk_precision prec, sbk_trans transA, sbk_trans transB, int m, int n, int k,
+                         double alpha, const void *A, int lda, const void *B, int ldb, double beta,
+                         const void *C0, const void *C, int ldc);
+
+/* Frobenius norm of an m×n column-major matrix, accumulated in double. */
+double sbk_norm_fro(sbk_precision prec, int m, int n, const void *A, int lda);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
