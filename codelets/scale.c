@@ -1,7 +1,9 @@
 /* Element-wise tile kernel: A = alpha A. CPU: cblas_?scal per column (the tile
- * may have ld > rows). CUDA: cublas?geam in place on the worker's stream. */
+ * may have ld > rows). CUDA: cublas?geam in place on the worker's stream.
+ * alpha = 0 writes zeros, even over NaN or uninitialised values. */
 #include <cblas.h>
 #include <stdlib.h>
+#include <string.h>
 #include <starbak/codelets.h>
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
@@ -14,8 +16,11 @@ static void scale_cpu(void *buffers[], void *cl_arg)
     void *A = buffers[0];
     int m = STARPU_MATRIX_GET_NX(A), n = STARPU_MATRIX_GET_NY(A);
     size_t lda = STARPU_MATRIX_GET_LD(A);
+    size_t es = STARPU_MATRIX_GET_ELEMSIZE(A);
     for (int j = 0; j < n; j++) {
-        if (STARPU_MATRIX_GET_ELEMSIZE(A) == sizeof(double))
+        if (*alpha == 0.0)
+            memset((char *)STARPU_MATRIX_GET_PTR(A) + j * lda * es, 0, m * es);
+        else if (es == sizeof(double))
             cblas_dscal(m, *alpha, (double *)STARPU_MATRIX_GET_PTR(A) + j * lda, 1);
         else
             cblas_sscal(m, (float)*alpha, (float *)STARPU_MATRIX_GET_PTR(A) + j * lda, 1);
@@ -30,9 +35,17 @@ static void scale_cuda(void *buffers[], void *cl_arg)
     const double *alpha = cl_arg;
     void *A = buffers[0];
     int m = STARPU_MATRIX_GET_NX(A), n = STARPU_MATRIX_GET_NY(A), lda = STARPU_MATRIX_GET_LD(A);
+    size_t es = STARPU_MATRIX_GET_ELEMSIZE(A);
+    if (*alpha == 0.0) {
+        cudaError_t err = cudaMemset2DAsync((void *)STARPU_MATRIX_GET_PTR(A), lda * es, 0, m * es, n,
+                                            starpu_cuda_get_local_stream());
+        if (err != cudaSuccess)
+            STARPU_CUDA_REPORT_ERROR(err);
+        return;
+    }
     cublasHandle_t handle = starpu_cublas_get_local_handle();
     cublasStatus_t status;
-    if (STARPU_MATRIX_GET_ELEMSIZE(A) == sizeof(double)) {
+    if (es == sizeof(double)) {
         double *a = (double *)STARPU_MATRIX_GET_PTR(A), zero = 0.0;
         status = cublasDgeam(handle, CUBLAS_OP_N, CUBLAS_OP_N, m, n, alpha, a, lda, &zero, a, lda, a, lda);
     } else {

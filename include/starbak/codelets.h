@@ -32,4 +32,23 @@ int sbk_insert_mcpi(uint64_t first, uint64_t count, uint64_t seed, starpu_data_h
 /* Declares the reduction of a mcpi counter handle (init to 0, sum). */
 void sbk_mcpi_set_reduction(starpu_data_handle_t inside);
 
+/* Inserts cl over parts[0..nparts) (R) followed by tail buffers in the given
+ * modes; args (malloc'd) become the task's STARPU_CL_ARGS. */
+int sbk_insert_gather(struct starpu_codelet *cl, void *args, size_t args_size, starpu_data_handle_t *parts,
+                      int nparts, const starpu_data_handle_t *tail, const enum starpu_data_access_mode *modes,
+                      int ntail, int priority);
+
+/* SolveBak (codelets/solvebak_*.c, gram_sweep.c): see each file's header. */
+int sbk_insert_solvebak_step(starpu_data_handle_t e, starpu_data_handle_t p, starpu_data_handle_t X_prev,
+                             int prev_col, int prev_count, starpu_data_handle_t da_prev,
+                             starpu_data_handle_t X_cur, int cur_col, int cur_count, int norm);
+int sbk_insert_solvebak_reduce_da(starpu_data_handle_t *parts, int nparts, int count, starpu_data_handle_t scale,
+                                  int exact, starpu_data_handle_t da, starpu_data_handle_t a_tile, int a_offset);
+int sbk_insert_solvebak_reduce_norm(starpu_data_handle_t *parts, int nparts, int slot, starpu_data_handle_t out);
+int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count, int whole, starpu_data_handle_t q);
+int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, int whole,
+                                    starpu_data_handle_t out);
+int sbk_insert_gram_sweep(starpu_data_handle_t G, starpu_data_handle_t b, starpu_data_handle_t yy,
+                          starpu_data_handle_t *a_tiles, int vars, int nb, starpu_data_handle_t out);
+
 #endif

@@ -95,6 +95,48 @@ int sbk_scale(double alpha, sbk_matrix *A);
  * into `tasks` tasks (0 chooses). Waits for the result. */
 int sbk_mcpi(uint64_t samples, uint64_t seed, int tasks, uint64_t *inside);
 
+/* SolveBak (arXiv 2104.12570): solves X a ~ y for a tall X (obs >> vars) by
+ * coordinate descent on the residual e = y - X a. */
+typedef enum {
+    SBK_SOLVEBAK_PER_COLUMN,  /* one column at a time: da = <X_j, e> / <X_j, X_j> */
+    SBK_SOLVEBAK_BATCHED,     /* B columns at once, Jacobi-style (the seed's HPSCDP solver) */
+    SBK_SOLVEBAK_BLOCK_EXACT, /* B columns at once, solving the B×B system of the batch */
+    SBK_SOLVEBAK_GRAM,        /* per-column sweeps on G = X^T X, b = X^T y formed once */
+} sbk_solvebak_method;
+
+typedef struct {
+    sbk_solvebak_method method;
+    int batch;             /* columns per batch (batched, block-exact); X's tile width must be a multiple */
+    int max_iterations;    /* sweeps over all columns */
+    double tolerance;      /* stop once ||e|| / ||y|| <= tolerance (0: run max_iterations) */
+    int use_initial_guess; /* start from a's values instead of 0 */
+    /* Called after each iteration with the relative residual; may be NULL. */
+    void (*progress)(int iteration, double rel_residual, double seconds, void *user);
+    void *user;
+} sbk_solvebak_opts;
+
+/* method batched, batch 100, 10 iterations, no tolerance, a = 0 at start. */
+void sbk_solvebak_opts_default(sbk_solvebak_opts *opts);
+
+typedef struct {
+    int iterations;          /* iterations done */
+    double *rel_residual;    /* ||e|| / ||y|| after each iteration [iterations] */
+    double final_rel_residual; /* recomputed from y - X a at the end (exact for every method) */
+    int nskipped;            /* zero columns, left at 0 */
+    int *skipped;            /* their indices [nskipped] */
+    int nregularized;        /* block-exact batches whose X_J^T X_J was singular */
+    double seconds_setup, seconds_iterations, seconds_total;
+    char message[256];       /* why sbk_solvebak refused its input, or notes (regularized batches) */
+} sbk_solvebak_report;
+
+/* X is obs×vars in mb×nb tiles; y is obs×1 in mb-row tiles; a is vars×1 in
+ * nb-row tiles, overwritten with the solution. Waits for the result. Returns
+ * SBK_EINVAL for NaN/Inf in X or y (report->message names the row and
+ * column), a bad option, or obs < vars for the Gram method. report may be NULL. */
+int sbk_solvebak(const sbk_matrix *X, const sbk_matrix *y, sbk_matrix *a, const sbk_solvebak_opts *opts,
+                 sbk_solvebak_report *report);
+void sbk_solvebak_report_free(sbk_solvebak_report *report);
+
 /* Checks on host buffers, for tests and drivers (one BLAS call, not tasks). */
 
 /* Scaled residual of a GEMM result C against one cblas call from C0:

@@ -1,0 +1,192 @@
+/* SolveBak set-up: the Gram block G_J = X_J^T X_J of each batch J, whole
+ * (block-exact: then factored by Cholesky) or its diagonal only (per-column and
+ * batched: the squared column norms).
+ *   partial: q_i = X_i[:, J]^T X_i[:, J] on one row block (CPU: syrk or dots;
+ *            CUDA: cublas syrk or one dot per column)
+ *   reduce:  G_J = sum_i q_i in a fixed order, in double; Cholesky when whole.
+ * A non-finite value of X shows up as a non-finite diagonal, which the host
+ * checks before iterating. */
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <starbak/codelets.h>
+#ifdef STARPU_USE_CUDA
+#include <cublas_v2.h>
+#include <starpu_cublas_v2.h>
+#endif
+
+struct gram_args {
+    int col, count, whole;
+};
+
+/* Buffers: X tile (R), q (W: count×count when whole, else count). */
+static void gram_partial_cpu(void *buffers[], void *cl_arg)
+{
+    const struct gram_args *g = cl_arg;
+    void *X = buffers[0];
+    int rows = STARPU_MATRIX_GET_NX(X), ld = STARPU_MATRIX_GET_LD(X);
+    int dbl = STARPU_MATRIX_GET_ELEMSIZE(X) == sizeof(double);
+    size_t off = (size_t)g->col * ld;
+    void *q = (void *)STARPU_VECTOR_GET_PTR(buffers[1]);
+    if (g->whole) {
+        if (dbl)
+            cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, g->count, rows, 1.0,
+                        (const double *)STARPU_MATRIX_GET_PTR(X) + off, ld, 0.0, q, g->count);
+        else
+            cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, g->count, rows, 1.0f,
+                        (const float *)STARPU_MATRIX_GET_PTR(X) + off, ld, 0.0f, q, g->count);
+        return;
+    }
+    for (int k = 0; k < g->count; k++) {
+        size_t c = off + (size_t)k * ld;
+        if (dbl) {
+            const double *x = (const double *)STARPU_MATRIX_GET_PTR(X) + c;
+            ((double *)q)[k] = cblas_ddot(rows, x, 1, x, 1);
+        } else {
+            const float *x = (const float *)STARPU_MATRIX_GET_PTR(X) + c;
+            ((float *)q)[k] = cblas_sdot(rows, x, 1, x, 1);
+        }
+    }
+}
+
+#ifdef STARPU_USE_CUDA
+static void check_cublas(cublasStatus_t status)
+{
+    if (status != CUBLAS_STATUS_SUCCESS)
+        STARPU_CUBLAS_REPORT_ERROR(status);
+}
+
+static void gram_partial_cuda(void *buffers[], void *cl_arg)
+{
+    const struct gram_args *g = cl_arg;
+    void *X = buffers[0];
+    int rows = STARPU_MATRIX_GET_NX(X), ld = STARPU_MATRIX_GET_LD(X);
+    int dbl = STARPU_MATRIX_GET_ELEMSIZE(X) == sizeof(double);
+    size_t off = (size_t)g->col * ld;
+    void *q = (void *)STARPU_VECTOR_GET_PTR(buffers[1]);
+    cublasHandle_t handle = starpu_cublas_get_local_handle();
+    if (g->whole) {
+        const double one = 1.0, zero = 0.0;
+        const float one_f = 1.0f, zero_f = 0.0f;
+        check_cublas(dbl ? cublasDsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, g->count, rows, &one,
+                                       (const double *)STARPU_MATRIX_GET_PTR(X) + off, ld, &zero, q, g->count)
+                         : cublasSsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, g->count, rows, &one_f,
+                                       (const float *)STARPU_MATRIX_GET_PTR(X) + off, ld, &zero_f, q, g->count));
+        return;
+    }
+    /* Results go to device memory: device pointer mode for these calls only. */
+    check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_DEVICE));
+    cublasStatus_t status = CUBLAS_STATUS_SUCCESS;
+    for (int k = 0; k < g->count && status == CUBLAS_STATUS_SUCCESS; k++) {
+        size_t c = off + (size_t)k * ld;
+        status = dbl ? cublasDdot(handle, rows, (const double *)STARPU_MATRIX_GET_PTR(X) + c, 1,
+                                  (const double *)STARPU_MATRIX_GET_PTR(X) + c, 1, (double *)q + k)
+                     : cublasSdot(handle, rows, (const float *)STARPU_MATRIX_GET_PTR(X) + c, 1,
+                                  (const float *)STARPU_MATRIX_GET_PTR(X) + c, 1, (float *)q + k);
+    }
+    check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST));
+    check_cublas(status);
+}
+#endif
+
+static double part(void *p, size_t k)
+{
+    return STARPU_VECTOR_GET_ELEMSIZE(p) == sizeof(double) ? ((const double *)STARPU_VECTOR_GET_PTR(p))[k]
+                                                           : ((const float *)STARPU_VECTOR_GET_PTR(p))[k];
+}
+
+/* Buffers: q_0 .. q_{nparts-1} (R), out (W, double): the diagonal of G_J
+ * (count), then when whole its Cholesky factor L (count×count, lower), then a
+ * status: 0 fine, 1 regularized, 2 a non-finite diagonal (X holds NaN/Inf). */
+static void gram_reduce_cpu(void *buffers[], void *cl_arg)
+{
+    const struct gram_args *g = cl_arg;
+    int nparts = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 1, n = g->count;
+    double *diag = (double *)STARPU_VECTOR_GET_PTR(buffers[nparts]), *L = diag + n;
+    double *status = L + (g->whole ? (size_t)n * n : 0);
+    size_t len = g->whole ? (size_t)n * n : (size_t)n;
+    double *G = g->whole ? L : diag;
+    for (size_t k = 0; k < len; k++) {
+        G[k] = 0.0;
+        for (int i = 0; i < nparts; i++)
+            G[k] += part(buffers[i], k);
+    }
+    *status = 0.0;
+    for (int k = 0; k < n; k++) {
+        if (g->whole)
+            diag[k] = G[k + (size_t)k * n];
+        if (!isfinite(diag[k]))
+            *status = 2.0;
+    }
+    if (!g->whole || *status != 0.0)
+        return;
+    double *copy = malloc(len * sizeof *copy), trace = 0.0;
+    if (!copy) {
+        *status = 3.0;
+        return;
+    }
+    memcpy(copy, G, len * sizeof *copy);
+    for (int k = 0; k < n; k++)
+        trace += diag[k];
+    /* Duplicated or dependent columns make G_J singular: a ridge of a tiny
+     * multiple of its mean diagonal keeps the batch solvable (reported). */
+    double ridge = 1e-12 * (trace > 0 ? trace / n : 1.0);
+    for (int attempt = 0; attempt < 8 && LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, G, n) != 0;
+         attempt++, ridge *= 100) {
+        memcpy(G, copy, len * sizeof *copy);
+        for (int k = 0; k < n; k++)
+            G[k + (size_t)k * n] += ridge;
+        *status = 1.0;
+    }
+    free(copy);
+}
+
+static struct starpu_perfmodel gram_partial_model = {
+    .type = STARPU_HISTORY_BASED,
+    .symbol = "sbk_solvebak_gram_partial_blas",
+};
+
+static struct starpu_codelet cl_solvebak_gram_partial = {
+    .name = "solvebak_gram_partial",
+    .cpu_funcs = {gram_partial_cpu},
+    .cpu_funcs_name = {"gram_partial_cpu"},
+#ifdef STARPU_USE_CUDA
+    .cuda_funcs = {gram_partial_cuda},
+    .cuda_flags = {STARPU_CUDA_ASYNC},
+#endif
+    .nbuffers = 2,
+    .modes = {STARPU_R, STARPU_W},
+    .model = &gram_partial_model,
+};
+
+static struct starpu_codelet cl_solvebak_gram_reduce = {
+    .name = "solvebak_gram_reduce",
+    .cpu_funcs = {gram_reduce_cpu},
+    .cpu_funcs_name = {"gram_reduce_cpu"},
+    .nbuffers = STARPU_VARIABLE_NBUFFERS,
+};
+
+int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count, int whole, starpu_data_handle_t q)
+{
+    struct gram_args *args = malloc(sizeof *args);
+    if (!args)
+        return SBK_ENOMEM;
+    *args = (struct gram_args){col, count, whole};
+    double rows = starpu_matrix_get_nx(X);
+    return sbk_insert_status(starpu_task_insert(&cl_solvebak_gram_partial, STARPU_R, X, STARPU_W, q,
+                                                STARPU_CL_ARGS, args, sizeof *args,
+                                                STARPU_FLOPS, rows * count * (whole ? count + 1 : 2), 0));
+}
+
+int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, int whole,
+                                    starpu_data_handle_t G)
+{
+    struct gram_args *args = malloc(sizeof *args);
+    if (!args)
+        return SBK_ENOMEM;
+    *args = (struct gram_args){0, count, whole};
+    const enum starpu_data_access_mode mode = STARPU_W;
+    return sbk_insert_gather(&cl_solvebak_gram_reduce, args, sizeof *args, parts, nparts, &G, &mode, 1, 0);
+}
