@@ -23,7 +23,7 @@ static void gram_sweep_cpu(void *buffers[], void *cl_arg)
     void *Gh = buffers[0];
     int dbl = STARPU_MATRIX_GET_ELEMSIZE(Gh) == sizeof(double);
     const void *G = (const void *)STARPU_MATRIX_GET_PTR(Gh), *b = (const void *)STARPU_MATRIX_GET_PTR(buffers[1]);
-    size_t ldg = STARPU_MATRIX_GET_LD(Gh), ldb = STARPU_MATRIX_GET_LD(buffers[1]);
+    size_t ldg = STARPU_MATRIX_GET_LD(Gh);
     double yy = get(dbl, (const void *)STARPU_MATRIX_GET_PTR(buffers[2]), 0);
     int nt = (s->vars + s->nb - 1) / s->nb;
     double *a = malloc(s->vars * sizeof *a);
@@ -37,7 +37,7 @@ static void gram_sweep_cpu(void *buffers[], void *cl_arg)
         double gjj = get(dbl, G, j + j * ldg);
         if (!(gjj > 0.0))
             continue;
-        double d = get(dbl, b, j * ldb);
+        double d = get(dbl, b, j);
         for (int k = 0; k < s->vars; k++)
             d -= get(dbl, G, k + j * ldg) * a[k];
         double aj = a[j] + d / gjj;
@@ -49,7 +49,7 @@ static void gram_sweep_cpu(void *buffers[], void *cl_arg)
         for (int k = 0; k < s->vars; k++)
             ga += get(dbl, G, k + j * ldg) * a[k];
         aga += a[j] * ga;
-        ab += a[j] * get(dbl, b, j * ldb);
+        ab += a[j] * get(dbl, b, j);
     }
     for (int j = 0; j < s->vars; j++) {
         void *tile = (void *)STARPU_MATRIX_GET_PTR(buffers[3 + j / s->nb]);

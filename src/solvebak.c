@@ -1,0 +1,466 @@
+/* SolveBak on the task graph (DESIGN.md, "The computations").
+ *
+ * Per-column, batched and block-exact share one structure: batch k covers
+ * columns [kB, kB + B) (per-column: B = 1), and each batch is
+ *   mt step tasks   e_i -= X_i[:, k-1] da_{k-1};  p_i = X_i[:, k]^T e_i
+ *   1 reduce task   da_k = (sum_i p_i) ./ diag_k  (or the B×B solve);  a_k += da_k
+ * with one more step pass per iteration that finishes the last batch and
+ * yields ||e||^2. The host waits once per iteration, for that norm.
+ * Gram forms G = X^T X and b = X^T y with the GEMM tasks, then sweeps on G. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+struct batch {
+    int tile, col, count; /* tile column of X, first column inside it, width */
+};
+
+struct solver {
+    const sbk_matrix *X, *y;
+    sbk_matrix *a;
+    sbk_solvebak_opts o;
+    sbk_solvebak_report *r;
+    int obs, vars, mt, nbatch, B, exact;
+    struct batch *batches;
+    /* internal data, each with its handles */
+    void *ebuf, *pbuf, *dabuf, *qbuf;
+    double *scalebuf, *res;
+    sbk_matrix *e;
+    starpu_data_handle_t *p, *da, *scale, *q, *resh;
+    size_t *scale_off;
+    int nres;
+};
+
+static void say(struct solver *s, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    if (s->r)
+        vsnprintf(s->r->message, sizeof s->r->message, fmt, args);
+    va_end(args);
+}
+
+static size_t scale_len(const struct solver *s, int count)
+{
+    return count + (s->exact ? (size_t)count * count : 0) + 1;
+}
+
+/* Registers n vector handles of len[k] elements of size es over consecutive
+ * parts of buf. */
+static starpu_data_handle_t *register_vectors(void *buf, int n, const size_t *offset, const size_t *len, size_t es)
+{
+    starpu_data_handle_t *h = malloc(n * sizeof *h);
+    for (int k = 0; h && k < n; k++)
+        starpu_vector_data_register(&h[k], STARPU_MAIN_RAM, (uintptr_t)((char *)buf + offset[k] * es), len[k], es);
+    return h;
+}
+
+static void unregister_vectors(starpu_data_handle_t *h, int n)
+{
+    for (int k = 0; h && k < n; k++)
+        starpu_data_unregister(h[k]);
+    free(h);
+}
+
+static void solver_free(struct solver *s)
+{
+    unregister_vectors(s->p, s->mt);
+    unregister_vectors(s->da, s->nbatch);
+    unregister_vectors(s->scale, s->nbatch);
+    unregister_vectors(s->q, s->mt * s->nbatch);
+    unregister_vectors(s->resh, s->nres);
+    sbk_matrix_destroy(s->e);
+    free(s->ebuf), free(s->pbuf), free(s->dabuf), free(s->qbuf), free(s->scalebuf), free(s->res);
+    free(s->batches), free(s->scale_off);
+}
+
+/* Host buffers and handles of the per-column / batched / block-exact solver. */
+static int solver_alloc(struct solver *s)
+{
+    size_t es = s->X->prec;
+    int B = s->B, mt = s->mt, nb = s->nbatch;
+    s->batches = malloc(nb * sizeof *s->batches);
+    s->scale_off = malloc((nb + 1) * sizeof *s->scale_off);
+    size_t *off = malloc((size_t)mt * nb * sizeof *off), *len = malloc((size_t)mt * nb * sizeof *len);
+    s->ebuf = calloc(s->obs, es);
+    s->pbuf = malloc((size_t)mt * (B + 1) * es);
+    s->dabuf = malloc((size_t)s->vars * es);
+    s->nres = s->o.max_iterations + 2;
+    s->res = calloc(s->nres, sizeof *s->res);
+    int ret = SBK_ENOMEM;
+    if (!s->batches || !s->scale_off || !off || !len || !s->ebuf || !s->pbuf || !s->dabuf || !s->res)
+        goto out;
+    s->scale_off[0] = 0;
+    for (int k = 0; k < nb; k++) {
+        int first = k * B, count = first + B <= s->vars ? B : s->vars - first;
+        s->batches[k] = (struct batch){first / s->X->nb, first % s->X->nb, count};
+        s->scale_off[k + 1] = s->scale_off[k] + scale_len(s, count);
+    }
+    s->scalebuf = malloc(s->scale_off[nb] * sizeof *s->scalebuf);
+    /* Gram-block partials: one per (row block, batch), so the set-up runs in parallel. */
+    size_t qtotal = 0;
+    for (int k = 0; k < nb; k++)
+        for (int i = 0; i < mt; i++) {
+            int c = s->batches[k].count;
+            off[k * mt + i] = qtotal;
+            len[k * mt + i] = s->exact ? (size_t)c * c : (size_t)c;
+            qtotal += len[k * mt + i];
+        }
+    s->qbuf = malloc(qtotal * es);
+    if (!s->scalebuf || !s->qbuf)
+        goto out;
+    s->q = register_vectors(s->qbuf, mt * nb, off, len, es);
+    for (int i = 0; i < mt; i++)
+        off[i] = (size_t)i * (B + 1), len[i] = B + 1;
+    s->p = register_vectors(s->pbuf, mt, off, len, es);
+    for (int k = 0; k < nb; k++)
+        off[k] = (size_t)k * B, len[k] = s->batches[k].count;
+    s->da = register_vectors(s->dabuf, nb, off, len, es);
+    for (int k = 0; k < nb; k++)
+        off[k] = s->scale_off[k], len[k] = s->scale_off[k + 1] - s->scale_off[k];
+    s->scale = register_vectors(s->scalebuf, nb, off, len, sizeof(double));
+    s->resh = malloc(s->nres * sizeof *s->resh);
+    if (!s->q || !s->p || !s->da || !s->scale || !s->resh)
+        goto out;
+    for (int t = 0; t < s->nres; t++)
+        starpu_variable_data_register(&s->resh[t], STARPU_MAIN_RAM, (uintptr_t)&s->res[t], sizeof(double));
+    ret = sbk_matrix_create(&s->e, s->X->prec, s->ebuf, s->obs, 1, s->obs, s->X->mb, s->y->nb);
+out:
+    free(off), free(len);
+    return ret;
+}
+
+/* Reads a value a task wrote into a registered host variable. */
+static double fetch(starpu_data_handle_t h, const double *value)
+{
+    starpu_data_acquire(h, STARPU_R);
+    double v = *value;
+    starpu_data_release(h);
+    return v;
+}
+
+/* One pass of step tasks over the row blocks, then the reduction that
+ * consumes it: batch k's dots (cur >= 0) after batch prev's update (prev >= 0). */
+static int submit_pass(struct solver *s, int prev, int cur, starpu_data_handle_t norm_out)
+{
+    int ret = SBK_SUCCESS;
+    const struct batch *bp = prev >= 0 ? &s->batches[prev] : NULL, *bc = cur >= 0 ? &s->batches[cur] : NULL;
+    for (int i = 0; i < s->mt && ret == SBK_SUCCESS; i++)
+        ret = sbk_insert_solvebak_step(sbk_tile(s->e, i, 0), s->p[i], bp ? sbk_tile(s->X, i, bp->tile) : NULL,
+                                       bp ? bp->col : 0, bp ? bp->count : 0, bp ? s->da[prev] : NULL,
+                                       bc ? sbk_tile(s->X, i, bc->tile) : NULL, bc ? bc->col : 0,
+                                       bc ? bc->count : 0, norm_out != NULL);
+    if (ret != SBK_SUCCESS)
+        return ret;
+    if (norm_out)
+        return sbk_insert_solvebak_reduce_norm(s->p, s->mt, bc ? bc->count : 0, norm_out);
+    return sbk_insert_solvebak_reduce_da(s->p, s->mt, bc->count, s->scale[cur], s->exact, s->da[cur],
+                                         sbk_tile(s->a, bc->tile, 0), bc->col);
+}
+
+/* Finds the first NaN/Inf of a tiled matrix, reading tiles through StarPU
+ * (only on this error path). Returns 1 and its position when there is one. */
+static int find_nonfinite(const sbk_matrix *A, long *row, long *col)
+{
+    for (int j = 0; j < A->nt; j++)
+        for (int i = 0; i < A->mt; i++) {
+            starpu_data_handle_t h = sbk_tile(A, i, j);
+            starpu_data_acquire(h, STARPU_R);
+            const char *t = (const char *)starpu_matrix_get_local_ptr(h);
+            int rows = sbk_tile_rows(A, i), cols = sbk_tile_cols(A, j), found = 0;
+            size_t ld = starpu_matrix_get_local_ld(h);
+            for (int c = 0; c < cols && !found; c++)
+                for (int r = 0; r < rows && !found; r++) {
+                    size_t k = r + c * ld;
+                    double v = A->prec == SBK_DOUBLE ? ((const double *)t)[k] : ((const float *)t)[k];
+                    if (!isfinite(v))
+                        *row = (long)i * A->mb + r, *col = (long)j * A->nb + c, found = 1;
+                }
+            starpu_data_release(h);
+            if (found)
+                return 1;
+        }
+    return 0;
+}
+
+/* Rejects NaN/Inf in X or y, naming where, once the set-up sums show one. */
+static int reject_nonfinite(struct solver *s, int x_bad, double yy)
+{
+    long row = 0, col = 0;
+    if (x_bad && find_nonfinite(s->X, &row, &col)) {
+        say(s, "X holds a NaN or Inf at row %ld, column %ld", row, col);
+        return SBK_EINVAL;
+    }
+    if (!isfinite(yy) && find_nonfinite(s->y, &row, &col)) {
+        say(s, "y holds a NaN or Inf at row %ld", row);
+        return SBK_EINVAL;
+    }
+    if (x_bad || !isfinite(yy)) {
+        say(s, "%s holds values so large that their squares overflow", x_bad ? "X" : "y");
+        return SBK_EINVAL;
+    }
+    return SBK_SUCCESS;
+}
+
+static void add_skipped(struct solver *s, int column)
+{
+    if (!s->r)
+        return;
+    int *grown = realloc(s->r->skipped, (s->r->nskipped + 1) * sizeof *grown);
+    if (grown)
+        s->r->skipped = grown, s->r->skipped[s->r->nskipped++] = column;
+}
+
+/* ||e||^2 of the current residual e into res[slot]. */
+static int submit_norm(struct solver *s, int slot)
+{
+    return submit_pass(s, -1, -1, s->resh[slot]);
+}
+
+/* Iteration t's relative residual; calls the progress callback; 1 to stop. */
+static int record(struct solver *s, int t, double ee, double yy, double t0)
+{
+    double rel = yy > 0 ? sqrt(ee / yy) : 0.0;
+    if (s->r) {
+        s->r->rel_residual[t] = rel;
+        s->r->iterations = t + 1;
+    }
+    if (s->o.progress)
+        s->o.progress(t + 1, rel, starpu_timing_now() * 1e-6 - t0, s->o.user);
+    return s->o.tolerance > 0 && rel <= s->o.tolerance;
+}
+
+/* e = y - X a (a = 0 unless an initial guess is given). */
+static int submit_residual(struct solver *s)
+{
+    int ret = sbk_add(1.0, s->y, 0.0, s->y, s->e);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_gemm(SBK_NOTRANS, SBK_NOTRANS, -1.0, s->X, s->a, 1.0, s->e);
+    return ret;
+}
+
+static int solve_batches(struct solver *s, double t0)
+{
+    int ret = solver_alloc(s);
+    if (ret != SBK_SUCCESS)
+        return ret;
+    /* Set-up: ||y||^2, the Gram blocks (or norms), e = y - X a0. */
+    ret = sbk_add(1.0, s->y, 0.0, s->y, s->e);
+    if (ret == SBK_SUCCESS)
+        ret = submit_norm(s, s->nres - 1);
+    for (int k = 0; k < s->nbatch && ret == SBK_SUCCESS; k++) {
+        const struct batch *b = &s->batches[k];
+        for (int i = 0; i < s->mt && ret == SBK_SUCCESS; i++)
+            ret = sbk_insert_solvebak_gram_partial(sbk_tile(s->X, i, b->tile), b->col, b->count, s->exact,
+                                                   s->q[k * s->mt + i]);
+        if (ret == SBK_SUCCESS)
+            ret = sbk_insert_solvebak_gram_reduce(&s->q[k * s->mt], s->mt, b->count, s->exact, s->scale[k]);
+    }
+    if (ret == SBK_SUCCESS && !s->o.use_initial_guess)
+        ret = sbk_scale(0.0, s->a);
+    else if (ret == SBK_SUCCESS)
+        ret = sbk_gemm(SBK_NOTRANS, SBK_NOTRANS, -1.0, s->X, s->a, 1.0, s->e);
+    if (ret != SBK_SUCCESS)
+        return ret;
+    starpu_task_wait_for_all();
+    double yy = s->res[s->nres - 1];
+    int x_bad = 0;
+    for (int k = 0; k < s->nbatch; k++) {
+        const double *sc = s->scalebuf + s->scale_off[k];
+        double status = sc[scale_len(s, s->batches[k].count) - 1];
+        x_bad |= status == 2.0;
+        if (status == 1.0 && s->r)
+            s->r->nregularized++;
+        for (int c = 0; c < s->batches[k].count; c++)
+            if (sc[c] == 0.0)
+                add_skipped(s, k * s->B + c);
+    }
+    if ((ret = reject_nonfinite(s, x_bad, yy)) != SBK_SUCCESS)
+        return ret;
+    double t1 = starpu_timing_now() * 1e-6;
+    if (s->r)
+        s->r->seconds_setup = t1 - t0;
+
+    for (int t = 0; t < s->o.max_iterations; t++) {
+        for (int k = 0; k < s->nbatch && ret == SBK_SUCCESS; k++)
+            ret = submit_pass(s, k - 1, k, NULL);
+        if (ret == SBK_SUCCESS)
+            ret = submit_pass(s, s->nbatch - 1, -1, s->resh[t]);
+        if (ret != SBK_SUCCESS)
+            return ret;
+        if (record(s, t, fetch(s->resh[t], &s->res[t]), yy, t0))
+            break;
+    }
+    if (s->r)
+        s->r->seconds_iterations = starpu_timing_now() * 1e-6 - t1;
+    /* The exact residual of the final a, recomputed from X (no drift). */
+    ret = submit_residual(s);
+    if (ret == SBK_SUCCESS)
+        ret = submit_norm(s, s->nres - 2);
+    if (ret == SBK_SUCCESS && s->r)
+        s->r->final_rel_residual = yy > 0 ? sqrt(fetch(s->resh[s->nres - 2], &s->res[s->nres - 2]) / yy) : 0.0;
+    return ret;
+}
+
+/* Gram method: G = X^T X, b = X^T y, yy = y^T y by GEMM tasks, then one sweep
+ * task per iteration on G. */
+static int solve_gram(struct solver *s, double t0)
+{
+    const sbk_matrix *X = s->X, *y = s->y;
+    size_t es = X->prec;
+    int ret = SBK_ENOMEM, vars = s->vars;
+    void *G = malloc((size_t)vars * vars * es), *b = malloc((size_t)vars * es), *yyv = malloc(es);
+    double *ee = calloc(s->o.max_iterations + 1, sizeof *ee);
+    sbk_matrix *dG = NULL, *db = NULL, *dyy = NULL;
+    starpu_data_handle_t hG = NULL, hb = NULL, *hee = malloc((s->o.max_iterations + 1) * sizeof *hee);
+    int nee = 0;
+    if (!G || !b || !yyv || !ee || !hee)
+        goto out;
+    if ((ret = sbk_matrix_create(&dG, X->prec, G, vars, vars, vars, X->nb, X->nb)) != SBK_SUCCESS ||
+        (ret = sbk_matrix_create(&db, X->prec, b, vars, 1, vars, X->nb, y->nb)) != SBK_SUCCESS ||
+        (ret = sbk_matrix_create(&dyy, X->prec, yyv, 1, 1, 1, y->nb, y->nb)) != SBK_SUCCESS)
+        goto out;
+    if ((ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, X, X, 0.0, dG)) != SBK_SUCCESS ||
+        (ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, X, y, 0.0, db)) != SBK_SUCCESS ||
+        (ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, y, y, 0.0, dyy)) != SBK_SUCCESS)
+        goto out;
+    if (!s->o.use_initial_guess && (ret = sbk_scale(0.0, s->a)) != SBK_SUCCESS)
+        goto out;
+    /* The sweep reads G whole: hand the tiles back and register it as one. */
+    sbk_matrix_destroy(dG), sbk_matrix_destroy(db);
+    dG = db = NULL;
+    starpu_matrix_data_register(&hG, STARPU_MAIN_RAM, (uintptr_t)G, vars, vars, vars, es);
+    starpu_matrix_data_register(&hb, STARPU_MAIN_RAM, (uintptr_t)b, vars, vars, 1, es);
+    starpu_data_acquire(sbk_tile(dyy, 0, 0), STARPU_R);
+    double yy = es == sizeof(double) ? *(double *)yyv : *(float *)yyv;
+    starpu_data_release(sbk_tile(dyy, 0, 0));
+    int x_bad = 0;
+    for (int j = 0; j < vars; j++) {
+        double gjj = es == sizeof(double) ? ((double *)G)[j + (size_t)j * vars] : ((float *)G)[j + (size_t)j * vars];
+        x_bad |= !isfinite(gjj);
+        if (gjj == 0.0)
+            add_skipped(s, j);
+    }
+    if ((ret = reject_nonfinite(s, x_bad, yy)) != SBK_SUCCESS)
+        goto out;
+    double t1 = starpu_timing_now() * 1e-6;
+    if (s->r)
+        s->r->seconds_setup = t1 - t0;
+    for (nee = 0; nee <= s->o.max_iterations; nee++)
+        starpu_variable_data_register(&hee[nee], STARPU_MAIN_RAM, (uintptr_t)&ee[nee], sizeof(double));
+    for (int t = 0; t < s->o.max_iterations; t++) {
+        if ((ret = sbk_insert_gram_sweep(hG, hb, sbk_tile(dyy, 0, 0), s->a->tiles, vars, s->a->mb, hee[t])) !=
+            SBK_SUCCESS)
+            goto out;
+        if (record(s, t, fetch(hee[t], &ee[t]), yy, t0))
+            break;
+    }
+    if (s->r)
+        s->r->seconds_iterations = starpu_timing_now() * 1e-6 - t1;
+    /* The exact residual from X, as for the other methods. */
+    void *ebuf = calloc(s->obs, es);
+    ret = ebuf ? sbk_matrix_create(&s->e, X->prec, ebuf, s->obs, 1, s->obs, X->mb, y->nb) : SBK_ENOMEM;
+    if (ret == SBK_SUCCESS)
+        ret = submit_residual(s);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, s->e, s->e, 0.0, dyy);
+    if (ret == SBK_SUCCESS && s->r) {
+        starpu_data_acquire(sbk_tile(dyy, 0, 0), STARPU_R);
+        double e2 = es == sizeof(double) ? *(double *)yyv : *(float *)yyv;
+        starpu_data_release(sbk_tile(dyy, 0, 0));
+        s->r->final_rel_residual = yy > 0 ? sqrt(e2 / yy) : 0.0;
+    }
+    sbk_matrix_destroy(s->e);
+    s->e = NULL;
+    free(ebuf);
+out:
+    if (hG)
+        starpu_data_unregister(hG), starpu_data_unregister(hb);
+    for (int t = 0; t < nee; t++)
+        starpu_data_unregister(hee[t]);
+    sbk_matrix_destroy(dG), sbk_matrix_destroy(db), sbk_matrix_destroy(dyy);
+    free(G), free(b), free(yyv), free(ee), free(hee);
+    return ret;
+}
+
+void sbk_solvebak_opts_default(sbk_solvebak_opts *opts)
+{
+    *opts = (sbk_solvebak_opts){.method = SBK_SOLVEBAK_BATCHED, .batch = 100, .max_iterations = 10};
+}
+
+void sbk_solvebak_report_free(sbk_solvebak_report *report)
+{
+    if (!report)
+        return;
+    free(report->rel_residual);
+    free(report->skipped);
+    memset(report, 0, sizeof *report);
+}
+
+/* Checks the operands and options; fills s. */
+static int validate(struct solver *s)
+{
+    const sbk_matrix *X = s->X, *y = s->y, *a = s->a;
+    const sbk_solvebak_opts *o = &s->o;
+    if (y->prec != X->prec || a->prec != X->prec) {
+        say(s, "X, y and a must have the same precision");
+        return SBK_EPREC;
+    }
+    if (y->m != X->m || y->n != 1 || y->mb != X->mb || a->m != X->n || a->n != 1 || a->mb != X->nb ||
+        a->nb != y->nb) {
+        say(s, "y must be %d×1 in %d-row tiles and a %d×1 in %d-row tiles (got y %d×%d, a %d×%d)", X->m, X->mb,
+            X->n, X->nb, y->m, y->n, a->m, a->n);
+        return SBK_ESHAPE;
+    }
+    if (o->method < SBK_SOLVEBAK_PER_COLUMN || o->method > SBK_SOLVEBAK_GRAM || o->max_iterations < 0 ||
+        !(o->tolerance >= 0)) {
+        say(s, "unknown method, negative iteration count or tolerance");
+        return SBK_EINVAL;
+    }
+    int batched = o->method == SBK_SOLVEBAK_BATCHED || o->method == SBK_SOLVEBAK_BLOCK_EXACT;
+    s->B = batched ? o->batch : 1;
+    if (batched && (o->batch < 1 || o->batch > X->n)) {
+        say(s, "batch %d must be between 1 and the number of columns %d", o->batch, X->n);
+        return SBK_EINVAL;
+    }
+    if (batched && X->nb % o->batch != 0) {
+        say(s, "X's tile width %d must be a multiple of the batch %d", X->nb, o->batch);
+        return SBK_ESHAPE;
+    }
+    if (o->method == SBK_SOLVEBAK_GRAM && X->m < X->n) {
+        say(s, "the Gram method needs obs >= vars (X is %d×%d)", X->m, X->n);
+        return SBK_EINVAL;
+    }
+    s->obs = X->m, s->vars = X->n, s->mt = X->mt;
+    s->nbatch = (s->vars + s->B - 1) / s->B;
+    s->exact = o->method == SBK_SOLVEBAK_BLOCK_EXACT;
+    return SBK_SUCCESS;
+}
+
+int sbk_solvebak(const sbk_matrix *X, const sbk_matrix *y, sbk_matrix *a, const sbk_solvebak_opts *opts,
+                 sbk_solvebak_report *report)
+{
+    const sbk_matrix *mats[] = {X, y, a};
+    int ret = sbk_check_matrices(3, mats);
+    if (report)
+        memset(report, 0, sizeof *report);
+    if (ret != SBK_SUCCESS)
+        return ret;
+    if (!opts)
+        return SBK_EINVAL;
+    struct solver s = {.X = X, .y = y, .a = a, .o = *opts, .r = report};
+    if ((ret = validate(&s)) != SBK_SUCCESS)
+        return ret;
+    if (report && !(report->rel_residual = calloc(opts->max_iterations + 1, sizeof(double))))
+        return SBK_ENOMEM;
+    double t0 = starpu_timing_now() * 1e-6;
+    ret = opts->method == SBK_SOLVEBAK_GRAM ? solve_gram(&s, t0) : solve_batches(&s, t0);
+    starpu_task_wait_for_all();
+    solver_free(&s);
+    if (report)
+        report->seconds_total = starpu_timing_now() * 1e-6 - t0;
+    return ret;
+}
