@@ -19,6 +19,8 @@ const char *sbk_strerror(int code)
     case SBK_ERUNTIME: return "the StarPU runtime failed";
     case SBK_ENOINIT: return "starbak is not initialized (call sbk_init first)";
     case SBK_ENODEV: return "no worker can run this kernel (check STARPU_NCPU / STARPU_NCUDA)";
+    case SBK_EIO: return "a file could not be opened, read or written";
+    case SBK_EFORMAT: return "a file's content is malformed or unsupported";
     default: return "unknown starbak error";
     }
 }

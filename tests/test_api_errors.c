@@ -114,7 +114,7 @@ static void every_error_has_its_own_message(void **state)
 {
     (void)state;
     const int codes[] = {SBK_SUCCESS, SBK_EINVAL, SBK_ESHAPE, SBK_EPREC, SBK_ENOMEM,
-                         SBK_ERUNTIME, SBK_ENOINIT, SBK_ENODEV};
+                         SBK_ERUNTIME, SBK_ENOINIT, SBK_ENODEV, SBK_EIO, SBK_EFORMAT};
     const int n = sizeof codes / sizeof codes[0];
     for (int i = 0; i < n; i++) {
         assert_non_null(sbk_strerror(codes[i]));

@@ -3,6 +3,7 @@
 #ifndef STARBAK_H
 #define STARBAK_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -25,6 +26,8 @@ enum {
     SBK_ERUNTIME = -5, /* StarPU refused to start or to run a task */
     SBK_ENOINIT = -6,  /* sbk_init() has not been called */
     SBK_ENODEV = -7,   /* no worker can run the requested kernel */
+    SBK_EIO = -8,      /* a file cannot be opened, read or written */
+    SBK_EFORMAT = -9,  /* a file's content is malformed or of an unsupported kind */
 };
 const char *sbk_strerror(int code);
 
@@ -148,6 +151,57 @@ double sbk_gemm_residual(sbk_precision prec, sbk_trans transA, sbk_trans transB,
 
 /* Frobenius norm of an m×n column-major matrix, accumulated in double. */
 double sbk_norm_fro(sbk_precision prec, int m, int n, const void *A, int lda);
+
+/* Data files: NumPy .npy and numeric CSV. Pure host code: no sbk_init needed.
+ * Every function returns 0 or a negative SBK_E* code; on failure it writes a
+ * message naming the file and the problem into err (errlen bytes, may be
+ * NULL/0), e.g. "y.npy: truncated: header says 1000 elements, file holds 997". */
+
+/* A dense 1-D or 2-D array read from a file: rows × cols elements of prec,
+ * column-major (ready for sbk_matrix_create with ld = rows), in malloc'd
+ * memory that sbk_array_free releases. A 1-D array of n elements is n × 1.
+ * ndim is 1 or 2 as stored in a .npy file, always 2 for CSV. */
+typedef struct {
+    sbk_precision prec;
+    int64_t rows, cols;
+    int ndim;
+    void *data;
+} sbk_array;
+
+/* Reads path by its extension: .npy, or .csv / .txt (header auto-detected).
+ * The values are converted to prec; on failure *out is left empty (zeroed). */
+int sbk_array_load(const char *path, sbk_precision prec, sbk_array *out, char *err, size_t errlen);
+
+/* .npy versions 1.0, 2.0 and 3.0 holding a 1-D or 2-D little-endian float32
+ * ('<f4') or float64 ('<f8') array, in C or Fortran order. Refuses anything
+ * else (other dtypes, 0-D or 3-D+ shapes, truncated or trailing data). */
+int sbk_npy_load(const char *path, sbk_precision prec, sbk_array *out, char *err, size_t errlen);
+
+/* Numbers separated by commas (blanks around them allowed), one row per line,
+ * every row with the same number of fields; blank lines are skipped, CRLF and
+ * a UTF-8 byte-order mark are accepted. skip_header: 1 = the first line is a
+ * header, 0 = there is none, -1 = a header when none of the first line's
+ * fields is a number (a line mixing names and numbers is read as data, so a
+ * typo in the first row is reported rather than taken for a header).
+ * NaN and Inf are read as such (see sbk_array_find_nonfinite). */
+int sbk_csv_load(const char *path, sbk_precision prec, int skip_header, sbk_array *out, char *err,
+                 size_t errlen);
+
+/* Writes a rows × cols column-major array (ndim 2), or a vector of rows
+ * elements (ndim 1, cols = 1), as a version 1.0 .npy file ('<f4' or '<f8',
+ * fortran_order True). The file is written under a temporary name in the same
+ * directory and renamed over path once complete and synced: path holds either
+ * its old content or the whole new array, never part of it. */
+int sbk_npy_save(const char *path, sbk_precision prec, const void *data, int64_t rows, int64_t cols, int ndim,
+                 char *err, size_t errlen);
+
+/* Releases the data and empties the array (harmless on an empty one or NULL). */
+void sbk_array_free(sbk_array *a);
+
+/* 1 when the array holds a NaN or an infinity, with the 0-based row and column
+ * of the first one (column by column) in *row, *col (either may be NULL);
+ * 0 otherwise. */
+int sbk_array_find_nonfinite(const sbk_array *a, int64_t *row, int64_t *col);
 
 #ifdef __cplusplus
 }
