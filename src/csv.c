@@ -227,3 +227,28 @@ int sbk_csv_load(const char *path, sbk_precision prec, int skip_header, sbk_arra
         *out = a;
     return ret;
 }
+
+int sbk_csv_save(const char *path, sbk_precision prec, const void *data, int64_t rows, int64_t cols, char *err,
+                 size_t errlen)
+{
+    size_t bytes;
+    if (!path || (prec != SBK_FLOAT && prec != SBK_DOUBLE) || !data || !sbk_io_bytes(rows, cols, prec, &bytes))
+        return sbk_io_fail(err, errlen, SBK_EINVAL, path, "invalid array (precision %d, %lld x %lld)", (int)prec,
+                           (long long)rows, (long long)cols);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return sbk_io_fail(err, errlen, SBK_ENOMEM, path, "out of memory");
+    /* 17 and 9 significant digits read back to the same double and float. */
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++) {
+            size_t k = (size_t)i + (size_t)j * rows;
+            double v = prec == SBK_DOUBLE ? ((const double *)data)[k] : ((const float *)data)[k];
+            fprintf(f, prec == SBK_DOUBLE ? "%.17g%c" : "%.9g%c", v, j + 1 < cols ? ',' : '\n');
+        }
+    int ret = fclose(f) == 0 ? sbk_file_write_atomic(path, text, len, err, errlen)
+                             : sbk_io_fail(err, errlen, SBK_ENOMEM, path, "out of memory");
+    free(text);
+    return ret;
+}

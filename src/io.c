@@ -191,3 +191,11 @@ int sbk_array_find_nonfinite(const sbk_array *a, int64_t *row, int64_t *col)
             }
     return 0;
 }
+
+int sbk_file_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    if (!path || (!data && len))
+        return sbk_io_fail(err, errlen, SBK_EINVAL, path, "no file name or no data");
+    const void *parts[1] = {data};
+    return sbk_io_write_atomic(path, parts, &len, 1, err, errlen);
+}

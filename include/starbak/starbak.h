@@ -195,6 +195,15 @@ int sbk_csv_load(const char *path, sbk_precision prec, int skip_header, sbk_arra
 int sbk_npy_save(const char *path, sbk_precision prec, const void *data, int64_t rows, int64_t cols, int ndim,
                  char *err, size_t errlen);
 
+/* Writes a rows × cols column-major array as CSV (one row per line, shortest
+ * text that reads back the same value), atomically as sbk_npy_save does. */
+int sbk_csv_save(const char *path, sbk_precision prec, const void *data, int64_t rows, int64_t cols, char *err,
+                 size_t errlen);
+
+/* Writes len bytes to path atomically (temporary file in the same directory,
+ * synced, renamed over path): for reports and plots as well as arrays. */
+int sbk_file_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
 /* Releases the data and empties the array (harmless on an empty one or NULL). */
 void sbk_array_free(sbk_array *a);
 

@@ -1,0 +1,281 @@
+/* SolveBak driver: solves X a ~ y from .npy/CSV files or on the seed's
+ * generated problem, with one or several methods; prints one progress line per
+ * iteration, the error against the truth when it is known, time and GB/s. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "driver.h"
+#include "plot.h"
+
+static const char *prog = "solvebak";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: solvebak [options]\n"
+            "  Solves X a ~ y (X tall: obs >> vars) by SolveBak's coordinate descent on StarPU tasks.\n"
+            "  Data, from files (.npy, or .csv/.txt):\n"
+            "      --X=FILE          obs×vars matrix\n"
+            "      --y=FILE          obs values\n"
+            "      --out=FILE        write a (the last method's) to .npy or .csv; never half-written\n"
+            "  or generated as in the seed (X uniform in [-1/2, 1/2), y = X a_true):\n"
+            "      --obs=N           rows (default 100000)\n"
+            "      --vars=N          columns (default 1000)\n"
+            "      --seed=S          (default 1)\n"
+            "  Method:\n"
+            "      --method=LIST     per-column, batched, block-exact, gram, comma-separated (default batched)\n"
+            "      --batch=B         columns per batch (default 100)\n"
+            "      --iters=N         iterations (default 10)\n"
+            "      --tol=T           stop once ||e||/||y|| <= T (default 0: never)\n"
+            "  -p, --precision=s|d   (default d)\n"
+            "      --tile-rows=R     rows per tile (default: about 4 row blocks per worker)\n"
+            "      --plot=FILE.svg   ||e||/||y|| per iteration, one line per method\n"
+            "  -h, --help            this text\n"
+            "Environment: STARPU_SCHED (e.g. dmda), STARPU_NCPU, STARPU_NCUDA, STARPU_HOME.\n");
+}
+
+static const char *method_names[] = {"per-column", "batched", "block-exact", "gram"};
+
+/* Parses "batched,gram" into methods[]; returns the count or -1. */
+static int parse_methods(const char *text, sbk_solvebak_method *methods)
+{
+    int n = 0;
+    char *copy = strdup(text), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int found = -1;
+        for (int m = 0; m < 4; m++)
+            if (!strcmp(tok, method_names[m]))
+                found = m;
+        if (found < 0 || n == 4) {
+            fprintf(stderr, "starbak: %s: --method: '%s' is not one of per-column, batched, block-exact, gram\n",
+                    prog, tok);
+            free(copy);
+            return -1;
+        }
+        methods[n++] = (sbk_solvebak_method)found;
+    }
+    free(copy);
+    if (n == 0)
+        fprintf(stderr, "starbak: %s: --method: empty list\n", prog);
+    return n ? n : -1;
+}
+
+static void progress(int iteration, double rel, double seconds, void *user)
+{
+    printf("%s iteration: %d rel_residual: %.6e time_s: %.4f\n", (const char *)user, iteration, rel, seconds);
+    fflush(stdout);
+}
+
+static double at(sbk_precision prec, const void *x, size_t i)
+{
+    return prec == SBK_DOUBLE ? ((const double *)x)[i] : ((const float *)x)[i];
+}
+
+struct data {
+    sbk_precision prec;
+    long obs, vars;
+    void *X, *y;
+    double *a_true; /* NULL when the data came from files */
+};
+
+/* Loads one array and checks its shape and values; prints the reason on failure. */
+static void *load(const char *path, sbk_precision prec, long *rows, long *cols)
+{
+    sbk_array arr;
+    char err[512];
+    if (sbk_array_load(path, prec, &arr, err, sizeof err) != SBK_SUCCESS) {
+        fprintf(stderr, "starbak: %s: %s\n", prog, err);
+        return NULL;
+    }
+    int64_t r, c;
+    if (sbk_array_find_nonfinite(&arr, &r, &c)) {
+        fprintf(stderr, "starbak: %s: %s: NaN or Inf at row %lld, column %lld\n", prog, path, (long long)r,
+                (long long)c);
+        sbk_array_free(&arr);
+        return NULL;
+    }
+    *rows = arr.rows, *cols = arr.cols;
+    return arr.data; /* ownership passes to the caller (free) */
+}
+
+static int load_files(struct data *d, const char *xpath, const char *ypath)
+{
+    long yr, yc;
+    if (!(d->X = load(xpath, d->prec, &d->obs, &d->vars)) || !(d->y = load(ypath, d->prec, &yr, &yc)))
+        return -1;
+    if (yr != d->obs || yc != 1) {
+        fprintf(stderr, "starbak: %s: %s has shape %ld×%ld but %s has %ld rows: y must be a vector of %ld values\n",
+                prog, ypath, yr, yc, xpath, d->obs, d->obs);
+        return -1;
+    }
+    if (d->obs > 0x7fffffffL || d->vars > 0x7fffffffL) {
+        fprintf(stderr, "starbak: %s: %s is too large (%ld×%ld)\n", prog, xpath, d->obs, d->vars);
+        return -1;
+    }
+    return 0;
+}
+
+/* The seed's problem: X uniform in [-1/2, 1/2), a_true uniform too, y = X a_true. */
+static int generate(struct data *d, uint64_t seed)
+{
+    size_t n = (size_t)d->obs * d->vars;
+    d->X = malloc(n * d->prec), d->y = calloc(d->obs, d->prec), d->a_true = malloc(d->vars * sizeof(double));
+    if (!d->X || !d->y || !d->a_true) {
+        fprintf(stderr, "starbak: %s: cannot allocate %.2f GB for X\n", prog, n * (double)d->prec / 1e9);
+        return -1;
+    }
+    drv_fill_uniform(d->prec, d->X, n, seed);
+    drv_fill_uniform(SBK_DOUBLE, d->a_true, d->vars, seed + 1);
+    double *y = calloc(d->obs, sizeof *y);
+    for (long j = 0; j < d->vars; j++)
+        for (long i = 0; i < d->obs; i++)
+            y[i] += at(d->prec, d->X, i + j * (size_t)d->obs) * d->a_true[j];
+    for (long i = 0; i < d->obs; i++)
+        d->prec == SBK_DOUBLE ? (((double *)d->y)[i] = y[i]) : (((float *)d->y)[i] = (float)y[i]);
+    free(y);
+    return 0;
+}
+
+/* Saves a by the extension of path. */
+static int save(const char *path, const struct data *d, const void *a)
+{
+    char err[512];
+    size_t len = strlen(path);
+    int csv = len > 4 && (!strcmp(path + len - 4, ".csv") || !strcmp(path + len - 4, ".txt"));
+    int ret = csv ? sbk_csv_save(path, d->prec, a, d->vars, 1, err, sizeof err)
+                  : sbk_npy_save(path, d->prec, a, d->vars, 1, 1, err, sizeof err);
+    if (ret != SBK_SUCCESS)
+        fprintf(stderr, "starbak: %s: %s\n", prog, err);
+    return ret;
+}
+
+int main(int argc, char **argv)
+{
+    long obs = 100000, vars = 1000, batch = 100, iters = 10, tile_rows = 0;
+    uint64_t seed = 1;
+    double tol = 0.0;
+    const char *xpath = NULL, *ypath = NULL, *out = NULL, *plot = NULL;
+    sbk_solvebak_method methods[4] = {SBK_SOLVEBAK_BATCHED};
+    int nmethods = 1, bad = 0;
+    struct data d = {.prec = SBK_DOUBLE};
+    static const struct option options[] = {
+        {"X", required_argument, 0, 'X'},         {"y", required_argument, 0, 'y'},
+        {"out", required_argument, 0, 'o'},       {"obs", required_argument, 0, 'O'},
+        {"vars", required_argument, 0, 'V'},      {"seed", required_argument, 0, 'S'},
+        {"method", required_argument, 0, 'm'},    {"batch", required_argument, 0, 'b'},
+        {"iters", required_argument, 0, 'i'},     {"tol", required_argument, 0, 't'},
+        {"precision", required_argument, 0, 'p'}, {"tile-rows", required_argument, 0, 'r'},
+        {"plot", required_argument, 0, 'P'},      {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    for (int c; (c = getopt_long(argc, argv, "p:h", options, NULL)) != -1;) {
+        switch (c) {
+        case 'X': xpath = optarg; break;
+        case 'y': ypath = optarg; break;
+        case 'o': out = optarg; break;
+        case 'O': bad |= drv_parse_long(prog, "obs", optarg, 1, 0x7fffffffL, &obs); break;
+        case 'V': bad |= drv_parse_long(prog, "vars", optarg, 1, 0x7fffffffL, &vars); break;
+        case 'S': bad |= drv_parse_u64(prog, "seed", optarg, 0, &seed); break;
+        case 'm': bad |= (nmethods = parse_methods(optarg, methods)) < 0; break;
+        case 'b': bad |= drv_parse_long(prog, "batch", optarg, 1, 0x7fffffffL, &batch); break;
+        case 'i': bad |= drv_parse_long(prog, "iters", optarg, 0, 1000000, &iters); break;
+        case 't': bad |= drv_parse_double(prog, "tol", optarg, &tol) || tol < 0; break;
+        case 'p': bad |= drv_parse_precision(prog, optarg, &d.prec); break;
+        case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, 0x7fffffffL, &tile_rows); break;
+        case 'P': plot = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "starbak: %s: unexpected argument '%s' (see --help)\n", prog, argv[optind]);
+        return 2;
+    }
+    if (!!xpath != !!ypath) {
+        fprintf(stderr, "starbak: %s: --X and --y go together (got only %s)\n", prog, xpath ? "--X" : "--y");
+        return 2;
+    }
+    if (bad)
+        return 2;
+    d.obs = obs, d.vars = vars;
+    if (xpath ? load_files(&d, xpath, ypath) : generate(&d, seed))
+        return 1;
+    if (batch > d.vars) {
+        fprintf(stderr, "starbak: %s: --batch %ld exceeds the %ld columns of X\n", prog, batch, d.vars);
+        return 2;
+    }
+    if (drv_start(prog))
+        return 1;
+    if (!tile_rows) { /* a few row blocks per worker, so every worker has work in each pass */
+        long blocks = 4L * (sbk_ncpu_workers() + sbk_ncuda_workers());
+        tile_rows = (d.obs + blocks - 1) / blocks;
+    }
+    printf("obs: %ld\nvars: %ld\nprecision: %s\nbatch: %ld\ntile_rows: %ld\n", d.obs, d.vars,
+           d.prec == SBK_DOUBLE ? "d" : "s", batch, tile_rows);
+
+    void *a = calloc(d.vars, d.prec);
+    sbk_matrix *dX, *dy, *da;
+    int ret = sbk_matrix_create(&dX, d.prec, d.X, d.obs, d.vars, d.obs, tile_rows, batch);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_create(&dy, d.prec, d.y, d.obs, 1, d.obs, tile_rows, 1);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_create(&da, d.prec, a, d.vars, 1, d.vars, batch, 1);
+    if (ret != SBK_SUCCESS)
+        return drv_fail(prog, "describing X, y and a", ret);
+    sbk_solvebak_report reports[4];
+    struct plot_series series[4];
+    int status = 0, done = 0;
+    for (int k = 0; k < nmethods; k++, done++) {
+        sbk_solvebak_opts o;
+        sbk_solvebak_opts_default(&o);
+        o.method = methods[k], o.batch = batch, o.max_iterations = iters, o.tolerance = tol;
+        o.progress = progress, o.user = (void *)method_names[methods[k]];
+        sbk_stats_reset();
+        ret = sbk_solvebak(dX, dy, da, &o, &reports[k]);
+        if (ret != SBK_SUCCESS) {
+            fprintf(stderr, "starbak: %s: %s: %s%s%s\n", prog, method_names[methods[k]], sbk_strerror(ret),
+                    reports[k].message[0] ? ": " : "", reports[k].message);
+            sbk_solvebak_report_free(&reports[k]);
+            status = 1;
+            break;
+        }
+        sbk_solvebak_report *r = &reports[k];
+        series[k] = (struct plot_series){method_names[methods[k]], r->rel_residual, r->iterations};
+        sbk_matrix_destroy(da); /* brings a home to read it */
+        double xbytes = (double)d.obs * d.vars * d.prec;
+        printf("method: %s\n", method_names[methods[k]]);
+        sbk_print_workers(stdout);
+        printf("iterations: %d\nrel_residual: %.6e\nskipped_columns: %d\nregularized_batches: %d\n", r->iterations,
+               r->final_rel_residual, r->nskipped, r->nregularized);
+        printf("time_setup_s: %.4f\ntime_iterations_s: %.4f\ntime_s: %.4f\n", r->seconds_setup,
+               r->seconds_iterations, r->seconds_total);
+        if (methods[k] == SBK_SOLVEBAK_GRAM)
+            printf("gbytes_per_s: %.2f (X read once to form G)\n", xbytes / r->seconds_setup / 1e9);
+        else if (r->iterations > 0)
+            printf("gbytes_per_s: %.2f (X read twice per iteration)\n",
+                   2 * xbytes * r->iterations / r->seconds_iterations / 1e9);
+        if (d.a_true) {
+            double err = 0.0;
+            for (long j = 0; j < d.vars; j++)
+                err += fabs(at(d.prec, a, j) - d.a_true[j]);
+            printf("mean_abs_error: %.3e\n", err / d.vars);
+        }
+        if ((ret = sbk_matrix_create(&da, d.prec, a, d.vars, 1, d.vars, batch, 1)) != SBK_SUCCESS)
+            return drv_fail(prog, "describing a", ret);
+    }
+    sbk_matrix_destroy(dX), sbk_matrix_destroy(dy), sbk_matrix_destroy(da);
+    sbk_shutdown();
+    if (status == 0 && out && save(out, &d, a) != SBK_SUCCESS)
+        status = 1;
+    char err[512];
+    if (status == 0 && plot &&
+        plot_convergence_svg(plot, "SolveBak convergence", "||e|| / ||y||", series, nmethods, err, sizeof err)) {
+        fprintf(stderr, "starbak: %s: %s\n", prog, err);
+        status = 1;
+    }
+    for (int k = 0; k < done; k++)
+        sbk_solvebak_report_free(&reports[k]);
+    free(d.X), free(d.y), free(d.a_true), free(a);
+    return status;
+}
