@@ -2,6 +2,7 @@
  *   for j: d = b_j - G[:, j]^T a;  a_j += d / G_jj   (skipped when G_jj = 0)
  * which are per-column SolveBak's iterates, since X_j^T e = b_j - (X^T X a)_j.
  * Then ||e||^2 = y^T y - 2 a^T b + a^T G a, the residual without touching X.
+ * Only G's lower triangle is read (it is all that is formed).
  * CPU only: the sweep is sequential in j and reads G (vars×vars) once. */
 #include <stdlib.h>
 #include <starbak/codelets.h>
@@ -13,6 +14,17 @@ struct sweep_args {
 static double get(int dbl, const void *x, size_t k)
 {
     return dbl ? ((const double *)x)[k] : ((const float *)x)[k];
+}
+
+/* G[:, j]^T a from the lower triangle: row j left of the diagonal, column j from it down. */
+static double column_dot(int dbl, const void *G, size_t ld, int vars, int j, const double *a)
+{
+    double sum = 0.0;
+    for (int k = 0; k < j; k++)
+        sum += get(dbl, G, j + k * ld) * a[k];
+    for (int k = j; k < vars; k++)
+        sum += get(dbl, G, k + j * ld) * a[k];
+    return sum;
 }
 
 /* Buffers: G (R, matrix), b (R, matrix vars×1), yy (R, variable double),
@@ -37,18 +49,13 @@ static void gram_sweep_cpu(void *buffers[], void *cl_arg)
         double gjj = get(dbl, G, j + j * ldg);
         if (!(gjj > 0.0))
             continue;
-        double d = get(dbl, b, j);
-        for (int k = 0; k < s->vars; k++)
-            d -= get(dbl, G, k + j * ldg) * a[k];
+        double d = get(dbl, b, j) - column_dot(dbl, G, ldg, s->vars, j, a);
         double aj = a[j] + d / gjj;
         a[j] = dbl ? aj : (float)aj; /* the same rounding as the per-column method's a */
     }
     double ab = 0.0, aga = 0.0;
     for (int j = 0; j < s->vars; j++) {
-        double ga = 0.0;
-        for (int k = 0; k < s->vars; k++)
-            ga += get(dbl, G, k + j * ldg) * a[k];
-        aga += a[j] * ga;
+        aga += a[j] * column_dot(dbl, G, ldg, s->vars, j, a);
         ab += a[j] * get(dbl, b, j);
     }
     for (int j = 0; j < s->vars; j++) {

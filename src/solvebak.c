@@ -305,8 +305,21 @@ static int solve_batches(struct solver *s, double t0)
     return ret;
 }
 
-/* Gram method: G = X^T X, b = X^T y, yy = y^T y by GEMM tasks, then one sweep
- * task per iteration on G. */
+/* The lower triangle of G = X^T X by GEMM tasks on tiles (i >= j): G is
+ * symmetric, so the upper tiles would double the work for nothing. */
+static int submit_gram_lower(const sbk_matrix *X, sbk_matrix *G)
+{
+    int ret = SBK_SUCCESS;
+    for (int j = 0; j < G->nt; j++)
+        for (int i = j; i < G->mt; i++)
+            for (int l = 0; l < X->mt && ret == SBK_SUCCESS; l++)
+                ret = sbk_insert_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, sbk_tile(X, l, i), sbk_tile(X, l, j),
+                                      l == 0 ? 0.0 : 1.0, sbk_tile(G, i, j), l > 0);
+    return ret;
+}
+
+/* Gram method: G = X^T X (lower), b = X^T y, yy = y^T y by GEMM tasks, then
+ * one sweep task per iteration on G. */
 static int solve_gram(struct solver *s, double t0)
 {
     const sbk_matrix *X = s->X, *y = s->y;
@@ -323,7 +336,7 @@ static int solve_gram(struct solver *s, double t0)
         (ret = sbk_matrix_create(&db, X->prec, b, vars, 1, vars, X->nb, y->nb)) != SBK_SUCCESS ||
         (ret = sbk_matrix_create(&dyy, X->prec, yyv, 1, 1, 1, y->nb, y->nb)) != SBK_SUCCESS)
         goto out;
-    if ((ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, X, X, 0.0, dG)) != SBK_SUCCESS ||
+    if ((ret = submit_gram_lower(X, dG)) != SBK_SUCCESS ||
         (ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, X, y, 0.0, db)) != SBK_SUCCESS ||
         (ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, y, y, 0.0, dyy)) != SBK_SUCCESS)
         goto out;
