@@ -91,7 +91,7 @@ static void *load(const char *path, sbk_precision prec, long *rows, long *cols)
     }
     int64_t r, c;
     if (sbk_array_find_nonfinite(&arr, &r, &c)) {
-        fprintf(stderr, "starbak: %s: %s: NaN or Inf at row %lld, column %lld\n", prog, path, (long long)r,
+        fprintf(stderr, "starbak: %s: %s: NaN or Inf at row %lld, column %lld (counting from 0)\n", prog, path, (long long)r,
                 (long long)c);
         sbk_array_free(&arr);
         return NULL;

@@ -17,6 +17,10 @@ static inline int sbk_tile_rows(const sbk_matrix *A, int i) { return i == A->mt 
 static inline int sbk_tile_cols(const sbk_matrix *A, int j) { return j == A->nt - 1 ? A->n - j * A->nb : A->nb; }
 static inline starpu_data_handle_t sbk_tile(const sbk_matrix *A, int i, int j) { return A->tiles[i + (size_t)j * A->mt]; }
 
+/* The first NaN/Inf of A, read through StarPU (acquire), for input checks:
+ * 1 and its 0-based position, or 0. */
+int sbk_matrix_find_nonfinite(const sbk_matrix *A, long *row, long *col);
+
 /* SBK_ENOINIT before sbk_init, SBK_EINVAL on a NULL matrix, 0 otherwise. */
 int sbk_check_matrices(int count, const sbk_matrix *const *mats);
 

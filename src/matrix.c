@@ -1,5 +1,6 @@
 /* Tiled matrix descriptor over a user's column-major buffer: one StarPU matrix
  * handle per tile, registered in place (no copy). */
+#include <math.h>
 #include <stdlib.h>
 #include "internal.h"
 
@@ -67,4 +68,29 @@ starpu_data_handle_t sbk_matrix_tile(const sbk_matrix *A, int i, int j)
     if (!A || i < 0 || j < 0 || i >= A->mt || j >= A->nt)
         return NULL;
     return sbk_tile(A, i, j);
+}
+
+/* Finds the first NaN/Inf of a tiled matrix, reading tiles through StarPU
+ * (for error paths and input checks). Returns 1 and its position when there is one. */
+int sbk_matrix_find_nonfinite(const sbk_matrix *A, long *row, long *col)
+{
+    for (int j = 0; j < A->nt; j++)
+        for (int i = 0; i < A->mt; i++) {
+            starpu_data_handle_t h = sbk_tile(A, i, j);
+            starpu_data_acquire(h, STARPU_R);
+            const char *t = (const char *)starpu_matrix_get_local_ptr(h);
+            int rows = sbk_tile_rows(A, i), cols = sbk_tile_cols(A, j), found = 0;
+            size_t ld = starpu_matrix_get_local_ld(h);
+            for (int c = 0; c < cols && !found; c++)
+                for (int r = 0; r < rows && !found; r++) {
+                    size_t k = r + c * ld;
+                    double v = A->prec == SBK_DOUBLE ? ((const double *)t)[k] : ((const float *)t)[k];
+                    if (!isfinite(v))
+                        *row = (long)i * A->mb + r, *col = (long)j * A->nb + c, found = 1;
+                }
+            starpu_data_release(h);
+            if (found)
+                return 1;
+        }
+    return 0;
 }

@@ -161,40 +161,15 @@ static int submit_pass(struct solver *s, int prev, int cur, starpu_data_handle_t
                                          sbk_tile(s->a, bc->tile, 0), bc->col);
 }
 
-/* Finds the first NaN/Inf of a tiled matrix, reading tiles through StarPU
- * (only on this error path). Returns 1 and its position when there is one. */
-static int find_nonfinite(const sbk_matrix *A, long *row, long *col)
-{
-    for (int j = 0; j < A->nt; j++)
-        for (int i = 0; i < A->mt; i++) {
-            starpu_data_handle_t h = sbk_tile(A, i, j);
-            starpu_data_acquire(h, STARPU_R);
-            const char *t = (const char *)starpu_matrix_get_local_ptr(h);
-            int rows = sbk_tile_rows(A, i), cols = sbk_tile_cols(A, j), found = 0;
-            size_t ld = starpu_matrix_get_local_ld(h);
-            for (int c = 0; c < cols && !found; c++)
-                for (int r = 0; r < rows && !found; r++) {
-                    size_t k = r + c * ld;
-                    double v = A->prec == SBK_DOUBLE ? ((const double *)t)[k] : ((const float *)t)[k];
-                    if (!isfinite(v))
-                        *row = (long)i * A->mb + r, *col = (long)j * A->nb + c, found = 1;
-                }
-            starpu_data_release(h);
-            if (found)
-                return 1;
-        }
-    return 0;
-}
-
 /* Rejects NaN/Inf in X or y, naming where, once the set-up sums show one. */
 static int reject_nonfinite(struct solver *s, int x_bad, double yy)
 {
     long row = 0, col = 0;
-    if (x_bad && find_nonfinite(s->X, &row, &col)) {
+    if (x_bad && sbk_matrix_find_nonfinite(s->X, &row, &col)) {
         say(s, "X holds a NaN or Inf at row %ld, column %ld", row, col);
         return SBK_EINVAL;
     }
-    if (!isfinite(yy) && find_nonfinite(s->y, &row, &col)) {
+    if (!isfinite(yy) && sbk_matrix_find_nonfinite(s->y, &row, &col)) {
         say(s, "y holds a NaN or Inf at row %ld", row);
         return SBK_EINVAL;
     }

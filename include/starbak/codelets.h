@@ -51,4 +51,15 @@ int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int
 int sbk_insert_gram_sweep(starpu_data_handle_t G, starpu_data_handle_t b, starpu_data_handle_t yy,
                           starpu_data_handle_t *a_tiles, int vars, int nb, starpu_data_handle_t out);
 
+/* ANN (codelets/ann_*.c): see each file's header. */
+#define SBK_ANN_ATTEMPTS 4 /* draws per neuron before it is dropped */
+int sbk_insert_ann_inner(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb, int vars,
+                         int bias, int first, int count, int rows, uint64_t seed, starpu_data_handle_t W);
+int sbk_insert_ann_normal(starpu_data_handle_t X, starpu_data_handle_t y, starpu_data_handle_t W, int neurons,
+                          int bias, starpu_data_handle_t scratch, starpu_data_handle_t P, starpu_data_handle_t q);
+int sbk_insert_ann_predict(starpu_data_handle_t X, starpu_data_handle_t W, starpu_data_handle_t v, int neurons,
+                           int bias, starpu_data_handle_t scratch, starpu_data_handle_t yhat);
+int sbk_insert_ann_solve(starpu_data_handle_t *P, starpu_data_handle_t *q, int nparts, int ncol, double ridge,
+                         starpu_data_handle_t v, starpu_data_handle_t ridge_used);
+
 #endif

@@ -140,6 +140,57 @@ int sbk_solvebak(const sbk_matrix *X, const sbk_matrix *y, sbk_matrix *a, const 
                  sbk_solvebak_report *report);
 void sbk_solvebak_report_free(sbk_solvebak_report *report);
 
+/* Neural network fitted by least squares (the seed's model):
+ *   y ~ sum_k v_k tanh(x . w_k + b_k) + v_0
+ * Inner layer: neuron k solves [X_k | 1] (w_k, b_k) ~ atanh(y_k) on rows drawn
+ * at random; outer layer: (H^T H + ridge I) v = H^T y with H = [tanh(X W^T + b) | 1]. */
+typedef struct {
+    int neurons;           /* hidden neurons (default 1000) */
+    int rows_per_neuron;   /* rows drawn per neuron (0: obs / neurons) */
+    int bias;              /* 1: the formula's bias b_k and v_0 (default); 0: the seed code exactly */
+    double ridge;          /* lambda of the outer solve (default 0, as the seed) */
+    uint64_t seed;         /* of the row draws: the same model whatever the scheduler */
+    int neurons_per_task;  /* inner-layer batching (0: chooses) */
+    /* Called as inner-layer tasks finish, with the neurons done so far; may be NULL. */
+    void (*progress)(int done, int total, void *user);
+    void *user;
+} sbk_ann_opts;
+
+void sbk_ann_opts_default(sbk_ann_opts *opts);
+
+/* A fitted model: plain host arrays, owned by the model. */
+typedef struct {
+    sbk_precision prec;
+    int vars, neurons, bias;
+    double *W;        /* (vars + 1) × neurons column-major: neuron k's weights, then its bias (0 without) */
+    double *v;        /* neurons + 1 outer weights, the last one v_0 (0 without bias) */
+    double y_center, y_scale; /* predictions are y_center + y_scale * model output (1, 0 unless y was scaled) */
+} sbk_ann_model;
+
+typedef struct {
+    int dropped;          /* neurons whose draws stayed rank-deficient: weights 0, listed below */
+    int *dropped_list;
+    int redrawn;          /* neuron draws repeated because the first was rank-deficient */
+    double ridge_used;    /* the ridge of the outer solve (the requested one, or more if H^T H was singular) */
+    double seconds_inner, seconds_outer, seconds_total;
+    char message[256];    /* why the input was refused, or notes (ridge raised) */
+} sbk_ann_report;
+
+/* Fits the model on X (obs×vars, row tiles mb×vars or narrower) and y (obs×1,
+ * same row tiles). y must lie in (-1, 1) unless scale_y is set, which maps
+ * [min y, max y] into (-1, 1) and back on prediction. Waits for the result. */
+int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk_ann_opts *opts,
+                sbk_ann_model *model, sbk_ann_report *report);
+/* yhat = model(X), yhat obs×1 in X's row tiles. Submits tasks and returns. */
+int sbk_ann_predict(const sbk_ann_model *model, const sbk_matrix *X, sbk_matrix *yhat);
+/* One documented, versioned binary file (doc/guide.md); load validates it. */
+int sbk_ann_save(const sbk_ann_model *model, const char *path, char *err, size_t errlen);
+int sbk_ann_load(sbk_ann_model *model, const char *path, char *err, size_t errlen);
+void sbk_ann_model_free(sbk_ann_model *model);
+void sbk_ann_report_free(sbk_ann_report *report);
+/* Pearson correlation of two vectors (the seed's r). */
+double sbk_correlation(sbk_precision prec, const void *x, const void *y, size_t n);
+
 /* Checks on host buffers, for tests and drivers (one BLAS call, not tasks). */
 
 /* Scaled residual of a GEMM result C against one cblas call from C0:

@@ -1,0 +1,360 @@
+/* ANN driver: fits the seed's neural network by least squares (inner layer of
+ * per-neuron solves, outer layer on H^T H) from files or on the seed's
+ * problem, reports r on train and test, saves the model; predicts with it. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "driver.h"
+#include "plot.h"
+
+static const char *prog = "ann";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ann fit [options]      fits y ~ sum_k v_k tanh(x . w_k + b_k) + v_0\n"
+            "       ann predict --model=FILE --X=FILE --out=FILE\n"
+            "  Data (fit), from files (.npy, or .csv/.txt):\n"
+            "      --X=FILE --y=FILE      training rows and targets; y must lie in (-1, 1) unless --scale-y\n"
+            "      --test-X=FILE --test-y=FILE   a test set for r (optional)\n"
+            "  or the seed's problem (x uniform in [-1/2, 1/2), y = sin(sum x) / 2, and a test set):\n"
+            "      --obs=N (default 100000)  --test-obs=N (default obs / 4)  --vars=N (default 10)  --seed=S (default 1)\n"
+            "  Model:\n"
+            "      --neurons=N            hidden neurons (default 1000)\n"
+            "      --rows-per-neuron=R    rows drawn per neuron (default obs / neurons)\n"
+            "      --no-bias              no b_k and v_0: the seed's code exactly\n"
+            "      --ridge=L              lambda of the outer solve (default 0)\n"
+            "      --scale-y              map y's range into (-1, 1) and back on prediction\n"
+            "      --model=FILE           save the fitted model (fit) / the model to use (predict)\n"
+            "      --out=FILE             predictions (predict), .npy or .csv\n"
+            "      --plot=FILE.svg        predicted vs true on the test set (fit)\n"
+            "  -p, --precision=s|d        (default d)\n"
+            "      --tile-rows=R          rows per tile (default: about 4 row blocks per worker)\n"
+            "  -h, --help\n"
+            "Environment: STARPU_SCHED (e.g. dmda), STARPU_NCPU, STARPU_NCUDA, STARPU_HOME.\n");
+}
+
+struct set {
+    long obs, vars;
+    void *X, *y; /* y NULL when there is none */
+};
+
+static void free_set(struct set *s)
+{
+    free(s->X), free(s->y);
+    memset(s, 0, sizeof *s);
+}
+
+static int load_array(const char *path, sbk_precision prec, void **data, long *rows, long *cols)
+{
+    sbk_array a;
+    char err[512];
+    if (sbk_array_load(path, prec, &a, err, sizeof err) != SBK_SUCCESS) {
+        fprintf(stderr, "starbak: %s: %s\n", prog, err);
+        return -1;
+    }
+    int64_t r, c;
+    if (sbk_array_find_nonfinite(&a, &r, &c)) {
+        fprintf(stderr, "starbak: %s: %s: NaN or Inf at row %lld, column %lld (counting from 0)\n", prog, path,
+                (long long)r, (long long)c);
+        sbk_array_free(&a);
+        return -1;
+    }
+    if (a.rows > 0x7fffffffL || a.cols > 0x7fffffffL) {
+        fprintf(stderr, "starbak: %s: %s is too large\n", prog, path);
+        sbk_array_free(&a);
+        return -1;
+    }
+    *data = a.data, *rows = a.rows, *cols = a.cols;
+    return 0;
+}
+
+static int load_set(const char *xpath, const char *ypath, sbk_precision prec, struct set *s)
+{
+    long yr, yc;
+    if (load_array(xpath, prec, &s->X, &s->obs, &s->vars))
+        return -1;
+    if (!ypath)
+        return 0;
+    if (load_array(ypath, prec, &s->y, &yr, &yc))
+        return -1;
+    if (yr != s->obs || yc != 1) {
+        fprintf(stderr, "starbak: %s: %s has shape %ld×%ld but %s has %ld rows: y must be a vector of %ld values\n",
+                prog, ypath, yr, yc, xpath, s->obs, s->obs);
+        return -1;
+    }
+    return 0;
+}
+
+/* The seed's problem: x uniform in [-1/2, 1/2), y = sin(sum of x) / 2. */
+static int seed_set(long obs, long vars, uint64_t seed, sbk_precision prec, struct set *s)
+{
+    *s = (struct set){obs, vars, malloc((size_t)obs * vars * prec), malloc((size_t)obs * prec)};
+    if (!s->X || !s->y) {
+        fprintf(stderr, "starbak: %s: cannot allocate %.2f GB\n", prog, (double)obs * vars * prec / 1e9);
+        return -1;
+    }
+    drv_fill_uniform(prec, s->X, (size_t)obs * vars, seed);
+    for (long i = 0; i < obs; i++) {
+        double sum = 0;
+        for (long j = 0; j < vars; j++)
+            sum += prec == SBK_DOUBLE ? ((double *)s->X)[i + j * obs] : ((float *)s->X)[i + j * obs];
+        prec == SBK_DOUBLE ? (((double *)s->y)[i] = sin(sum) / 2) : (((float *)s->y)[i] = (float)(sin(sum) / 2));
+    }
+    return 0;
+}
+
+/* Predicts on s into yhat (obs values), returning 0 or an SBK_E* code. */
+static int predict(const sbk_ann_model *m, const struct set *s, sbk_precision prec, long tile_rows, void *yhat)
+{
+    sbk_matrix *dX, *dyhat;
+    int ret = sbk_matrix_create(&dX, prec, s->X, s->obs, s->vars, s->obs, tile_rows, s->vars);
+    if (ret == SBK_SUCCESS && (ret = sbk_matrix_create(&dyhat, prec, yhat, s->obs, 1, s->obs, tile_rows, 1)) != SBK_SUCCESS)
+        sbk_matrix_destroy(dX);
+    if (ret != SBK_SUCCESS)
+        return ret;
+    ret = sbk_ann_predict(m, dX, dyhat);
+    sbk_matrix_destroy(dX), sbk_matrix_destroy(dyhat);
+    return ret;
+}
+
+static void progress(int done, int total, void *user)
+{
+    int *last = user; /* print every 10%, as the seed does */
+    if (done * 10 / total > *last || done == total) {
+        *last = done * 10 / total;
+        printf("inner: %d/%d neurons\n", done, total);
+        fflush(stdout);
+    }
+}
+
+static long default_tile_rows(long obs)
+{
+    long blocks = 4L * (sbk_ncpu_workers() + sbk_ncuda_workers());
+    return (obs + blocks - 1) / blocks;
+}
+
+static int save_vector(const char *path, sbk_precision prec, const void *v, long n)
+{
+    char err[512];
+    size_t len = strlen(path);
+    int csv = len > 4 && (!strcmp(path + len - 4, ".csv") || !strcmp(path + len - 4, ".txt"));
+    int ret = csv ? sbk_csv_save(path, prec, v, n, 1, err, sizeof err) : sbk_npy_save(path, prec, v, n, 1, 1, err, sizeof err);
+    if (ret != SBK_SUCCESS)
+        fprintf(stderr, "starbak: %s: %s\n", prog, err);
+    return ret;
+}
+
+/* Writes the test set's predicted vs true values as a scatter plot. */
+static int plot_scatter(const char *path, sbk_precision prec, const void *pred, const void *truth, long n, double r)
+{
+    char *text = NULL, err[512];
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return SBK_ENOMEM;
+    double lo = INFINITY, hi = -INFINITY;
+    for (long i = 0; i < n; i++) {
+        double a = prec == SBK_DOUBLE ? ((const double *)pred)[i] : ((const float *)pred)[i];
+        double b = prec == SBK_DOUBLE ? ((const double *)truth)[i] : ((const float *)truth)[i];
+        lo = fmin(lo, fmin(a, b)), hi = fmax(hi, fmax(a, b));
+    }
+    if (!(hi > lo))
+        hi = lo + 1;
+    const int size = 480, margin = 50;
+    double span = size - 2.0 * margin;
+    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='12'>\n"
+               "<rect width='100%%' height='100%%' fill='white'/>\n"
+               "<text x='%d' y='25' font-size='15'>ANN test set: predicted vs true, r = %.5f</text>\n"
+               "<rect x='%d' y='%d' width='%.0f' height='%.0f' fill='none' stroke='black'/>\n"
+               "<line x1='%d' y1='%.0f' x2='%.0f' y2='%d' stroke='#aaa'/>\n"
+               "<text x='%.0f' y='%d' text-anchor='middle'>predicted</text>\n"
+               "<text transform='translate(15 %.0f) rotate(-90)' text-anchor='middle'>true</text>\n"
+               "<text x='%d' y='%d'>%.3g</text><text x='%.0f' y='%d' text-anchor='end'>%.3g</text>\n",
+            size, size, margin, r, margin, margin, span, span, margin, margin + span, margin + span, margin,
+            margin + span / 2, size - 10, margin + span / 2, margin, size - margin + 15, lo, margin + span,
+            size - margin + 15, hi);
+    long step = n > 5000 ? n / 5000 : 1; /* a few thousand points show the cloud */
+    for (long i = 0; i < n; i += step) {
+        double a = prec == SBK_DOUBLE ? ((const double *)pred)[i] : ((const float *)pred)[i];
+        double b = prec == SBK_DOUBLE ? ((const double *)truth)[i] : ((const float *)truth)[i];
+        fprintf(f, "<circle cx='%.1f' cy='%.1f' r='1.5' fill='#1f77b4' fill-opacity='0.5'/>\n",
+                margin + (a - lo) / (hi - lo) * span, margin + (hi - b) / (hi - lo) * span);
+    }
+    fprintf(f, "</svg>\n");
+    int ret = fclose(f) == 0 ? sbk_file_write_atomic(path, text, len, err, sizeof err) : SBK_ENOMEM;
+    if (ret != SBK_SUCCESS)
+        fprintf(stderr, "starbak: %s: %s\n", prog, err);
+    free(text);
+    return ret;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || (strcmp(argv[1], "fit") && strcmp(argv[1], "predict"))) {
+        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+            usage(stdout);
+            return 0;
+        }
+        fprintf(stderr, "starbak: %s: the first argument is fit or predict (see --help)\n", prog);
+        return 2;
+    }
+    int fitting = !strcmp(argv[1], "fit");
+    long obs = 100000, test_obs = -1, vars = 10, neurons = 1000, rows_per_neuron = 0, tile_rows = 0;
+    uint64_t seed = 1;
+    double ridge = 0;
+    int bias = 1, scale_y = 0, bad = 0;
+    sbk_precision prec = SBK_DOUBLE;
+    const char *xpath = NULL, *ypath = NULL, *txpath = NULL, *typath = NULL, *model_path = NULL, *out = NULL,
+               *plot = NULL;
+    static const struct option options[] = {
+        {"X", required_argument, 0, 'X'},        {"y", required_argument, 0, 'y'},
+        {"test-X", required_argument, 0, 'T'},   {"test-y", required_argument, 0, 'U'},
+        {"obs", required_argument, 0, 'O'},      {"test-obs", required_argument, 0, 'Q'},
+        {"vars", required_argument, 0, 'V'},     {"seed", required_argument, 0, 'S'},
+        {"neurons", required_argument, 0, 'n'},  {"rows-per-neuron", required_argument, 0, 'R'},
+        {"no-bias", no_argument, 0, 'B'},        {"ridge", required_argument, 0, 'L'},
+        {"scale-y", no_argument, 0, 'Y'},        {"model", required_argument, 0, 'm'},
+        {"out", required_argument, 0, 'o'},      {"plot", required_argument, 0, 'P'},
+        {"precision", required_argument, 0, 'p'}, {"tile-rows", required_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    optind = 2;
+    for (int c; (c = getopt_long(argc, argv, "p:h", options, NULL)) != -1;) {
+        switch (c) {
+        case 'X': xpath = optarg; break;
+        case 'y': ypath = optarg; break;
+        case 'T': txpath = optarg; break;
+        case 'U': typath = optarg; break;
+        case 'O': bad |= drv_parse_long(prog, "obs", optarg, 2, 0x7fffffffL, &obs); break;
+        case 'Q': bad |= drv_parse_long(prog, "test-obs", optarg, 2, 0x7fffffffL, &test_obs); break;
+        case 'V': bad |= drv_parse_long(prog, "vars", optarg, 1, 1L << 20, &vars); break;
+        case 'S': bad |= drv_parse_u64(prog, "seed", optarg, 0, &seed); break;
+        case 'n': bad |= drv_parse_long(prog, "neurons", optarg, 1, 1L << 20, &neurons); break;
+        case 'R': bad |= drv_parse_long(prog, "rows-per-neuron", optarg, 1, 0x7fffffffL, &rows_per_neuron); break;
+        case 'B': bias = 0; break;
+        case 'L': bad |= drv_parse_double(prog, "ridge", optarg, &ridge); break;
+        case 'Y': scale_y = 1; break;
+        case 'm': model_path = optarg; break;
+        case 'o': out = optarg; break;
+        case 'P': plot = optarg; break;
+        case 'p': bad |= drv_parse_precision(prog, optarg, &prec); break;
+        case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, 0x7fffffffL, &tile_rows); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "starbak: %s: unexpected argument '%s' (see --help)\n", prog, argv[optind]);
+        return 2;
+    }
+    if (bad)
+        return 2;
+    if (!fitting && (!model_path || !xpath || !out)) {
+        fprintf(stderr, "starbak: %s: predict needs --model, --X and --out\n", prog);
+        return 2;
+    }
+    if (fitting && (!!xpath != !!ypath || !!txpath != !!typath)) {
+        fprintf(stderr, "starbak: %s: --X and --y (and --test-X and --test-y) go together\n", prog);
+        return 2;
+    }
+    struct set train = {0}, test = {0};
+    if (fitting && xpath ? load_set(xpath, ypath, prec, &train)
+        : fitting        ? seed_set(obs, vars, seed, prec, &train)
+                         : load_set(xpath, NULL, prec, &train))
+        return 1;
+    if (fitting && (txpath ? load_set(txpath, typath, prec, &test)
+                    : !xpath ? seed_set(test_obs > 0 ? test_obs : obs / 4, vars, seed + 1000, prec, &test) : 0))
+        return 1;
+    if (test.X && test.vars != train.vars) {
+        fprintf(stderr, "starbak: %s: the test set has %ld columns, the training set %ld\n", prog, test.vars,
+                train.vars);
+        return 1;
+    }
+    if (drv_start(prog))
+        return 1;
+    if (!tile_rows)
+        tile_rows = default_tile_rows(train.obs);
+    int status = 0;
+    char err[512];
+    sbk_ann_model model;
+    if (!fitting) {
+        void *yhat = calloc(train.obs, prec);
+        int ret = sbk_ann_load(&model, model_path, err, sizeof err);
+        if (ret != SBK_SUCCESS) {
+            fprintf(stderr, "starbak: %s: %s\n", prog, err);
+            return 1;
+        }
+        if (model.vars != train.vars) {
+            fprintf(stderr, "starbak: %s: %s was fitted on %d columns, %s has %ld\n", prog, model_path, model.vars,
+                    xpath, train.vars);
+            return 1;
+        }
+        double t0 = drv_now();
+        if ((ret = predict(&model, &train, prec, tile_rows, yhat)) != SBK_SUCCESS)
+            return drv_fail(prog, "predict", ret);
+        printf("obs: %ld\nneurons: %d\n", train.obs, model.neurons);
+        sbk_print_workers(stdout);
+        printf("time_s: %.4f\n", drv_now() - t0);
+        sbk_shutdown();
+        status = save_vector(out, prec, yhat, train.obs) != SBK_SUCCESS;
+        sbk_ann_model_free(&model);
+        free(yhat);
+        free_set(&train);
+        return status;
+    }
+
+    sbk_matrix *dX, *dy;
+    int ret = sbk_matrix_create(&dX, prec, train.X, train.obs, train.vars, train.obs, tile_rows, train.vars);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_create(&dy, prec, train.y, train.obs, 1, train.obs, tile_rows, 1);
+    if (ret != SBK_SUCCESS)
+        return drv_fail(prog, "describing X and y", ret);
+    sbk_ann_opts o;
+    sbk_ann_opts_default(&o);
+    int last = -1;
+    o.neurons = (int)neurons, o.rows_per_neuron = (int)rows_per_neuron, o.bias = bias, o.ridge = ridge;
+    o.seed = seed, o.progress = progress, o.user = &last;
+    printf("obs: %ld\nvars: %ld\nneurons: %ld\nbias: %s\nprecision: %s\ntile_rows: %ld\n", train.obs, train.vars,
+           neurons, bias ? "yes" : "no", prec == SBK_DOUBLE ? "d" : "s", tile_rows);
+    sbk_ann_report rep;
+    ret = sbk_ann_fit(dX, dy, scale_y, &o, &model, &rep);
+    sbk_matrix_destroy(dX), sbk_matrix_destroy(dy);
+    if (ret != SBK_SUCCESS) {
+        fprintf(stderr, "starbak: %s: fit: %s%s%s\n", prog, sbk_strerror(ret), rep.message[0] ? ": " : "", rep.message);
+        return 1;
+    }
+    sbk_print_workers(stdout);
+    printf("dropped_neurons: %d\nredrawn_neurons: %d\nridge: %g\n", rep.dropped, rep.redrawn, rep.ridge_used);
+    if (rep.message[0])
+        printf("note: %s\n", rep.message);
+    printf("time_inner_s: %.4f\ntime_outer_s: %.4f\ntime_fit_s: %.4f\n", rep.seconds_inner, rep.seconds_outer,
+           rep.seconds_total);
+    void *yhat = calloc(train.obs, prec);
+    if ((ret = predict(&model, &train, prec, tile_rows, yhat)) != SBK_SUCCESS)
+        return drv_fail(prog, "predict", ret);
+    printf("r_train: %.6f\n", sbk_correlation(prec, yhat, train.y, train.obs));
+    if (test.X) {
+        void *that = calloc(test.obs, prec);
+        if ((ret = predict(&model, &test, prec, default_tile_rows(test.obs), that)) != SBK_SUCCESS)
+            return drv_fail(prog, "predict", ret);
+        double r = sbk_correlation(prec, that, test.y, test.obs);
+        printf("r_test: %.6f\n", r);
+        if (plot && plot_scatter(plot, prec, that, test.y, test.obs, r) != SBK_SUCCESS)
+            status = 1;
+        free(that);
+    } else if (plot) {
+        fprintf(stderr, "starbak: %s: --plot needs a test set (--test-X, --test-y)\n", prog);
+        status = 1;
+    }
+    sbk_shutdown();
+    if (model_path && sbk_ann_save(&model, model_path, err, sizeof err) != SBK_SUCCESS) {
+        fprintf(stderr, "starbak: %s: %s\n", prog, err);
+        status = 1;
+    }
+    sbk_ann_model_free(&model), sbk_ann_report_free(&rep);
+    free(yhat);
+    free_set(&train), free_set(&test);
+    return status;
+}

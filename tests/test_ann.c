@@ -1,0 +1,282 @@
+/* ANN by least squares: inner weights equal a per-neuron LAPACKE reference on
+ * the same row draws, the outer v solves the same normal equations (scaled
+ * residual against a dense solve), the seed's problem at reduced size reaches
+ * r >= 0.99, save/load/predict is exact, and every bad input is refused. */
+#include <lapacke.h>
+#include <math.h>
+#include <unistd.h>
+#include "check.h"
+#include "../codelets/mcpi_sample.h"
+
+struct data {
+    int obs, vars;
+    double *X, *y;
+};
+
+/* The seed's problem: x uniform in [-1/2, 1/2), y = sin(sum x) / 2. */
+static struct data seed_problem(int obs, int vars, uint64_t seed)
+{
+    struct data d = {obs, vars, malloc((size_t)obs * vars * sizeof(double)), malloc(obs * sizeof(double))};
+    fill_uniform(SBK_DOUBLE, d.X, (size_t)obs * vars, seed);
+    for (int i = 0; i < obs; i++) {
+        double s = 0;
+        for (int j = 0; j < vars; j++)
+            s += d.X[i + (size_t)j * obs];
+        d.y[i] = sin(s) / 2;
+    }
+    return d;
+}
+
+struct run {
+    void *X, *y, *yhat;
+    sbk_matrix *dX, *dy, *dyhat;
+};
+
+static struct run describe(const struct data *d, sbk_precision prec, int mb)
+{
+    struct run r = {.X = malloc((size_t)d->obs * d->vars * prec), .y = malloc(d->obs * prec), .yhat = calloc(d->obs, prec)};
+    for (size_t k = 0; k < (size_t)d->obs * d->vars; k++)
+        prec == SBK_DOUBLE ? (((double *)r.X)[k] = d->X[k]) : (((float *)r.X)[k] = (float)d->X[k]);
+    for (int i = 0; i < d->obs; i++)
+        prec == SBK_DOUBLE ? (((double *)r.y)[i] = d->y[i]) : (((float *)r.y)[i] = (float)d->y[i]);
+    assert_int_equal(sbk_matrix_create(&r.dX, prec, r.X, d->obs, d->vars, d->obs, mb, d->vars), 0);
+    assert_int_equal(sbk_matrix_create(&r.dy, prec, r.y, d->obs, 1, d->obs, mb, 1), 0);
+    assert_int_equal(sbk_matrix_create(&r.dyhat, prec, r.yhat, d->obs, 1, d->obs, mb, 1), 0);
+    return r;
+}
+
+static void release(struct run *r)
+{
+    sbk_matrix_destroy(r->dX), sbk_matrix_destroy(r->dy), sbk_matrix_destroy(r->dyhat);
+    free(r->X), free(r->y), free(r->yhat);
+}
+
+/* r between the prediction (read through StarPU) and y. */
+static double predicted_r(const sbk_ann_model *m, struct run *r, sbk_precision prec, int obs)
+{
+    assert_int_equal(sbk_ann_predict(m, r->dX, r->dyhat), 0);
+    assert_int_equal(sbk_wait(), 0);
+    sbk_matrix_destroy(r->dyhat); /* brings yhat home */
+    double c = sbk_correlation(prec, r->yhat, r->y, obs);
+    assert_int_equal(sbk_matrix_create(&r->dyhat, prec, r->yhat, obs, 1, obs, sbk_matrix_tile_rows(r->dX), 1), 0);
+    return c;
+}
+
+/* Neuron k's weights by LAPACKE_dgels on the rows the library draws. */
+static void reference_neuron(const struct data *d, int k, int rows, int bias, uint64_t seed, double *w)
+{
+    int n = d->vars + bias;
+    double *A = malloc((size_t)rows * n * sizeof *A), *t = malloc(rows * sizeof *t);
+    uint64_t stream = sbk_splitmix64(seed, (uint64_t)k << 8); /* attempt 0 */
+    for (int i = 0; i < rows; i++) {
+        uint64_t r = sbk_splitmix64(stream, i) % (uint64_t)d->obs;
+        for (int c = 0; c < d->vars; c++)
+            A[i + (size_t)c * rows] = d->X[r + (size_t)c * d->obs];
+        if (bias)
+            A[i + (size_t)d->vars * rows] = 1.0;
+        t[i] = atanh(d->y[r]);
+    }
+    assert_int_equal(LAPACKE_dgels(LAPACK_COL_MAJOR, 'N', rows, n, 1, A, rows, t, rows), 0);
+    for (int c = 0; c <= d->vars; c++)
+        w[c] = c < n ? t[c] : 0.0;
+    free(A), free(t);
+}
+
+static void inner_weights_match_lapacke_per_neuron(void **state)
+{
+    (void)state;
+    struct data d = seed_problem(2003, 7, 1);
+    for (int bias = 0; bias < 2; bias++) {
+        struct run r = describe(&d, SBK_DOUBLE, 300);
+        sbk_ann_opts o;
+        sbk_ann_opts_default(&o);
+        o.neurons = 37, o.bias = bias, o.seed = 99, o.neurons_per_task = 5;
+        sbk_ann_model m;
+        sbk_ann_report rep;
+        assert_int_equal(sbk_ann_fit(r.dX, r.dy, 0, &o, &m, &rep), 0);
+        assert_int_equal(rep.dropped, 0);
+        double w[8], worst = 0;
+        for (int k = 0; k < o.neurons; k++) {
+            reference_neuron(&d, k, d.obs / o.neurons, bias, o.seed, w);
+            for (int c = 0; c <= d.vars; c++)
+                worst = fmax(worst, fabs(m.W[c + (size_t)k * (d.vars + 1)] - w[c]) / (1 + fabs(w[c])));
+        }
+        if (!(worst < 1e-12))
+            print_error("bias %d: inner weights differ from LAPACKE by %.3e\n", bias, worst);
+        assert_true(worst < 1e-12);
+        sbk_ann_model_free(&m), sbk_ann_report_free(&rep);
+        release(&r);
+    }
+    free(d.X), free(d.y);
+}
+
+/* v against a dense solve of H^T H v = H^T y, H formed here from the model's W. */
+static void outer_weights_solve_the_normal_equations(void **state)
+{
+    (void)state;
+    struct data d = seed_problem(1500, 4, 2);
+    for (int p = 0; p < 2; p++) {
+        sbk_precision prec = p ? SBK_FLOAT : SBK_DOUBLE;
+        struct run r = describe(&d, prec, 256);
+        sbk_ann_opts o;
+        sbk_ann_opts_default(&o);
+        o.neurons = 23, o.ridge = 1e-9;
+        sbk_ann_model m;
+        assert_int_equal(sbk_ann_fit(r.dX, r.dy, 0, &o, &m, NULL), 0);
+        int n = o.neurons + 1;
+        double *H = malloc((size_t)d.obs * n * sizeof *H), *G = calloc((size_t)n * n, sizeof *G),
+               *b = calloc(n, sizeof *b);
+        for (int i = 0; i < d.obs; i++)
+            for (int k = 0; k < n; k++) {
+                double z = k < o.neurons ? m.W[d.vars + (size_t)k * (d.vars + 1)] : 0;
+                for (int c = 0; c < d.vars && k < o.neurons; c++)
+                    z += d.X[i + (size_t)c * d.obs] * m.W[c + (size_t)k * (d.vars + 1)];
+                H[i + (size_t)k * d.obs] = k < o.neurons ? tanh(z) : 1.0;
+            }
+        for (int j = 0; j < n; j++)
+            for (int k = 0; k < n; k++)
+                for (int i = 0; i < d.obs; i++)
+                    G[j + (size_t)k * n] += H[i + (size_t)j * d.obs] * H[i + (size_t)k * d.obs];
+        for (int k = 0; k < n; k++) {
+            G[k + (size_t)k * n] += o.ridge;
+            for (int i = 0; i < d.obs; i++)
+                b[k] += H[i + (size_t)k * d.obs] * d.y[i];
+        }
+        /* Scaled residual of the library's v in the same system. */
+        double res = 0, gn = 0, vn = 0, bn = 0;
+        for (int j = 0; j < n; j++) {
+            double s = -b[j];
+            for (int k = 0; k < n; k++)
+                s += G[j + (size_t)k * n] * m.v[k], gn = fmax(gn, fabs(G[j + (size_t)k * n]));
+            res = fmax(res, fabs(s)), vn = fmax(vn, fabs(m.v[j])), bn = fmax(bn, fabs(b[j]));
+        }
+        double eps = p ? 0x1p-23 : 0x1p-52, scaled = res / ((gn * vn + bn) * n * eps);
+        /* A float H^T H carries float rounding into the system itself: compare at float's scale. */
+        if (!(scaled < (p ? 1e4 : 1e4)))
+            print_error("%s: scaled residual of the outer solve %.3e\n", p ? "float" : "double", scaled);
+        assert_true(scaled < 1e4);
+        free(H), free(G), free(b);
+        sbk_ann_model_free(&m);
+        release(&r);
+    }
+    free(d.X), free(d.y);
+}
+
+static void seed_problem_reaches_r_099_on_train_and_test(void **state)
+{
+    (void)state;
+    struct data train = seed_problem(20000, 10, 3), test = seed_problem(5000, 10, 4);
+    for (int p = 0; p < 2; p++) {
+        sbk_precision prec = p ? SBK_FLOAT : SBK_DOUBLE;
+        struct run r = describe(&train, prec, 2500), t = describe(&test, prec, 1000);
+        sbk_ann_opts o;
+        sbk_ann_opts_default(&o);
+        o.neurons = 200;
+        sbk_ann_model m;
+        sbk_ann_report rep;
+        assert_int_equal(sbk_ann_fit(r.dX, r.dy, 0, &o, &m, &rep), 0);
+        double r_train = predicted_r(&m, &r, prec, train.obs), r_test = predicted_r(&m, &t, prec, test.obs);
+        if (!(r_train >= 0.99 && r_test >= 0.99))
+            print_error("%s: r train %.5f test %.5f\n", p ? "float" : "double", r_train, r_test);
+        assert_true(r_train >= 0.99 && r_test >= 0.99);
+        sbk_ann_model_free(&m), sbk_ann_report_free(&rep);
+        release(&r), release(&t);
+    }
+    free(train.X), free(train.y), free(test.X), free(test.y);
+}
+
+static void saved_model_predicts_identically(void **state)
+{
+    (void)state;
+    struct data d = seed_problem(3000, 5, 5);
+    for (int i = 0; i < d.obs; i++)
+        d.y[i] = 3 * d.y[i] + 7; /* outside (-1, 1): needs scale_y */
+    struct run r = describe(&d, SBK_DOUBLE, 500);
+    sbk_ann_opts o;
+    sbk_ann_opts_default(&o);
+    o.neurons = 40;
+    sbk_ann_model m, loaded;
+    assert_int_equal(sbk_ann_fit(r.dX, r.dy, 1, &o, &m, NULL), 0);
+    char dir[] = "/tmp/starbak-ann.XXXXXX", path[64], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/model.sbk", dir);
+    assert_int_equal(sbk_ann_save(&m, path, err, sizeof err), 0);
+    assert_int_equal(sbk_ann_load(&loaded, path, err, sizeof err), 0);
+    double r1 = predicted_r(&m, &r, SBK_DOUBLE, d.obs);
+    double *first = malloc(d.obs * sizeof *first);
+    memcpy(first, r.yhat, d.obs * sizeof *first);
+    double r2 = predicted_r(&loaded, &r, SBK_DOUBLE, d.obs);
+    assert_memory_equal(first, r.yhat, d.obs * sizeof *first);
+    assert_true(r1 == r2 && r1 > 0.99);
+    /* The prediction is back on y's scale. */
+    double mean = 0;
+    for (int i = 0; i < d.obs; i++)
+        mean += first[i] / d.obs;
+    assert_true(fabs(mean - 7) < 0.5);
+    /* A damaged file is refused with a reason. */
+    FILE *f = fopen(path, "r+b");
+    fseek(f, 7, SEEK_SET), fputc(9, f), fclose(f);
+    assert_int_equal(sbk_ann_load(&loaded, path, err, sizeof err), SBK_EFORMAT);
+    assert_non_null(strstr(err, "version 9"));
+    assert_int_equal(truncate(path, 30), 0);
+    assert_int_equal(sbk_ann_load(&loaded, path, err, sizeof err), SBK_EFORMAT);
+    unlink(path), rmdir(dir);
+    sbk_ann_model_free(&m), sbk_ann_model_free(&loaded);
+    free(first);
+    release(&r);
+    free(d.X), free(d.y);
+}
+
+static void bad_inputs_are_refused(void **state)
+{
+    (void)state;
+    struct data d = seed_problem(400, 3, 6);
+    d.y[17] = 1.0, d.y[30] = -2.0;
+    struct run r = describe(&d, SBK_DOUBLE, 100);
+    sbk_ann_opts o;
+    sbk_ann_opts_default(&o);
+    o.neurons = 10;
+    sbk_ann_model m;
+    sbk_ann_report rep;
+    assert_int_equal(sbk_ann_fit(r.dX, r.dy, 0, &o, &m, &rep), SBK_EINVAL);
+    assert_non_null(strstr(rep.message, "2 values of y have |y| >= 1, the first at row 17"));
+    o.neurons = 0;
+    assert_int_equal(sbk_ann_fit(r.dX, r.dy, 1, &o, &m, &rep), SBK_EINVAL);
+    o.neurons = 10, o.rows_per_neuron = 3; /* < vars + 1 */
+    assert_int_equal(sbk_ann_fit(r.dX, r.dy, 1, &o, &m, &rep), SBK_EINVAL);
+    assert_non_null(strstr(rep.message, "rows per neuron 3"));
+    o.rows_per_neuron = 0, o.ridge = -1;
+    assert_int_equal(sbk_ann_fit(r.dX, r.dy, 1, &o, &m, &rep), SBK_EINVAL);
+    o.ridge = 0;
+    release(&r);
+    d.X[5 + 2 * d.obs] = NAN;
+    r = describe(&d, SBK_DOUBLE, 100);
+    assert_int_equal(sbk_ann_fit(r.dX, r.dy, 1, &o, &m, &rep), SBK_EINVAL);
+    assert_non_null(strstr(rep.message, "row 5, column 2"));
+    /* X's tiles must hold whole rows; y must match X. */
+    sbk_matrix *narrow, *short_y;
+    assert_int_equal(sbk_matrix_create(&narrow, SBK_DOUBLE, r.X, d.obs, 3, d.obs, 100, 2), 0);
+    assert_int_equal(sbk_ann_fit(narrow, r.dy, 1, &o, &m, &rep), SBK_ESHAPE);
+    assert_int_equal(sbk_matrix_create(&short_y, SBK_DOUBLE, r.y, 399, 1, 399, 100, 1), 0);
+    assert_int_equal(sbk_ann_fit(r.dX, short_y, 1, &o, &m, &rep), SBK_ESHAPE);
+    assert_int_equal(sbk_ann_fit(r.dX, r.dy, 1, NULL, &m, &rep), SBK_EINVAL);
+    sbk_matrix_destroy(narrow), sbk_matrix_destroy(short_y);
+    /* A model of other width cannot predict on this X. */
+    double W[5 * 2] = {0}, v[3] = {0};
+    sbk_ann_model wrong = {SBK_DOUBLE, 4, 2, 1, W, v, 0, 1};
+    assert_int_equal(sbk_ann_predict(&wrong, r.dX, r.dyhat), SBK_ESHAPE);
+    release(&r);
+    free(d.X), free(d.y);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(inner_weights_match_lapacke_per_neuron),
+        cmocka_unit_test(outer_weights_solve_the_normal_equations),
+        cmocka_unit_test(seed_problem_reaches_r_099_on_train_and_test),
+        cmocka_unit_test(saved_model_predicts_identically),
+        cmocka_unit_test(bad_inputs_are_refused),
+    };
+    return cmocka_run_group_tests(tests, start_starbak, stop_starbak);
+}
