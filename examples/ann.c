@@ -334,13 +334,13 @@ int main(int argc, char **argv)
     void *yhat = calloc(train.obs, prec);
     if ((ret = predict(&model, &train, prec, tile_rows, yhat)) != SBK_SUCCESS)
         return drv_fail(prog, "predict", ret);
-    printf("r_train: %.6f\n", sbk_correlation(prec, yhat, train.y, train.obs));
+    printf("r_train: %.8f\n", sbk_correlation(prec, yhat, train.y, train.obs));
     if (test.X) {
         void *that = calloc(test.obs, prec);
         if ((ret = predict(&model, &test, prec, default_tile_rows(test.obs), that)) != SBK_SUCCESS)
             return drv_fail(prog, "predict", ret);
         double r = sbk_correlation(prec, that, test.y, test.obs);
-        printf("r_test: %.6f\n", r);
+        printf("r_test: %.8f\n", r);
         if (plot && plot_scatter(plot, prec, that, test.y, test.obs, r) != SBK_SUCCESS)
             status = 1;
         free(that);
