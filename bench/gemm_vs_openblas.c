@@ -139,11 +139,8 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (bad || optind < argc) {
-        if (optind < argc)
-            fprintf(stderr, "starbak: %s: unexpected argument '%s'\n", prog, argv[optind]);
+    if (drv_args_rejected(prog, argc, argv, bad))
         return 2;
-    }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     void *A[MAX_LIST], *B[MAX_LIST], *C[MAX_LIST];
     double blas[MAX_LIST];

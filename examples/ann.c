@@ -47,47 +47,6 @@ static void free_set(struct set *s)
     memset(s, 0, sizeof *s);
 }
 
-static int load_array(const char *path, sbk_precision prec, void **data, long *rows, long *cols)
-{
-    sbk_array a;
-    char err[512];
-    if (sbk_array_load(path, prec, &a, err, sizeof err) != SBK_SUCCESS) {
-        fprintf(stderr, "starbak: %s: %s\n", prog, err);
-        return -1;
-    }
-    int64_t r, c;
-    if (sbk_array_find_nonfinite(&a, &r, &c)) {
-        fprintf(stderr, "starbak: %s: %s: NaN or Inf at row %lld, column %lld (counting from 0)\n", prog, path,
-                (long long)r, (long long)c);
-        sbk_array_free(&a);
-        return -1;
-    }
-    if (a.rows > 0x7fffffffL || a.cols > 0x7fffffffL) {
-        fprintf(stderr, "starbak: %s: %s is too large\n", prog, path);
-        sbk_array_free(&a);
-        return -1;
-    }
-    *data = a.data, *rows = a.rows, *cols = a.cols;
-    return 0;
-}
-
-static int load_set(const char *xpath, const char *ypath, sbk_precision prec, struct set *s)
-{
-    long yr, yc;
-    if (load_array(xpath, prec, &s->X, &s->obs, &s->vars))
-        return -1;
-    if (!ypath)
-        return 0;
-    if (load_array(ypath, prec, &s->y, &yr, &yc))
-        return -1;
-    if (yr != s->obs || yc != 1) {
-        fprintf(stderr, "starbak: %s: %s has shape %ld×%ld but %s has %ld rows: y must be a vector of %ld values\n",
-                prog, ypath, yr, yc, xpath, s->obs, s->obs);
-        return -1;
-    }
-    return 0;
-}
-
 /* The seed's problem: x uniform in [-1/2, 1/2), y = sin(sum of x) / 2. */
 static int seed_set(long obs, long vars, uint64_t seed, sbk_precision prec, struct set *s)
 {
@@ -128,23 +87,6 @@ static void progress(int done, int total, void *user)
         printf("inner: %d/%d neurons\n", done, total);
         fflush(stdout);
     }
-}
-
-static long default_tile_rows(long obs)
-{
-    long blocks = 4L * (sbk_ncpu_workers() + sbk_ncuda_workers());
-    return (obs + blocks - 1) / blocks;
-}
-
-static int save_vector(const char *path, sbk_precision prec, const void *v, long n)
-{
-    char err[512];
-    size_t len = strlen(path);
-    int csv = len > 4 && (!strcmp(path + len - 4, ".csv") || !strcmp(path + len - 4, ".txt"));
-    int ret = csv ? sbk_csv_save(path, prec, v, n, 1, err, sizeof err) : sbk_npy_save(path, prec, v, n, 1, 1, err, sizeof err);
-    if (ret != SBK_SUCCESS)
-        fprintf(stderr, "starbak: %s: %s\n", prog, err);
-    return ret;
 }
 
 /* Writes the test set's predicted vs true values as a scatter plot. */
@@ -245,11 +187,7 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "starbak: %s: unexpected argument '%s' (see --help)\n", prog, argv[optind]);
-        return 2;
-    }
-    if (bad)
+    if (drv_args_rejected(prog, argc, argv, bad))
         return 2;
     if (!fitting && (!model_path || !xpath || !out)) {
         fprintf(stderr, "starbak: %s: predict needs --model, --X and --out\n", prog);
@@ -260,11 +198,10 @@ int main(int argc, char **argv)
         return 2;
     }
     struct set train = {0}, test = {0};
-    if (fitting && xpath ? load_set(xpath, ypath, prec, &train)
-        : fitting        ? seed_set(obs, vars, seed, prec, &train)
-                         : load_set(xpath, NULL, prec, &train))
+    if (xpath ? drv_load_xy(prog, xpath, fitting ? ypath : NULL, prec, &train.X, &train.obs, &train.vars, &train.y)
+              : seed_set(obs, vars, seed, prec, &train))
         return 1;
-    if (fitting && (txpath ? load_set(txpath, typath, prec, &test)
+    if (fitting && (txpath ? drv_load_xy(prog, txpath, typath, prec, &test.X, &test.obs, &test.vars, &test.y)
                     : !xpath ? seed_set(test_obs > 0 ? test_obs : obs / 4, vars, seed + 1000, prec, &test) : 0))
         return 1;
     if (test.X && test.vars != train.vars) {
@@ -275,7 +212,7 @@ int main(int argc, char **argv)
     if (drv_start(prog))
         return 1;
     if (!tile_rows)
-        tile_rows = default_tile_rows(train.obs);
+        tile_rows = drv_default_tile_rows(train.obs);
     int status = 0;
     char err[512];
     sbk_ann_model model;
@@ -298,7 +235,7 @@ int main(int argc, char **argv)
         sbk_print_workers(stdout);
         printf("time_s: %.4f\n", drv_now() - t0);
         sbk_shutdown();
-        status = save_vector(out, prec, yhat, train.obs) != SBK_SUCCESS;
+        status = drv_save_vector(prog, out, prec, yhat, train.obs) != SBK_SUCCESS;
         sbk_ann_model_free(&model);
         free(yhat);
         free_set(&train);
@@ -337,7 +274,7 @@ int main(int argc, char **argv)
     printf("r_train: %.8f\n", sbk_correlation(prec, yhat, train.y, train.obs));
     if (test.X) {
         void *that = calloc(test.obs, prec);
-        if ((ret = predict(&model, &test, prec, default_tile_rows(test.obs), that)) != SBK_SUCCESS)
+        if ((ret = predict(&model, &test, prec, drv_default_tile_rows(test.obs), that)) != SBK_SUCCESS)
             return drv_fail(prog, "predict", ret);
         double r = sbk_correlation(prec, that, test.y, test.obs);
         printf("r_test: %.8f\n", r);

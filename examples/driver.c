@@ -1,6 +1,7 @@
 /* Helpers shared by the example drivers and the benchmarks. */
 #include "driver.h"
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,15 @@ int drv_parse_trans(const char *prog, const char *opt, const char *text, sbk_tra
     return 0;
 }
 
+int drv_args_rejected(const char *prog, int argc, char **argv, int bad)
+{
+    if (optind < argc) {
+        fprintf(stderr, "starbak: %s: unexpected argument '%s' (see --help)\n", prog, argv[optind]);
+        return 1;
+    }
+    return bad != 0;
+}
+
 double drv_now(void)
 {
     struct timespec t;
@@ -113,4 +123,66 @@ int drv_fail(const char *prog, const char *what, int code)
 {
     fprintf(stderr, "starbak: %s: %s: %s\n", prog, what, sbk_strerror(code));
     return 1;
+}
+
+/* One array, checked to be finite and of a size the library's int sizes hold. */
+static void *load_array(const char *prog, const char *path, sbk_precision prec, long *rows, long *cols)
+{
+    sbk_array a;
+    char err[512];
+    if (sbk_array_load(path, prec, &a, err, sizeof err) != SBK_SUCCESS) {
+        fprintf(stderr, "starbak: %s: %s\n", prog, err);
+        return NULL;
+    }
+    int64_t r, c;
+    if (sbk_array_find_nonfinite(&a, &r, &c)) {
+        fprintf(stderr, "starbak: %s: %s: NaN or Inf at row %lld, column %lld (counting from 0)\n", prog, path,
+                (long long)r, (long long)c);
+        sbk_array_free(&a);
+        return NULL;
+    }
+    if (a.rows > 0x7fffffffL || a.cols > 0x7fffffffL) {
+        fprintf(stderr, "starbak: %s: %s is too large (%lld×%lld)\n", prog, path, (long long)a.rows,
+                (long long)a.cols);
+        sbk_array_free(&a);
+        return NULL;
+    }
+    *rows = a.rows, *cols = a.cols;
+    return a.data;
+}
+
+int drv_load_xy(const char *prog, const char *xpath, const char *ypath, sbk_precision prec, void **X, long *obs,
+                long *vars, void **y)
+{
+    long yr, yc;
+    if (!(*X = load_array(prog, xpath, prec, obs, vars)))
+        return -1;
+    if (!ypath)
+        return 0;
+    if (!(*y = load_array(prog, ypath, prec, &yr, &yc)))
+        return -1;
+    if (yr != *obs || yc != 1) {
+        fprintf(stderr, "starbak: %s: %s has shape %ld×%ld but %s has %ld rows: y must be a vector of %ld values\n",
+                prog, ypath, yr, yc, xpath, *obs, *obs);
+        return -1;
+    }
+    return 0;
+}
+
+int drv_save_vector(const char *prog, const char *path, sbk_precision prec, const void *v, long n)
+{
+    char err[512];
+    size_t len = strlen(path);
+    int csv = len > 4 && (!strcmp(path + len - 4, ".csv") || !strcmp(path + len - 4, ".txt"));
+    int ret = csv ? sbk_csv_save(path, prec, v, n, 1, err, sizeof err)
+                  : sbk_npy_save(path, prec, v, n, 1, 1, err, sizeof err);
+    if (ret != SBK_SUCCESS)
+        fprintf(stderr, "starbak: %s: %s\n", prog, err);
+    return ret;
+}
+
+long drv_default_tile_rows(long obs)
+{
+    long blocks = 4L * (sbk_ncpu_workers() + sbk_ncuda_workers());
+    return (obs + blocks - 1) / blocks;
 }

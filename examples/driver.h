@@ -14,6 +14,23 @@ int drv_parse_double(const char *prog, const char *opt, const char *text, double
 int drv_parse_precision(const char *prog, const char *text, sbk_precision *out);
 int drv_parse_trans(const char *prog, const char *opt, const char *text, sbk_trans *out);
 
+/* After the getopt loop: 1 (print why) when an argument is left over or an
+ * option was bad, so that main returns 2; 0 otherwise. */
+int drv_args_rejected(const char *prog, int argc, char **argv, int bad);
+
+/* Loads X (obs×vars) and, when ypath is given, y (obs values) from .npy or
+ * CSV files in the given precision, refusing NaN/Inf (named by row and column)
+ * and a y of the wrong length; prints why and returns -1 on failure. The
+ * arrays are malloc'd (free them). */
+int drv_load_xy(const char *prog, const char *xpath, const char *ypath, sbk_precision prec, void **X, long *obs,
+                long *vars, void **y);
+
+/* Writes n values to path, .csv/.txt as CSV, anything else as .npy (atomically). */
+int drv_save_vector(const char *prog, const char *path, sbk_precision prec, const void *v, long n);
+
+/* Rows per tile giving about four row blocks per StarPU worker. */
+long drv_default_tile_rows(long obs);
+
 /* Seconds on a monotonic clock. */
 double drv_now(void);
 

@@ -61,11 +61,7 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "starbak: %s: unexpected argument '%s' (see --help)\n", prog, argv[optind]);
-        return 2;
-    }
-    if (bad)
+    if (drv_args_rejected(prog, argc, argv, bad))
         return 2;
 
     /* Stored shapes: A is m×k or k×m, B k×n or n×k. */

@@ -80,43 +80,6 @@ struct data {
     double *a_true; /* NULL when the data came from files */
 };
 
-/* Loads one array and checks its shape and values; prints the reason on failure. */
-static void *load(const char *path, sbk_precision prec, long *rows, long *cols)
-{
-    sbk_array arr;
-    char err[512];
-    if (sbk_array_load(path, prec, &arr, err, sizeof err) != SBK_SUCCESS) {
-        fprintf(stderr, "starbak: %s: %s\n", prog, err);
-        return NULL;
-    }
-    int64_t r, c;
-    if (sbk_array_find_nonfinite(&arr, &r, &c)) {
-        fprintf(stderr, "starbak: %s: %s: NaN or Inf at row %lld, column %lld (counting from 0)\n", prog, path, (long long)r,
-                (long long)c);
-        sbk_array_free(&arr);
-        return NULL;
-    }
-    *rows = arr.rows, *cols = arr.cols;
-    return arr.data; /* ownership passes to the caller (free) */
-}
-
-static int load_files(struct data *d, const char *xpath, const char *ypath)
-{
-    long yr, yc;
-    if (!(d->X = load(xpath, d->prec, &d->obs, &d->vars)) || !(d->y = load(ypath, d->prec, &yr, &yc)))
-        return -1;
-    if (yr != d->obs || yc != 1) {
-        fprintf(stderr, "starbak: %s: %s has shape %ld×%ld but %s has %ld rows: y must be a vector of %ld values\n",
-                prog, ypath, yr, yc, xpath, d->obs, d->obs);
-        return -1;
-    }
-    if (d->obs > 0x7fffffffL || d->vars > 0x7fffffffL) {
-        fprintf(stderr, "starbak: %s: %s is too large (%ld×%ld)\n", prog, xpath, d->obs, d->vars);
-        return -1;
-    }
-    return 0;
-}
-
 /* The seed's problem: X uniform in [-1/2, 1/2), a_true uniform too, y = X a_true. */
 static int generate(struct data *d, uint64_t seed)
 {
@@ -136,19 +99,6 @@ static int generate(struct data *d, uint64_t seed)
         d->prec == SBK_DOUBLE ? (((double *)d->y)[i] = y[i]) : (((float *)d->y)[i] = (float)y[i]);
     free(y);
     return 0;
-}
-
-/* Saves a by the extension of path. */
-static int save(const char *path, const struct data *d, const void *a)
-{
-    char err[512];
-    size_t len = strlen(path);
-    int csv = len > 4 && (!strcmp(path + len - 4, ".csv") || !strcmp(path + len - 4, ".txt"));
-    int ret = csv ? sbk_csv_save(path, d->prec, a, d->vars, 1, err, sizeof err)
-                  : sbk_npy_save(path, d->prec, a, d->vars, 1, 1, err, sizeof err);
-    if (ret != SBK_SUCCESS)
-        fprintf(stderr, "starbak: %s: %s\n", prog, err);
-    return ret;
 }
 
 int main(int argc, char **argv)
@@ -188,18 +138,14 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "starbak: %s: unexpected argument '%s' (see --help)\n", prog, argv[optind]);
+    if (drv_args_rejected(prog, argc, argv, bad))
         return 2;
-    }
     if (!!xpath != !!ypath) {
         fprintf(stderr, "starbak: %s: --X and --y go together (got only %s)\n", prog, xpath ? "--X" : "--y");
         return 2;
     }
-    if (bad)
-        return 2;
     d.obs = obs, d.vars = vars;
-    if (xpath ? load_files(&d, xpath, ypath) : generate(&d, seed))
+    if (xpath ? drv_load_xy(prog, xpath, ypath, d.prec, &d.X, &d.obs, &d.vars, &d.y) : generate(&d, seed))
         return 1;
     if (batch > d.vars) {
         fprintf(stderr, "starbak: %s: --batch %ld exceeds the %ld columns of X\n", prog, batch, d.vars);
@@ -207,10 +153,8 @@ int main(int argc, char **argv)
     }
     if (drv_start(prog))
         return 1;
-    if (!tile_rows) { /* a few row blocks per worker, so every worker has work in each pass */
-        long blocks = 4L * (sbk_ncpu_workers() + sbk_ncuda_workers());
-        tile_rows = (d.obs + blocks - 1) / blocks;
-    }
+    if (!tile_rows) /* a few row blocks per worker, so every worker has work in each pass */
+        tile_rows = drv_default_tile_rows(d.obs);
     printf("obs: %ld\nvars: %ld\nprecision: %s\nbatch: %ld\ntile_rows: %ld\n", d.obs, d.vars,
            d.prec == SBK_DOUBLE ? "d" : "s", batch, tile_rows);
 
@@ -266,7 +210,7 @@ int main(int argc, char **argv)
     }
     sbk_matrix_destroy(dX), sbk_matrix_destroy(dy), sbk_matrix_destroy(da);
     sbk_shutdown();
-    if (status == 0 && out && save(out, &d, a) != SBK_SUCCESS)
+    if (status == 0 && out && drv_save_vector(prog, out, d.prec, a, d.vars) != SBK_SUCCESS)
         status = 1;
     char err[512];
     if (status == 0 && plot &&

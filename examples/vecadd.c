@@ -51,11 +51,7 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "starbak: %s: unexpected argument '%s' (see --help)\n", prog, argv[optind]);
-        return 2;
-    }
-    if (bad)
+    if (drv_args_rejected(prog, argc, argv, bad))
         return 2;
     if (n > 0x7fffffffL || tile > 0x7fffffffL) {
         fprintf(stderr, "starbak: %s: --n and --tile must fit in 32 bits (got %ld, %ld)\n", prog, n, tile);
