@@ -21,33 +21,42 @@ struct gram_args {
     int col, count, whole;
 };
 
-/* Buffers: X tile (R), q (W: count×count when whole, else count). */
+/* The batch's columns of one X tile and the partial to fill, unpacked once for
+ * both implementations. Buffers: X tile (R), q (W: count×count when whole,
+ * else count). */
+struct gram_operands {
+    int rows, ld, dbl;
+    size_t es;
+    const char *X; /* the batch's first column */
+    void *q;
+};
+
+static struct gram_operands unpack(void *buffers[], const struct gram_args *g)
+{
+    void *X = buffers[0];
+    struct gram_operands o = {STARPU_MATRIX_GET_NX(X), STARPU_MATRIX_GET_LD(X),
+                              STARPU_MATRIX_GET_ELEMSIZE(X) == sizeof(double), STARPU_MATRIX_GET_ELEMSIZE(X), NULL,
+                              (void *)STARPU_VECTOR_GET_PTR(buffers[1])};
+    o.X = (const char *)STARPU_MATRIX_GET_PTR(X) + (size_t)g->col * o.ld * o.es;
+    return o;
+}
+
 static void gram_partial_cpu(void *buffers[], void *cl_arg)
 {
     const struct gram_args *g = cl_arg;
-    void *X = buffers[0];
-    int rows = STARPU_MATRIX_GET_NX(X), ld = STARPU_MATRIX_GET_LD(X);
-    int dbl = STARPU_MATRIX_GET_ELEMSIZE(X) == sizeof(double);
-    size_t off = (size_t)g->col * ld;
-    void *q = (void *)STARPU_VECTOR_GET_PTR(buffers[1]);
-    if (g->whole) {
-        if (dbl)
-            cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, g->count, rows, 1.0,
-                        (const double *)STARPU_MATRIX_GET_PTR(X) + off, ld, 0.0, q, g->count);
+    struct gram_operands o = unpack(buffers, g);
+    if (g->whole && o.dbl)
+        cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, g->count, o.rows, 1.0, (const double *)o.X, o.ld, 0.0,
+                    o.q, g->count);
+    else if (g->whole)
+        cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, g->count, o.rows, 1.0f, (const float *)o.X, o.ld, 0.0f,
+                    o.q, g->count);
+    for (int k = 0; !g->whole && k < g->count; k++) {
+        const void *x = o.X + (size_t)k * o.ld * o.es;
+        if (o.dbl)
+            ((double *)o.q)[k] = cblas_ddot(o.rows, x, 1, x, 1);
         else
-            cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, g->count, rows, 1.0f,
-                        (const float *)STARPU_MATRIX_GET_PTR(X) + off, ld, 0.0f, q, g->count);
-        return;
-    }
-    for (int k = 0; k < g->count; k++) {
-        size_t c = off + (size_t)k * ld;
-        if (dbl) {
-            const double *x = (const double *)STARPU_MATRIX_GET_PTR(X) + c;
-            ((double *)q)[k] = cblas_ddot(rows, x, 1, x, 1);
-        } else {
-            const float *x = (const float *)STARPU_MATRIX_GET_PTR(X) + c;
-            ((float *)q)[k] = cblas_sdot(rows, x, 1, x, 1);
-        }
+            ((float *)o.q)[k] = cblas_sdot(o.rows, x, 1, x, 1);
     }
 }
 
@@ -61,30 +70,24 @@ static void check_cublas(cublasStatus_t status)
 static void gram_partial_cuda(void *buffers[], void *cl_arg)
 {
     const struct gram_args *g = cl_arg;
-    void *X = buffers[0];
-    int rows = STARPU_MATRIX_GET_NX(X), ld = STARPU_MATRIX_GET_LD(X);
-    int dbl = STARPU_MATRIX_GET_ELEMSIZE(X) == sizeof(double);
-    size_t off = (size_t)g->col * ld;
-    void *q = (void *)STARPU_VECTOR_GET_PTR(buffers[1]);
+    struct gram_operands o = unpack(buffers, g);
     cublasHandle_t handle = starpu_cublas_get_local_handle();
     if (g->whole) {
         const double one = 1.0, zero = 0.0;
         const float one_f = 1.0f, zero_f = 0.0f;
-        check_cublas(dbl ? cublasDsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, g->count, rows, &one,
-                                       (const double *)STARPU_MATRIX_GET_PTR(X) + off, ld, &zero, q, g->count)
-                         : cublasSsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, g->count, rows, &one_f,
-                                       (const float *)STARPU_MATRIX_GET_PTR(X) + off, ld, &zero_f, q, g->count));
+        check_cublas(o.dbl ? cublasDsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, g->count, o.rows, &one,
+                                         (const double *)o.X, o.ld, &zero, o.q, g->count)
+                           : cublasSsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, g->count, o.rows, &one_f,
+                                         (const float *)o.X, o.ld, &zero_f, o.q, g->count));
         return;
     }
     /* Results go to device memory: device pointer mode for these calls only. */
     check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_DEVICE));
     cublasStatus_t status = CUBLAS_STATUS_SUCCESS;
     for (int k = 0; k < g->count && status == CUBLAS_STATUS_SUCCESS; k++) {
-        size_t c = off + (size_t)k * ld;
-        status = dbl ? cublasDdot(handle, rows, (const double *)STARPU_MATRIX_GET_PTR(X) + c, 1,
-                                  (const double *)STARPU_MATRIX_GET_PTR(X) + c, 1, (double *)q + k)
-                     : cublasSdot(handle, rows, (const float *)STARPU_MATRIX_GET_PTR(X) + c, 1,
-                                  (const float *)STARPU_MATRIX_GET_PTR(X) + c, 1, (float *)q + k);
+        const void *x = o.X + (size_t)k * o.ld * o.es;
+        status = o.dbl ? cublasDdot(handle, o.rows, x, 1, x, 1, (double *)o.q + k)
+                       : cublasSdot(handle, o.rows, x, 1, x, 1, (float *)o.q + k);
     }
     check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST));
     check_cublas(status);

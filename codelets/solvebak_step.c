@@ -18,41 +18,52 @@ struct step_args {
     int norm;                 /* write e_i^T e_i after the dots */
 };
 
-/* Buffers: e_i (RW, matrix rows×1), p (W, vector), [X prev tile (R), da_prev (R)], [X cur tile (R)]. */
-static void step_cpu(void *buffers[], void *cl_arg)
+/* The operands of one step, unpacked once for both implementations. Buffers:
+ * e_i (RW, matrix rows×1), p (W, vector), [X prev tile (R), da_prev (R)],
+ * [X cur tile (R)]; X pointers start at the batch's first column. */
+struct step_operands {
+    int rows, dbl, ld_prev, ld_cur;
+    void *e, *p;
+    const void *X_prev, *da, *X_cur;
+};
+
+static struct step_operands unpack(void *buffers[], const struct step_args *a)
 {
-    const struct step_args *a = cl_arg;
-    void *e = buffers[0], *p = buffers[1];
-    int rows = STARPU_MATRIX_GET_NX(e), b = 2;
-    int dbl = STARPU_MATRIX_GET_ELEMSIZE(e) == sizeof(double);
-    void *ev = (void *)STARPU_MATRIX_GET_PTR(e), *pv = (void *)STARPU_VECTOR_GET_PTR(p);
+    struct step_operands o = {.rows = STARPU_MATRIX_GET_NX(buffers[0]),
+                              .dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double),
+                              .e = (void *)STARPU_MATRIX_GET_PTR(buffers[0]),
+                              .p = (void *)STARPU_VECTOR_GET_PTR(buffers[1])};
+    size_t es = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]);
+    int b = 2;
     if (a->prev_count) {
-        void *X = buffers[b], *da = (void *)STARPU_VECTOR_GET_PTR(buffers[b + 1]);
-        size_t ld = STARPU_MATRIX_GET_LD(X), off = (size_t)a->prev_col * ld;
-        if (dbl)
-            cblas_dgemv(CblasColMajor, CblasNoTrans, rows, a->prev_count, -1.0,
-                        (const double *)STARPU_MATRIX_GET_PTR(X) + off, ld, da, 1, 1.0, ev, 1);
-        else
-            cblas_sgemv(CblasColMajor, CblasNoTrans, rows, a->prev_count, -1.0f,
-                        (const float *)STARPU_MATRIX_GET_PTR(X) + off, ld, da, 1, 1.0f, ev, 1);
+        o.ld_prev = STARPU_MATRIX_GET_LD(buffers[b]);
+        o.X_prev = (const char *)STARPU_MATRIX_GET_PTR(buffers[b]) + (size_t)a->prev_col * o.ld_prev * es;
+        o.da = (const void *)STARPU_VECTOR_GET_PTR(buffers[b + 1]);
         b += 2;
     }
     if (a->cur_count) {
-        void *X = buffers[b];
-        size_t ld = STARPU_MATRIX_GET_LD(X), off = (size_t)a->cur_col * ld;
-        if (dbl)
-            cblas_dgemv(CblasColMajor, CblasTrans, rows, a->cur_count, 1.0,
-                        (const double *)STARPU_MATRIX_GET_PTR(X) + off, ld, ev, 1, 0.0, pv, 1);
-        else
-            cblas_sgemv(CblasColMajor, CblasTrans, rows, a->cur_count, 1.0f,
-                        (const float *)STARPU_MATRIX_GET_PTR(X) + off, ld, ev, 1, 0.0f, pv, 1);
+        o.ld_cur = STARPU_MATRIX_GET_LD(buffers[b]);
+        o.X_cur = (const char *)STARPU_MATRIX_GET_PTR(buffers[b]) + (size_t)a->cur_col * o.ld_cur * es;
     }
-    if (a->norm) {
-        if (dbl)
-            ((double *)pv)[a->cur_count] = cblas_ddot(rows, ev, 1, ev, 1);
-        else
-            ((float *)pv)[a->cur_count] = cblas_sdot(rows, ev, 1, ev, 1);
-    }
+    return o;
+}
+
+static void step_cpu(void *buffers[], void *cl_arg)
+{
+    const struct step_args *a = cl_arg;
+    struct step_operands o = unpack(buffers, a);
+    if (a->prev_count && o.dbl)
+        cblas_dgemv(CblasColMajor, CblasNoTrans, o.rows, a->prev_count, -1.0, o.X_prev, o.ld_prev, o.da, 1, 1.0, o.e, 1);
+    else if (a->prev_count)
+        cblas_sgemv(CblasColMajor, CblasNoTrans, o.rows, a->prev_count, -1.0f, o.X_prev, o.ld_prev, o.da, 1, 1.0f, o.e, 1);
+    if (a->cur_count && o.dbl)
+        cblas_dgemv(CblasColMajor, CblasTrans, o.rows, a->cur_count, 1.0, o.X_cur, o.ld_cur, o.e, 1, 0.0, o.p, 1);
+    else if (a->cur_count)
+        cblas_sgemv(CblasColMajor, CblasTrans, o.rows, a->cur_count, 1.0f, o.X_cur, o.ld_cur, o.e, 1, 0.0f, o.p, 1);
+    if (a->norm && o.dbl)
+        ((double *)o.p)[a->cur_count] = cblas_ddot(o.rows, o.e, 1, o.e, 1);
+    else if (a->norm)
+        ((float *)o.p)[a->cur_count] = cblas_sdot(o.rows, o.e, 1, o.e, 1);
 }
 
 #ifdef STARPU_USE_CUDA
@@ -65,38 +76,26 @@ static void check_cublas(cublasStatus_t status)
 static void step_cuda(void *buffers[], void *cl_arg)
 {
     const struct step_args *a = cl_arg;
-    void *e = buffers[0], *p = buffers[1];
-    int rows = STARPU_MATRIX_GET_NX(e), b = 2;
-    int dbl = STARPU_MATRIX_GET_ELEMSIZE(e) == sizeof(double);
-    void *ev = (void *)STARPU_MATRIX_GET_PTR(e), *pv = (void *)STARPU_VECTOR_GET_PTR(p);
+    struct step_operands o = unpack(buffers, a);
     cublasHandle_t handle = starpu_cublas_get_local_handle();
     const double one = 1.0, minus_one = -1.0, zero = 0.0;
     const float one_f = 1.0f, minus_one_f = -1.0f, zero_f = 0.0f;
-    if (a->prev_count) {
-        void *X = buffers[b], *da = (void *)STARPU_VECTOR_GET_PTR(buffers[b + 1]);
-        int ld = STARPU_MATRIX_GET_LD(X);
-        size_t off = (size_t)a->prev_col * ld;
-        check_cublas(dbl ? cublasDgemv(handle, CUBLAS_OP_N, rows, a->prev_count, &minus_one,
-                                       (const double *)STARPU_MATRIX_GET_PTR(X) + off, ld, da, 1, &one, ev, 1)
-                         : cublasSgemv(handle, CUBLAS_OP_N, rows, a->prev_count, &minus_one_f,
-                                       (const float *)STARPU_MATRIX_GET_PTR(X) + off, ld, da, 1, &one_f, ev, 1));
-        b += 2;
-    }
-    if (a->cur_count) {
-        void *X = buffers[b];
-        int ld = STARPU_MATRIX_GET_LD(X);
-        size_t off = (size_t)a->cur_col * ld;
-        check_cublas(dbl ? cublasDgemv(handle, CUBLAS_OP_T, rows, a->cur_count, &one,
-                                       (const double *)STARPU_MATRIX_GET_PTR(X) + off, ld, ev, 1, &zero, pv, 1)
-                         : cublasSgemv(handle, CUBLAS_OP_T, rows, a->cur_count, &one_f,
-                                       (const float *)STARPU_MATRIX_GET_PTR(X) + off, ld, ev, 1, &zero_f, pv, 1));
-    }
+    if (a->prev_count)
+        check_cublas(o.dbl ? cublasDgemv(handle, CUBLAS_OP_N, o.rows, a->prev_count, &minus_one, o.X_prev, o.ld_prev,
+                                         o.da, 1, &one, o.e, 1)
+                           : cublasSgemv(handle, CUBLAS_OP_N, o.rows, a->prev_count, &minus_one_f, o.X_prev,
+                                         o.ld_prev, o.da, 1, &one_f, o.e, 1));
+    if (a->cur_count)
+        check_cublas(o.dbl ? cublasDgemv(handle, CUBLAS_OP_T, o.rows, a->cur_count, &one, o.X_cur, o.ld_cur, o.e, 1,
+                                         &zero, o.p, 1)
+                           : cublasSgemv(handle, CUBLAS_OP_T, o.rows, a->cur_count, &one_f, o.X_cur, o.ld_cur, o.e,
+                                         1, &zero_f, o.p, 1));
     if (a->norm) {
         /* The dot lands in device memory: switch the shared handle's pointer mode
          * for this call only, so the call stays asynchronous. */
         check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_DEVICE));
-        cublasStatus_t status = dbl ? cublasDdot(handle, rows, ev, 1, ev, 1, (double *)pv + a->cur_count)
-                                    : cublasSdot(handle, rows, ev, 1, ev, 1, (float *)pv + a->cur_count);
+        cublasStatus_t status = o.dbl ? cublasDdot(handle, o.rows, o.e, 1, o.e, 1, (double *)o.p + a->cur_count)
+                                      : cublasSdot(handle, o.rows, o.e, 1, o.e, 1, (float *)o.p + a->cur_count);
         check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST));
         check_cublas(status);
     }
