@@ -1,9 +1,9 @@
 /* SolveBak set-up: the Gram block G_J = X_J^T X_J of each batch J, whole
- * (block-exact: then factored by Cholesky) or its diagonal only (per-column and
- * batched: the squared column norms).
+ * (per-column's Gauss-Seidel; block-exact, which factors it by Cholesky) or
+ * its diagonal only (batched: the squared column norms).
  *   partial: q_i = X_i[:, J]^T X_i[:, J] on one row block (CPU: syrk or dots;
  *            CUDA: cublas syrk or one dot per column)
- *   reduce:  G_J = sum_i q_i in a fixed order, in double; Cholesky when whole.
+ *   reduce:  G_J = sum_i q_i in a fixed order, in double; Cholesky for block-exact.
  * A non-finite value of X shows up as a non-finite diagonal, which the host
  * checks before iterating. */
 #include <cblas.h>
@@ -19,6 +19,7 @@
 
 struct gram_args {
     int col, count, whole;
+    enum sbk_batch_solve solve;
 };
 
 /* The batch's columns of one X tile and the partial to fill, unpacked once for
@@ -101,7 +102,7 @@ static double part(void *p, size_t k)
 }
 
 /* Buffers: q_0 .. q_{nparts-1} (R), out (W, double): the diagonal of G_J
- * (count), then when whole its Cholesky factor L (count×count, lower), then a
+ * (count), then when whole G_J or its Cholesky factor L (count×count, lower), then a
  * status: 0 fine, 1 regularized, 2 a non-finite diagonal (X holds NaN/Inf). */
 static void gram_reduce_cpu(void *buffers[], void *cl_arg)
 {
@@ -123,7 +124,7 @@ static void gram_reduce_cpu(void *buffers[], void *cl_arg)
         if (!isfinite(diag[k]))
             *status = 2.0;
     }
-    if (!g->whole || *status != 0.0)
+    if (g->solve != SBK_BATCH_CHOLESKY || *status != 0.0)
         return;
     double *copy = malloc(len * sizeof *copy), trace = 0.0;
     if (!copy) {
@@ -176,20 +177,20 @@ int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count,
     struct gram_args *args = malloc(sizeof *args);
     if (!args)
         return SBK_ENOMEM;
-    *args = (struct gram_args){col, count, whole};
+    *args = (struct gram_args){col, count, whole, whole ? SBK_BATCH_CHOLESKY : SBK_BATCH_JACOBI};
     double rows = starpu_matrix_get_nx(X);
     return sbk_insert_status(starpu_task_insert(&cl_solvebak_gram_partial, STARPU_R, X, STARPU_W, q,
                                                 STARPU_CL_ARGS, args, sizeof *args,
                                                 STARPU_FLOPS, rows * count * (whole ? count + 1 : 2), 0));
 }
 
-int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, int whole,
+int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, enum sbk_batch_solve solve,
                                     starpu_data_handle_t G)
 {
     struct gram_args *args = malloc(sizeof *args);
     if (!args)
         return SBK_ENOMEM;
-    *args = (struct gram_args){0, count, whole};
+    *args = (struct gram_args){0, count, solve != SBK_BATCH_JACOBI, solve};
     const enum starpu_data_access_mode mode = STARPU_W;
     return sbk_insert_gather(&cl_solvebak_gram_reduce, args, sizeof *args, parts, nparts, &G, &mode, 1, 0);
 }

@@ -1,7 +1,8 @@
 /* SolveBak reductions over the row-block partials p_0 .. p_{mt-1} (CPU only:
  * a few hundred numbers, summed in a fixed order so every scheduler gives the
  * same bits):
- *   da:   d = sum_i p_i[0..count); da = d ./ diag, or L L^T da = d (block-exact);
+ *   da:   d = sum_i p_i[0..count); then by the batch's solve (codelets.h):
+ *         Jacobi da = d ./ diag, Gauss-Seidel (D + L) da = d, Cholesky L L^T da = d;
  *         a[off..off+count) += da
  *   norm: out = sum_i p_i[slot]                                              */
 #include <lapacke.h>
@@ -10,7 +11,7 @@
 
 struct reduce_args {
     int nparts, count, a_offset, slot;
-    int exact; /* scale holds a Cholesky factor (count×count) instead of a diagonal */
+    enum sbk_batch_solve solve; /* scale: diagonal, then G_J (Gauss-Seidel) or its factor L (Cholesky) */
 };
 
 static double part(void *p, int k)
@@ -31,11 +32,16 @@ static void reduce_da_cpu(void *buffers[], void *cl_arg)
         for (int i = 0; i < r->nparts; i++)
             d[k] += part(buffers[i], k);
     }
-    if (r->exact) /* scale = diagonal, then the Cholesky factor of the batch's Gram block */
-        LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', r->count, 1, scale + r->count, r->count, d, r->count);
+    const double *G = scale + r->count; /* after the diagonal */
+    if (r->solve == SBK_BATCH_CHOLESKY)
+        LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', r->count, 1, G, r->count, d, r->count);
     else /* a zero column has a zero diagonal: it is skipped, da = 0 */
-        for (int k = 0; k < r->count; k++)
+        for (int k = 0; k < r->count; k++) {
+            /* Gauss-Seidel: X_k^T e after the batch's earlier columns moved e. */
+            for (int j = 0; r->solve == SBK_BATCH_GAUSS_SEIDEL && j < k; j++)
+                d[k] -= G[k + (size_t)j * r->count] * d[j];
             d[k] = scale[k] > 0.0 ? d[k] / scale[k] : 0.0;
+        }
     int dbl = STARPU_VECTOR_GET_ELEMSIZE(da) == sizeof(double);
     for (int k = 0; k < r->count; k++) {
         if (dbl) {
@@ -73,12 +79,13 @@ static struct starpu_codelet cl_solvebak_reduce_norm = {
 };
 
 int sbk_insert_solvebak_reduce_da(starpu_data_handle_t *parts, int nparts, int count, starpu_data_handle_t scale,
-                                  int exact, starpu_data_handle_t da, starpu_data_handle_t a_tile, int a_offset)
+                                  enum sbk_batch_solve solve, starpu_data_handle_t da, starpu_data_handle_t a_tile,
+                                  int a_offset)
 {
     struct reduce_args *r = malloc(sizeof *r);
     if (!r)
         return SBK_ENOMEM;
-    *r = (struct reduce_args){nparts, count, a_offset, 0, exact};
+    *r = (struct reduce_args){nparts, count, a_offset, 0, solve};
     starpu_data_handle_t tail[] = {scale, da, a_tile};
     const enum starpu_data_access_mode modes[] = {STARPU_R, STARPU_W, STARPU_RW};
     /* On the critical path of every batch: run it first. */
@@ -90,7 +97,7 @@ int sbk_insert_solvebak_reduce_norm(starpu_data_handle_t *parts, int nparts, int
     struct reduce_args *r = malloc(sizeof *r);
     if (!r)
         return SBK_ENOMEM;
-    *r = (struct reduce_args){nparts, 0, 0, slot, 0};
+    *r = (struct reduce_args){nparts, 0, 0, slot, SBK_BATCH_JACOBI};
     starpu_data_handle_t tail[] = {out};
     const enum starpu_data_access_mode modes[] = {STARPU_W};
     return sbk_insert_gather(&cl_solvebak_reduce_norm, r, sizeof *r, parts, nparts, tail, modes, 1, STARPU_MAX_PRIO);

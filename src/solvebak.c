@@ -1,9 +1,14 @@
 /* SolveBak on the task graph (DESIGN.md, "The computations").
  *
  * Per-column, batched and block-exact share one structure: batch k covers
- * columns [kB, kB + B) (per-column: B = 1), and each batch is
+ * columns [kB, kB + B), and each batch is
  *   mt step tasks   e_i -= X_i[:, k-1] da_{k-1};  p_i = X_i[:, k]^T e_i
- *   1 reduce task   da_k = (sum_i p_i) ./ diag_k  (or the B×B solve);  a_k += da_k
+ *   1 reduce task   da_k from d = sum_i p_i;  a_k += da_k
+ * where da_k = d ./ diag(G_k) (batched), solves G_k da_k = d (block-exact), or
+ * solves (D + L) da_k = d with G_k's lower triangle (per-column): the column-
+ * by-column iterates, since X_j^T e after the batch's earlier columns moved e
+ * is d_j - sum_{i<j} G_ji da_i. So per-column needs one reduction per batch,
+ * not per column.
  * with one more step pass per iteration that finishes the last batch and
  * yields ||e||^2. The host waits once per iteration, for that norm.
  * Gram forms G = X^T X and b = X^T y with the GEMM tasks, then sweeps on G. */
@@ -23,7 +28,8 @@ struct solver {
     sbk_matrix *a;
     sbk_solvebak_opts o;
     sbk_solvebak_report *r;
-    int obs, vars, mt, nbatch, B, exact;
+    int obs, vars, mt, nbatch, B;
+    enum sbk_batch_solve solve;
     struct batch *batches;
     /* internal data, each with its handles */
     void *ebuf, *pbuf, *dabuf, *qbuf;
@@ -45,7 +51,7 @@ static void say(struct solver *s, const char *fmt, ...)
 
 static size_t scale_len(const struct solver *s, int count)
 {
-    return count + (s->exact ? (size_t)count * count : 0) + 1;
+    return count + (s->solve != SBK_BATCH_JACOBI ? (size_t)count * count : 0) + 1;
 }
 
 /* Registers n vector handles of len[k] elements of size es over consecutive
@@ -106,7 +112,7 @@ static int solver_alloc(struct solver *s)
         for (int i = 0; i < mt; i++) {
             int c = s->batches[k].count;
             off[k * mt + i] = qtotal;
-            len[k * mt + i] = s->exact ? (size_t)c * c : (size_t)c;
+            len[k * mt + i] = s->solve != SBK_BATCH_JACOBI ? (size_t)c * c : (size_t)c;
             qtotal += len[k * mt + i];
         }
     s->qbuf = malloc(qtotal * es);
@@ -157,7 +163,7 @@ static int submit_pass(struct solver *s, int prev, int cur, starpu_data_handle_t
         return ret;
     if (norm_out)
         return sbk_insert_solvebak_reduce_norm(s->p, s->mt, bc ? bc->count : 0, norm_out);
-    return sbk_insert_solvebak_reduce_da(s->p, s->mt, bc->count, s->scale[cur], s->exact, s->da[cur],
+    return sbk_insert_solvebak_reduce_da(s->p, s->mt, bc->count, s->scale[cur], s->solve, s->da[cur],
                                          sbk_tile(s->a, bc->tile, 0), bc->col);
 }
 
@@ -229,10 +235,10 @@ static int solve_batches(struct solver *s, double t0)
     for (int k = 0; k < s->nbatch && ret == SBK_SUCCESS; k++) {
         const struct batch *b = &s->batches[k];
         for (int i = 0; i < s->mt && ret == SBK_SUCCESS; i++)
-            ret = sbk_insert_solvebak_gram_partial(sbk_tile(s->X, i, b->tile), b->col, b->count, s->exact,
-                                                   s->q[k * s->mt + i]);
+            ret = sbk_insert_solvebak_gram_partial(sbk_tile(s->X, i, b->tile), b->col, b->count,
+                                                   s->solve != SBK_BATCH_JACOBI, s->q[k * s->mt + i]);
         if (ret == SBK_SUCCESS)
-            ret = sbk_insert_solvebak_gram_reduce(&s->q[k * s->mt], s->mt, b->count, s->exact, s->scale[k]);
+            ret = sbk_insert_solvebak_gram_reduce(&s->q[k * s->mt], s->mt, b->count, s->solve, s->scale[k]);
     }
     if (ret == SBK_SUCCESS && !s->o.use_initial_guess)
         ret = sbk_scale(0.0, s->a);
@@ -388,6 +394,16 @@ void sbk_solvebak_report_free(sbk_solvebak_report *report)
     memset(report, 0, sizeof *report);
 }
 
+/* Per-column works a block of columns at a time (same iterates, one reduction
+ * per block): the largest block up to `limit` that does not straddle tiles. */
+static int per_column_block(int nb, int limit)
+{
+    int B = limit > 1 ? limit : 1;
+    while (nb % B)
+        B--;
+    return B;
+}
+
 /* Checks the operands and options; fills s. */
 static int validate(struct solver *s)
 {
@@ -409,7 +425,7 @@ static int validate(struct solver *s)
         return SBK_EINVAL;
     }
     int batched = o->method == SBK_SOLVEBAK_BATCHED || o->method == SBK_SOLVEBAK_BLOCK_EXACT;
-    s->B = batched ? o->batch : 1;
+    s->B = batched ? o->batch : per_column_block(X->nb, o->batch < X->n ? o->batch : X->n);
     if (batched && (o->batch < 1 || o->batch > X->n)) {
         say(s, "batch %d must be between 1 and the number of columns %d", o->batch, X->n);
         return SBK_EINVAL;
@@ -424,7 +440,9 @@ static int validate(struct solver *s)
     }
     s->obs = X->m, s->vars = X->n, s->mt = X->mt;
     s->nbatch = (s->vars + s->B - 1) / s->B;
-    s->exact = o->method == SBK_SOLVEBAK_BLOCK_EXACT;
+    s->solve = o->method == SBK_SOLVEBAK_BLOCK_EXACT ? SBK_BATCH_CHOLESKY
+               : o->method == SBK_SOLVEBAK_PER_COLUMN ? SBK_BATCH_GAUSS_SEIDEL
+                                                      : SBK_BATCH_JACOBI;
     return SBK_SUCCESS;
 }
 

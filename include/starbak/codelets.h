@@ -38,15 +38,22 @@ int sbk_insert_gather(struct starpu_codelet *cl, void *args, size_t args_size, s
                       int nparts, const starpu_data_handle_t *tail, const enum starpu_data_access_mode *modes,
                       int ntail, int priority);
 
-/* SolveBak (codelets/solvebak_*.c, gram_sweep.c): see each file's header. */
+/* SolveBak (codelets/solvebak_*.c, gram_sweep.c): see each file's header.
+ * How a batch J turns d_J = X_J^T e into its step da_J, with G_J = X_J^T X_J: */
+enum sbk_batch_solve {
+    SBK_BATCH_JACOBI,       /* da = d ./ diag(G_J): batched (HPSCDP) */
+    SBK_BATCH_GAUSS_SEIDEL, /* (D + L) da = d: per-column's own iterates, one batch at a time */
+    SBK_BATCH_CHOLESKY,     /* G_J da = d: block-exact */
+};
 int sbk_insert_solvebak_step(starpu_data_handle_t e, starpu_data_handle_t p, starpu_data_handle_t X_prev,
                              int prev_col, int prev_count, starpu_data_handle_t da_prev,
                              starpu_data_handle_t X_cur, int cur_col, int cur_count, int norm);
 int sbk_insert_solvebak_reduce_da(starpu_data_handle_t *parts, int nparts, int count, starpu_data_handle_t scale,
-                                  int exact, starpu_data_handle_t da, starpu_data_handle_t a_tile, int a_offset);
+                                  enum sbk_batch_solve solve, starpu_data_handle_t da, starpu_data_handle_t a_tile,
+                                  int a_offset);
 int sbk_insert_solvebak_reduce_norm(starpu_data_handle_t *parts, int nparts, int slot, starpu_data_handle_t out);
 int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count, int whole, starpu_data_handle_t q);
-int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, int whole,
+int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, enum sbk_batch_solve solve,
                                     starpu_data_handle_t out);
 int sbk_insert_gram_sweep(starpu_data_handle_t G, starpu_data_handle_t b, starpu_data_handle_t yy,
                           starpu_data_handle_t *a_tiles, int vars, int nb, starpu_data_handle_t out);

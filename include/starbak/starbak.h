@@ -109,7 +109,8 @@ typedef enum {
 
 typedef struct {
     sbk_solvebak_method method;
-    int batch;             /* columns per batch (batched, block-exact); X's tile width must be a multiple */
+    int batch;             /* columns per batch (batched, block-exact: X's tile width must be a multiple;
+                              per-column works this many columns per reduction, same iterates) */
     int max_iterations;    /* sweeps over all columns */
     double tolerance;      /* stop once ||e|| / ||y|| <= tolerance (0: run max_iterations) */
     int use_initial_guess; /* start from a's values instead of 0 */
