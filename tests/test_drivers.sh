@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The drivers end to end on small problems: each run's check passes, bad
+# arguments and bad files give exit status 2 or 1 and a message naming the
+# problem, and a failed run leaves the user's files as they were.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=$top/examples
+work=$(mktemp -d "${TMPDIR:-/tmp}/starbak-drivers.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+failures=0 checks=0
+
+# expect STATUS PATTERN COMMAND...: the exit status is STATUS and the output matches PATTERN.
+expect() {
+  local status=$1 pattern=$2 out rc; shift 2
+  out=$("$@" 2>&1); rc=$?
+  checks=$((checks + 1))
+  if [ "$rc" -ne "$status" ] || ! grep -qE -- "$pattern" <<<"$out"; then
+    failures=$((failures + 1))
+    echo "FAILED: $* (exit $rc, wanted $status and /$pattern/)"; echo "$out" | tail -n 5
+  fi
+}
+
+expect 0 'check: passed' "$bin/gemm" -m 77 -n 45 -k 63 -t 16 --transa T --beta 0.5 --check --iterations 1
+expect 0 'check: passed' "$bin/gemm" -m 40 -n 33 -k 50 -t 16 -p s --transb T --check --iterations 1
+expect 0 'check: passed' "$bin/vecadd" -n 100003 -t 4096 -p s
+expect 0 'check: passed' "$bin/vecadd" -n 1000 -t 64 --alpha 0.3 --beta -2
+expect 0 'error_sigmas' "$bin/mcpi" -s 1e6 --seed 3
+expect 0 'usage: gemm' "$bin/gemm" --help
+expect 2 'gemm: --m: .x. is not an integer' "$bin/gemm" -m x
+expect 2 'gemm: --tile: .0. is not an integer' "$bin/gemm" --tile 0
+expect 2 'precision: .q. is neither' "$bin/gemm" -p q
+expect 2 'transa: .X. is neither N nor T' "$bin/gemm" --transa X
+expect 2 'unexpected argument .extra.' "$bin/vecadd" extra
+expect 2 'samples: .-5. is not an integer' "$bin/mcpi" --samples -5
+expect 2 'samples: .1.5e3x.' "$bin/mcpi" --samples 1.5e3x
+
+# SolveBak: generated problem, all methods, files in and out, plot.
+expect 0 'mean_abs_error' "$bin/solvebak" --obs 3000 --vars 60 --batch 20 --iters 3 \
+  --method per-column,batched,block-exact,gram --plot "$work/conv.svg" --out "$work/a.npy"
+grep -q '<polyline' "$work/conv.svg" || { failures=$((failures + 1)); echo "FAILED: no curve in conv.svg"; }
+checks=$((checks + 1))
+# CSV in and out: X 200×5 of pseudo-random values, y 200×1.
+random_csv() { awk -v rows="$1" -v cols="$2" -v seed="$3" 'BEGIN { srand(seed)
+  for (i = 0; i < rows; i++) { line = ""; for (j = 0; j < cols; j++) line = line (j ? "," : "") rand() - 0.5; print line } }'; }
+random_csv 200 5 1 > "$work/X.csv"
+random_csv 200 1 2 > "$work/y.csv"
+expect 0 'rel_residual' "$bin/solvebak" --X "$work/X.csv" --y "$work/y.csv" --batch 5 --iters 2 --out "$work/a.csv"
+[ "$(wc -l < "$work/a.csv")" -eq 5 ] || { failures=$((failures + 1)); echo "FAILED: a.csv does not hold 5 values"; }
+checks=$((checks + 1))
+expect 1 'y.csv has shape 200.*1 but .*a.npy has 60 rows' "$bin/solvebak" --X "$work/a.npy" --y "$work/y.csv"
+printf 'x1,x2\n1,2\n3,oops\n' > "$work/bad.csv"
+expect 1 'bad.csv: line 3, column 2' "$bin/solvebak" --X "$work/bad.csv" --y "$work/y.csv"
+printf '1,2\nnan,3\n' > "$work/nan.csv"
+expect 1 'nan.csv: NaN or Inf at row 1, column 0 \(counting from 0\)' "$bin/solvebak" --X "$work/nan.csv" --y "$work/y.csv"
+expect 1 'missing.npy' "$bin/solvebak" --X "$work/missing.npy" --y "$work/y.csv"
+expect 2 '--X and --y go together' "$bin/solvebak" --X "$work/X.csv"
+expect 2 "method: 'fast' is not one of" "$bin/solvebak" --method fast
+expect 2 'batch 100 exceeds the 5 columns' "$bin/solvebak" --X "$work/X.csv" --y "$work/y.csv"
+# A run that fails must leave an existing output untouched.
+echo "precious" > "$work/keep.npy"
+expect 1 'nan.csv' "$bin/solvebak" --X "$work/nan.csv" --y "$work/y.csv" --out "$work/keep.npy"
+[ "$(cat "$work/keep.npy")" = precious ] || { failures=$((failures + 1)); echo "FAILED: keep.npy was overwritten"; }
+checks=$((checks + 1))
+expect 1 'cannot create' "$bin/solvebak" --obs 100 --vars 4 --batch 2 --iters 1 --out "$work/no/such/dir/a.npy"
+
+# ANN: the seed's problem at small size, save, predict with the saved model, plot.
+expect 0 'r_test: 0\.99' "$bin/ann" fit --obs 4000 --neurons 80 --model "$work/m.sbk" --plot "$work/fit.svg"
+grep -q '<circle' "$work/fit.svg" || { failures=$((failures + 1)); echo "FAILED: no points in fit.svg"; }
+checks=$((checks + 1))
+expect 1 'fitted on 10 columns, .*X.csv has 5' "$bin/ann" predict --model "$work/m.sbk" --X "$work/X.csv" --out "$work/yhat.npy"
+random_csv 200 10 3 > "$work/X10.csv"
+expect 0 'time_s' "$bin/ann" predict --model "$work/m.sbk" --X "$work/X10.csv" --out "$work/yhat.csv"
+[ "$(wc -l < "$work/yhat.csv")" -eq 200 ] || { failures=$((failures + 1)); echo "FAILED: yhat.csv does not hold 200 values"; }
+checks=$((checks + 1))
+awk 'BEGIN { for (i = 0; i < 200; i++) print (i == 42 ? 1.5 : 0.1) }' > "$work/ybig.csv"
+expect 1 'values of y have \|y\| >= 1, the first at row 42' "$bin/ann" fit --X "$work/X10.csv" --y "$work/ybig.csv" --neurons 5
+expect 0 'r_train' "$bin/ann" fit --X "$work/X10.csv" --y "$work/ybig.csv" --neurons 5 --scale-y
+expect 1 'rows per neuron 2 must be between 11' "$bin/ann" fit --X "$work/X10.csv" --y "$work/ybig.csv" --neurons 100 --scale-y
+expect 1 'not a starbak ANN model' "$bin/ann" predict --model "$work/X.csv" --X "$work/X10.csv" --out "$work/p.npy"
+expect 2 'first argument is fit or predict' "$bin/ann" train
+expect 2 'predict needs --model, --X and --out' "$bin/ann" predict --X "$work/X10.csv"
+
+echo "$((checks - failures)) passed, $failures failed"
+[ "$failures" -eq 0 ]
