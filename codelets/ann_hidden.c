@@ -9,7 +9,6 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <starbak/codelets.h>
-#include "ann_activation.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -36,6 +35,12 @@ static struct block block_of(void *buffers[], const struct hidden_args *a, int s
                           STARPU_MATRIX_GET_ELEMSIZE(X)};
 }
 
+/* Vectorised activation (ann_activation_cpu.c, built with its own flags). */
+void sbk_ann_activate_cpu_d(double *H, size_t ld, int rows, int neurons, int ones, const double *bias,
+                            size_t bias_stride);
+void sbk_ann_activate_cpu_f(float *H, size_t ld, int rows, int neurons, int ones, const float *bias,
+                            size_t bias_stride);
+
 /* H = [tanh(X[r0 : r0 + h] W^T + b) | 1] on the CPU. */
 static void hidden_cpu(const struct block *b, const struct hidden_args *a, int r0, int h)
 {
@@ -47,14 +52,12 @@ static void hidden_cpu(const struct block *b, const struct hidden_args *a, int r
     else
         cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, h, a->neurons, b->vars, 1.0f, x, b->ldx,
                     (const float *)b->W, b->ldw, 0.0f, (float *)b->H, b->ldh);
-    for (int k = 0; k < b->ncol; k++)
-        for (int r = 0; r < h; r++) {
-            size_t e = r + (size_t)k * b->ldh, w = b->vars + (size_t)k * b->ldw;
-            if (dbl)
-                ((double *)b->H)[e] = k < a->neurons ? sbk_ann_activation(((double *)b->H)[e], ((const double *)b->W)[w]) : 1.0;
-            else
-                ((float *)b->H)[e] = k < a->neurons ? sbk_ann_activation_f(((float *)b->H)[e], ((const float *)b->W)[w]) : 1.0f;
-        }
+    if (dbl)
+        sbk_ann_activate_cpu_d((double *)b->H, b->ldh, h, a->neurons, a->bias, (const double *)b->W + b->vars,
+                               b->ldw);
+    else
+        sbk_ann_activate_cpu_f((float *)b->H, b->ldh, h, a->neurons, a->bias, (const float *)b->W + b->vars,
+                               b->ldw);
 }
 
 /* Buffers: X_b (R), y_b (R), W (R), H scratch, P (W, ncol × ncol), q (W, ncol × 1). */

@@ -32,19 +32,29 @@ static void ann_solve_cpu(void *buffers[], void *cl_arg)
     if (!G || !A || !b)
         goto out;
     size_t ldp = STARPU_MATRIX_GET_LD(buffers[0]);
-    double trace = 0.0;
+    memset(G, 0, nn * sizeof *G);
     for (int j = 0; j < n; j++) {
         b[j] = 0.0;
         for (int i = 0; i < s->nparts; i++)
             b[j] += get(buffers[s->nparts + i], j);
-        for (int r = j; r < n; r++) {
-            double sum = 0.0;
-            for (int i = 0; i < s->nparts; i++)
-                sum += get(buffers[i], r + j * ldp);
-            G[r + (size_t)j * n] = sum;
-        }
-        trace += G[j + (size_t)j * n];
     }
+    /* Partial by partial, column by column: contiguous reads of the lower triangles. */
+    for (int i = 0; i < s->nparts; i++) {
+        int dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[i]) == sizeof(double);
+        const void *P = (const void *)STARPU_MATRIX_GET_PTR(buffers[i]);
+        for (int j = 0; j < n; j++) {
+            double *g = G + (size_t)j * n;
+            if (dbl)
+                for (int r = j; r < n; r++)
+                    g[r] += ((const double *)P)[r + j * ldp];
+            else
+                for (int r = j; r < n; r++)
+                    g[r] += ((const float *)P)[r + j * ldp];
+        }
+    }
+    double trace = 0.0;
+    for (int j = 0; j < n; j++)
+        trace += G[j + (size_t)j * n];
     double ridge = s->ridge;
     for (int attempt = 0; attempt < 12; attempt++) {
         memcpy(A, G, nn * sizeof *A);
