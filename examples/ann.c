@@ -32,6 +32,7 @@ static void usage(FILE *out)
             "      --plot=FILE.svg        predicted vs true on the test set (fit)\n"
             "  -p, --precision=s|d        (default d)\n"
             "      --tile-rows=R          rows per tile (default: about 4 row blocks per worker)\n"
+            DRV_TRACE_USAGE
             "  -h, --help\n"
             "Environment: STARPU_SCHED (e.g. dmda), STARPU_NCPU, STARPU_NCUDA, STARPU_HOME.\n");
 }
@@ -161,7 +162,8 @@ int main(int argc, char **argv)
         {"scale-y", no_argument, 0, 'Y'},        {"model", required_argument, 0, 'm'},
         {"out", required_argument, 0, 'o'},      {"plot", required_argument, 0, 'P'},
         {"precision", required_argument, 0, 'p'}, {"tile-rows", required_argument, 0, 'r'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},           {"trace", required_argument, 0, 'Z'},
+        {0, 0, 0, 0}};
     optind = 2;
     for (int c; (c = getopt_long(argc, argv, "p:h", options, NULL)) != -1;) {
         switch (c) {
@@ -183,6 +185,7 @@ int main(int argc, char **argv)
         case 'P': plot = optarg; break;
         case 'p': bad |= drv_parse_precision(prog, optarg, &prec); break;
         case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, 0x7fffffffL, &tile_rows); break;
+        case 'Z': bad |= drv_trace_option(prog, optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -235,7 +238,7 @@ int main(int argc, char **argv)
         sbk_print_workers(stdout);
         printf("time_s: %.4f\n", drv_now() - t0);
         sbk_shutdown();
-        status = drv_save_vector(prog, out, prec, yhat, train.obs) != SBK_SUCCESS;
+        status = drv_trace_finish(prog) || drv_save_vector(prog, out, prec, yhat, train.obs) != SBK_SUCCESS;
         sbk_ann_model_free(&model);
         free(yhat);
         free_set(&train);
@@ -286,6 +289,7 @@ int main(int argc, char **argv)
         status = 1;
     }
     sbk_shutdown();
+    status |= drv_trace_finish(prog);
     if (model_path && sbk_ann_save(&model, model_path, err, sizeof err) != SBK_SUCCESS) {
         fprintf(stderr, "starbak: %s: %s\n", prog, err);
         status = 1;

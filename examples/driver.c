@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <starpu.h>
 
 int drv_parse_long(const char *prog, const char *opt, const char *text, long min, long max, long *out)
 {
@@ -109,6 +111,67 @@ void drv_fill_uniform(sbk_precision prec, void *buf, size_t count, uint64_t seed
     }
 }
 
+/* The --trace folder of this run (one per process: drivers trace one run). */
+static const char *trace_dir;
+
+int drv_trace_option(const char *prog, const char *dir)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "starbak: %s: --trace: cannot create %s: %s\n", prog, dir, strerror(errno));
+        return -1;
+    }
+    char prefix[4096];
+    snprintf(prefix, sizeof prefix, "%s/", dir);
+    /* Read by starpu_init: FxT is compiled in but records nothing without them. */
+    setenv("STARPU_FXT_TRACE", "1", 1);
+    setenv("STARPU_FXT_PREFIX", prefix, 1);
+    trace_dir = dir;
+    return 0;
+}
+
+/* workers.txt beside the trace names the report's lanes ("CPU 0", "CUDA 0"...). */
+static void write_worker_list(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/workers.txt", trace_dir);
+    FILE *f = fopen(path, "w");
+    for (unsigned w = 0; f && w < starpu_worker_get_count(); w++) {
+        char name[64];
+        starpu_worker_get_name((int)w, name, sizeof name);
+        fprintf(f, "%u\t%s\n", w, name);
+    }
+    if (f)
+        fclose(f);
+}
+
+int drv_trace_finish(const char *prog)
+{
+    if (!trace_dir)
+        return 0;
+    char cmd[8192], tasks[4096], report[4096], err[512];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s/starpu_fxt_tool' -i prof_file_* -d . > fxt_tool.log 2>&1", trace_dir,
+             SBK_STARPU_BINDIR);
+    if (strchr(trace_dir, '\'') || system(cmd) != 0) {
+        fprintf(stderr, "starbak: %s: --trace: starpu_fxt_tool failed on %s (see %s/fxt_tool.log)\n", prog,
+                trace_dir, trace_dir);
+        return 1;
+    }
+    /* The perf models' predictions (EstimatedTime) join each task, when the
+     * models in STARPU_HOME know the codelets: the report compares them. */
+    snprintf(cmd, sizeof cmd, "cd '%s' && STARPU_FXT_TRACE=0 '%s/starpu_tasks_rec_complete' tasks.rec "
+             "tasks_estimated.rec >> fxt_tool.log 2>&1", trace_dir, SBK_STARPU_BINDIR);
+    int estimated = system(cmd) == 0;
+    snprintf(tasks, sizeof tasks, "%s/%s", trace_dir, estimated ? "tasks_estimated.rec" : "tasks.rec");
+    snprintf(report, sizeof report, "%s/report.html", trace_dir);
+    const char *paths[] = {tasks}, *labels[] = {prog};
+    if (sbk_trace_report(paths, labels, 1, report, err, sizeof err) != SBK_SUCCESS) {
+        fprintf(stderr, "starbak: %s: --trace: %s\n", prog, err);
+        return 1;
+    }
+    printf("trace: %s (report.html, paje.trace, tasks.rec, dag.dot)\n", trace_dir);
+    return 0;
+}
+
 int drv_start(const char *prog)
 {
     int ret = sbk_init();
@@ -116,6 +179,8 @@ int drv_start(const char *prog)
         fprintf(stderr, "starbak: %s: cannot start StarPU: %s\n", prog, sbk_strerror(ret));
         return -1;
     }
+    if (trace_dir)
+        write_worker_list();
     return 0;
 }
 

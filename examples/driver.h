@@ -37,7 +37,18 @@ double drv_now(void);
 /* Uniform values in [-0.5, 0.5) from a fixed seed, in the given precision. */
 void drv_fill_uniform(sbk_precision prec, void *buf, size_t count, uint64_t seed);
 
-/* sbk_init with a message naming the cause on failure; returns 0 or -1. */
+/* --trace DIR (call while parsing options): FxT traces this run into DIR.
+ * Returns 0, or -1 with a message when DIR cannot be made. */
+int drv_trace_option(const char *prog, const char *dir);
+/* After sbk_shutdown: turns the FxT file into StarPU's outputs (paje.trace,
+ * tasks.rec, dag.dot, ...) and DIR/report.html. 0, or 1 with a message. No-op
+ * without --trace. */
+int drv_trace_finish(const char *prog);
+/* The usage line of --trace, shared by the drivers. */
+#define DRV_TRACE_USAGE "      --trace=DIR          FxT trace of this run and DIR/report.html (doc/traces.md)\n"
+
+/* sbk_init with a message naming the cause on failure (and, with --trace, the
+ * worker list beside the trace); returns 0 or -1. */
 int drv_start(const char *prog);
 
 /* Prints "starbak: <prog>: <what>: <sbk_strerror(code)>" and returns 1 (exit status). */

@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "      --beta=X         (default 0)\n"
             "  -i, --iterations=I   timed runs, best one reported (default 3)\n"
             "  -c, --check          scaled residual against one cblas call (passes below 10)\n"
+            DRV_TRACE_USAGE
             "  -h, --help           this text\n"
             "Environment: STARPU_SCHED (e.g. dmda), STARPU_NCPU, STARPU_NCUDA, STARPU_HOME.\n");
 }
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
         {"transb", required_argument, 0, 'B'},     {"alpha", required_argument, 0, 'a'},
         {"beta", required_argument, 0, 'b'},       {"iterations", required_argument, 0, 'i'},
         {"check", no_argument, 0, 'c'},            {"help", no_argument, 0, 'h'},
+        {"trace", required_argument, 0, 'Z'},
         {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "m:n:k:t:p:i:ch", options, NULL)) != -1;) {
         switch (c) {
@@ -57,6 +59,7 @@ int main(int argc, char **argv)
         case 'b': bad |= drv_parse_double(prog, "beta", optarg, &beta); break;
         case 'i': bad |= drv_parse_long(prog, "iterations", optarg, 1, 1000000, &iterations); break;
         case 'c': check = 1; break;
+        case 'Z': bad |= drv_trace_option(prog, optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -115,6 +118,7 @@ int main(int argc, char **argv)
         status = r < 10.0 ? 0 : 1;
     }
     sbk_shutdown();
+    status |= drv_trace_finish(prog);
     free(A), free(B), free(C), free(C0);
     return status;
 }

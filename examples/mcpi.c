@@ -16,6 +16,7 @@ static void usage(FILE *out)
             "  -s, --samples=N   number of points (default 100000000; 1e9 works)\n"
             "      --seed=S      stream of random numbers (default 42)\n"
             "  -t, --tasks=T     tasks to split the samples into (default 0: 4 per worker)\n"
+            DRV_TRACE_USAGE
             "  -h, --help        this text\n"
             "Environment: STARPU_SCHED, STARPU_NCPU, STARPU_NCUDA, STARPU_HOME.\n");
 }
@@ -29,12 +30,14 @@ int main(int argc, char **argv)
                                             {"seed", required_argument, 0, 'S'},
                                             {"tasks", required_argument, 0, 't'},
                                             {"help", no_argument, 0, 'h'},
+                                            {"trace", required_argument, 0, 'Z'},
                                             {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "s:t:h", options, NULL)) != -1;) {
         switch (c) {
         case 's': bad |= drv_parse_u64(prog, "samples", optarg, 1, &samples); break;
         case 'S': bad |= drv_parse_u64(prog, "seed", optarg, 0, &seed); break;
         case 't': bad |= drv_parse_long(prog, "tasks", optarg, 0, 1L << 24, &tasks); break;
+        case 'Z': bad |= drv_trace_option(prog, optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -57,5 +60,5 @@ int main(int argc, char **argv)
     printf("pi: %.10f\nerror: %.3e\nerror_sigmas: %.2f\ntime_s: %.6f\nsamples_per_s: %.3e\n", pi, pi - M_PI,
            fabs(pi - M_PI) / sigma, t, samples / t);
     sbk_shutdown();
-    return 0;
+    return drv_trace_finish(prog);
 }

@@ -32,6 +32,7 @@ static void usage(FILE *out)
             "  -p, --precision=s|d   (default d)\n"
             "      --tile-rows=R     rows per tile (default: about 4 row blocks per worker)\n"
             "      --plot=FILE.svg   ||e||/||y|| per iteration, one line per method\n"
+            DRV_TRACE_USAGE
             "  -h, --help            this text\n"
             "Environment: STARPU_SCHED (e.g. dmda), STARPU_NCPU, STARPU_NCUDA, STARPU_HOME.\n");
 }
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
         {"iters", required_argument, 0, 'i'},     {"tol", required_argument, 0, 't'},
         {"precision", required_argument, 0, 'p'}, {"tile-rows", required_argument, 0, 'r'},
         {"plot", required_argument, 0, 'P'},      {"help", no_argument, 0, 'h'},
+        {"trace", required_argument, 0, 'Z'},
         {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "p:h", options, NULL)) != -1;) {
         switch (c) {
@@ -134,6 +136,7 @@ int main(int argc, char **argv)
         case 'p': bad |= drv_parse_precision(prog, optarg, &d.prec); break;
         case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, 0x7fffffffL, &tile_rows); break;
         case 'P': plot = optarg; break;
+        case 'Z': bad |= drv_trace_option(prog, optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -210,6 +213,7 @@ int main(int argc, char **argv)
     }
     sbk_matrix_destroy(dX), sbk_matrix_destroy(dy), sbk_matrix_destroy(da);
     sbk_shutdown();
+    status |= drv_trace_finish(prog);
     if (status == 0 && out && drv_save_vector(prog, out, d.prec, a, d.vars) != SBK_SUCCESS)
         status = 1;
     char err[512];

@@ -19,6 +19,7 @@ static void usage(FILE *out)
             "      --alpha=X        (default 1)\n"
             "      --beta=X         (default 1)\n"
             "  -i, --iterations=I   timed runs, best one reported (default 3)\n"
+            DRV_TRACE_USAGE
             "  -h, --help           this text\n"
             "Environment: STARPU_SCHED, STARPU_NCPU, STARPU_NCUDA, STARPU_HOME.\n");
 }
@@ -38,7 +39,8 @@ int main(int argc, char **argv)
         {"n", required_argument, 0, 'n'},         {"tile", required_argument, 0, 't'},
         {"precision", required_argument, 0, 'p'}, {"alpha", required_argument, 0, 'a'},
         {"beta", required_argument, 0, 'b'},      {"iterations", required_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},            {"trace", required_argument, 0, 'Z'},
+        {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "n:t:p:i:h", options, NULL)) != -1;) {
         switch (c) {
         case 'n': bad |= drv_parse_long(prog, "n", optarg, 1, 1L << 40, &n); break;
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
         case 'a': bad |= drv_parse_double(prog, "alpha", optarg, &alpha); break;
         case 'b': bad |= drv_parse_double(prog, "beta", optarg, &beta); break;
         case 'i': bad |= drv_parse_long(prog, "iterations", optarg, 1, 1000000, &iterations); break;
+        case 'Z': bad |= drv_trace_option(prog, optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -105,5 +108,5 @@ int main(int argc, char **argv)
     printf("max_error_eps: %.3g\ncheck: %s\n", worst, ok ? "passed" : "FAILED");
     sbk_shutdown();
     free(A), free(B), free(C);
-    return ok ? 0 : 1;
+    return drv_trace_finish(prog) || !ok;
 }

@@ -192,6 +192,15 @@ void sbk_ann_report_free(sbk_ann_report *report);
 /* Pearson correlation of two vectors (the seed's r). */
 double sbk_correlation(sbk_precision prec, const void *x, const void *y, size_t n);
 
+/* Writes a self-contained HTML schedule report (Gantt per worker, busy/idle,
+ * codelet times and GFLOP/s, perf-model accuracy, makespan against the area
+ * bound and the critical path, outliers) from StarPU tasks.rec files; several
+ * traces are compared. labels may be NULL. Written atomically; a malformed
+ * file gives SBK_EFORMAT and "file: line N: ..." in err. A workers.txt beside
+ * a tasks.rec ("id<TAB>name" lines) names the lanes. */
+int sbk_trace_report(const char *const *tasks_rec, const char *const *labels, int ntraces, const char *out_html,
+                     char *err, size_t errlen);
+
 /* Checks on host buffers, for tests and drivers (one BLAS call, not tasks). */
 
 /* Scaled residual of a GEMM result C against one cblas call from C0:

@@ -1,0 +1,408 @@
+/* Schedule report: reads StarPU's tasks.rec (written by starpu_fxt_tool from an
+ * FxT trace) and writes one self-contained HTML page (inline SVG and CSS, no
+ * script): a Gantt chart per worker, busy/idle per worker, per-codelet times
+ * and GFLOP/s, perf-model predictions against measurements, makespan against
+ * the area bound and the critical path, and outliers. Several traces are
+ * shown one after the other with a comparison table first. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "io.h"
+
+struct task {
+    char name[64];
+    int worker;
+    long job;
+    double start, end, gflop, estimated; /* times in ms as StarPU writes them; estimated < 0: none */
+    long *deps;
+    int ndeps, outlier;
+    char *estimated_text; /* kept until the worker is known */
+};
+
+struct trace {
+    const char *path, *label;
+    struct task *tasks;
+    int ntasks, nworkers;
+    char (*worker_names)[64]; /* from workers.txt beside tasks.rec, when there */
+    double t0, makespan;
+};
+
+static void free_trace(struct trace *t)
+{
+    for (int i = 0; i < t->ntasks; i++)
+        free(t->tasks[i].deps);
+    free(t->tasks), free(t->worker_names);
+}
+
+static int parse_number(const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtod(text, &end);
+    return errno == 0 && end != text && (*end == '\0' || isspace((unsigned char)*end));
+}
+
+/* Adds the record being read to t once it is complete. */
+static int finish_record(struct trace *t, struct task *cur, int *have, int line, char *err, size_t errlen)
+{
+    if (*have == 0)
+        return SBK_SUCCESS;
+    int needed = 1 | 2 | 4 | 8; /* Name, WorkerId, StartTime, EndTime */
+    if ((*have & needed) != needed) {
+        free(cur->deps), free(cur->estimated_text);
+        *cur = (struct task){.estimated = -1};
+        /* StarPU writes records for tasks that never ran (e.g. without a worker): skip those
+         * that lack times, refuse the ones that lack a name. */
+        if (!(*have & 1))
+            return sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: record without a Name", line);
+        *have = 0;
+        return SBK_SUCCESS;
+    }
+    if (!(cur->end >= cur->start))
+        return sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: EndTime before StartTime", line);
+    char *p = cur->estimated_text;
+    for (int w = 0; p && w <= cur->worker; w++) { /* this worker's prediction, in ms like the times */
+        char *end;
+        double e = strtod(p, &end);
+        if (end == p)
+            break;
+        cur->estimated = e / 1000, p = end;
+    }
+    free(cur->estimated_text);
+    cur->estimated_text = NULL;
+    struct task *grown = realloc(t->tasks, (t->ntasks + 1) * sizeof *grown);
+    if (!grown)
+        return sbk_io_fail(err, errlen, SBK_ENOMEM, t->path, "out of memory");
+    t->tasks = grown;
+    t->tasks[t->ntasks++] = *cur;
+    *cur = (struct task){.estimated = -1};
+    *have = 0;
+    return SBK_SUCCESS;
+}
+
+static int read_tasks(struct trace *t, char *err, size_t errlen)
+{
+    FILE *f;
+    int ret = sbk_io_open(t->path, &f, err, errlen), have = 0, line = 0;
+    if (ret != SBK_SUCCESS)
+        return ret;
+    char buf[4096];
+    struct task cur = {.estimated = -1};
+    while (ret == SBK_SUCCESS && fgets(buf, sizeof buf, f)) {
+        line++;
+        size_t len = strlen(buf);
+        if (len == sizeof buf - 1 && buf[len - 1] != '\n') { /* a line too long to be StarPU's */
+            ret = sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: longer than %zu bytes", line, len);
+            break;
+        }
+        while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+            buf[--len] = '\0';
+        if (len == 0) {
+            ret = finish_record(t, &cur, &have, line, err, errlen);
+            continue;
+        }
+        if (buf[0] == '#')
+            continue;
+        char *colon = strstr(buf, ": ");
+        if (!colon) {
+            ret = sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: expected 'Key: value', got '%.40s'", line,
+                              buf);
+            break;
+        }
+        *colon = '\0';
+        const char *key = buf, *value = colon + 2;
+        double v = 0;
+        if ((!strcmp(key, "WorkerId") || !strcmp(key, "StartTime") || !strcmp(key, "EndTime") ||
+             !strcmp(key, "GFlop") || !strcmp(key, "EstimatedTime") || !strcmp(key, "JobId")) &&
+            !parse_number(value, &v)) {
+            ret = sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: %s '%s' is not a number", line, key, value);
+            break;
+        }
+        if (!strcmp(key, "Name"))
+            snprintf(cur.name, sizeof cur.name, "%s", value), have |= 1;
+        else if (!strcmp(key, "WorkerId"))
+            cur.worker = (int)v, have |= 2;
+        else if (!strcmp(key, "StartTime"))
+            cur.start = v, have |= 4;
+        else if (!strcmp(key, "EndTime"))
+            cur.end = v, have |= 8;
+        else if (!strcmp(key, "GFlop"))
+            cur.gflop = v;
+        else if (!strcmp(key, "EstimatedTime")) /* µs, one value per worker (starpu_tasks_rec_complete) */
+            cur.estimated_text = strdup(value);
+        else if (!strcmp(key, "JobId"))
+            cur.job = (long)v;
+        else if (!strcmp(key, "DependsOn"))
+            for (char *tok = strtok((char *)value, " "); tok; tok = strtok(NULL, " ")) {
+                long *grown = realloc(cur.deps, (cur.ndeps + 1) * sizeof *grown);
+                if (!grown)
+                    break;
+                cur.deps = grown, cur.deps[cur.ndeps++] = atol(tok);
+            }
+    }
+    if (ret == SBK_SUCCESS && ferror(f))
+        ret = sbk_io_fail(err, errlen, SBK_EIO, t->path, "read error: %s", strerror(errno));
+    if (ret == SBK_SUCCESS && have && !(have & 8))
+        ret = sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: the last record is cut short (truncated file?)",
+                          line);
+    if (ret == SBK_SUCCESS)
+        ret = finish_record(t, &cur, &have, line, err, errlen);
+    free(cur.deps), free(cur.estimated_text);
+    fclose(f);
+    if (ret == SBK_SUCCESS && t->ntasks == 0)
+        ret = sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "no executed task in the trace");
+    return ret;
+}
+
+/* workers.txt beside tasks.rec ("id<TAB>name" per line), written by the drivers' --trace. */
+static void read_worker_names(struct trace *t)
+{
+    char path[4096];
+    const char *slash = strrchr(t->path, '/');
+    snprintf(path, sizeof path, "%.*sworkers.txt", slash ? (int)(slash - t->path + 1) : 0, t->path);
+    FILE *f = fopen(path, "r");
+    t->worker_names = calloc(t->nworkers, sizeof *t->worker_names);
+    for (int w = 0; t->worker_names && w < t->nworkers; w++)
+        snprintf(t->worker_names[w], sizeof t->worker_names[w], "worker %d", w);
+    char line[256];
+    while (f && t->worker_names && fgets(line, sizeof line, f)) {
+        int id, n = 0;
+        if (sscanf(line, "%d\t%n", &id, &n) == 1 && id >= 0 && id < t->nworkers)
+            snprintf(t->worker_names[id], sizeof t->worker_names[id], "%.*s", (int)strcspn(line + n, "\n"), line + n);
+    }
+    if (f)
+        fclose(f);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Marks tasks slower than Q3 + 1.5 IQR of their codelet. */
+static void mark_outliers(struct trace *t)
+{
+    double *d = malloc(t->ntasks * sizeof *d);
+    for (int i = 0; d && i < t->ntasks; i++) {
+        int n = 0;
+        for (int j = 0; j < t->ntasks; j++)
+            if (!strcmp(t->tasks[j].name, t->tasks[i].name))
+                d[n++] = t->tasks[j].end - t->tasks[j].start;
+        if (n < 8)
+            continue;
+        qsort(d, n, sizeof *d, cmp_double);
+        double q1 = d[n / 4], q3 = d[3 * n / 4];
+        t->tasks[i].outlier = t->tasks[i].end - t->tasks[i].start > q3 + 1.5 * (q3 - q1);
+    }
+    free(d);
+}
+
+/* Longest chain of durations through DependsOn (JobIds grow with submission,
+ * so dependencies point to earlier jobs: one pass in JobId order). */
+static double critical_path(const struct trace *t)
+{
+    long maxjob = 0;
+    for (int i = 0; i < t->ntasks; i++)
+        maxjob = t->tasks[i].job > maxjob ? t->tasks[i].job : maxjob;
+    double *finish = calloc(maxjob + 1, sizeof *finish), best = 0;
+    int *order = malloc(t->ntasks * sizeof *order);
+    if (!finish || !order) {
+        free(finish), free(order);
+        return 0;
+    }
+    for (int i = 0; i < t->ntasks; i++)
+        order[i] = i;
+    for (int i = 1; i < t->ntasks; i++) /* insertion sort by job id: traces are nearly sorted */
+        for (int j = i; j > 0 && t->tasks[order[j - 1]].job > t->tasks[order[j]].job; j--) {
+            int tmp = order[j];
+            order[j] = order[j - 1], order[j - 1] = tmp;
+        }
+    for (int k = 0; k < t->ntasks; k++) {
+        const struct task *x = &t->tasks[order[k]];
+        double ready = 0;
+        for (int d = 0; d < x->ndeps; d++)
+            if (x->deps[d] >= 0 && x->deps[d] <= maxjob)
+                ready = fmax(ready, finish[x->deps[d]]);
+        if (x->job >= 0 && x->job <= maxjob)
+            finish[x->job] = ready + (x->end - x->start);
+        best = fmax(best, ready + (x->end - x->start));
+    }
+    free(finish), free(order);
+    return best;
+}
+
+static const char *palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+                                "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+
+struct codelet_stats {
+    char name[64];
+    int count, on_cuda;
+    double total, gflop, ratio_median, ratio_worst;
+};
+
+static int codelet_index(struct codelet_stats *c, int *n, const char *name)
+{
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(c[i].name, name))
+            return i;
+    snprintf(c[*n].name, sizeof c[*n].name, "%s", name);
+    return (*n)++;
+}
+
+static int is_cuda(const struct trace *t, int worker)
+{
+    return t->worker_names && strstr(t->worker_names[worker], "CUDA") != NULL;
+}
+
+/* The Gantt chart: one lane per worker; tasks narrower than a pixel are drawn
+ * merged with their neighbours of the same codelet, so 1e5 tasks stay readable. */
+static void gantt(FILE *f, const struct trace *t, const struct codelet_stats *c, int nc)
+{
+    const double width = 1000, lane = 22, left = 150;
+    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' font-size='11'>\n",
+            left + width + 10, lane * t->nworkers + 30);
+    for (int w = 0; w < t->nworkers; w++)
+        fprintf(f, "<text x='4' y='%.0f'>%s</text><rect x='%.0f' y='%.0f' width='%.0f' height='%.0f' fill='#f4f4f4'/>\n",
+                lane * w + 15, t->worker_names[w], left, lane * w + 2, width, lane - 4);
+    double scale = width / (t->makespan > 0 ? t->makespan : 1);
+    for (int i = 0; i < t->ntasks; i++) {
+        const struct task *x = &t->tasks[i];
+        int ci = 0;
+        for (int k = 0; k < nc; k++)
+            if (!strcmp(c[k].name, x->name))
+                ci = k;
+        double x0 = left + (x->start - t->t0) * scale, w = fmax((x->end - x->start) * scale, 0.5);
+        fprintf(f, "<rect x='%.1f' y='%.0f' width='%.1f' height='%.0f' fill='%s'%s><title>%s, job %ld: %.3f ms%s</title></rect>\n",
+                x0, lane * x->worker + 2, w, lane - 4, palette[ci % 10],
+                x->outlier ? " stroke='red' stroke-width='1.5'" : "", x->name, x->job, x->end - x->start,
+                x->outlier ? " (outlier)" : "");
+    }
+    fprintf(f, "<text x='%.0f' y='%.0f'>0</text><text x='%.0f' y='%.0f' text-anchor='end'>%.3f ms</text>\n", left,
+            lane * t->nworkers + 20, left + width, lane * t->nworkers + 20, t->makespan);
+    fprintf(f, "</svg>\n<p>");
+    for (int k = 0; k < nc; k++)
+        fprintf(f, "<span class='key' style='background:%s'></span>%s &nbsp; ", palette[k % 10], c[k].name);
+    fprintf(f, "<span class='key' style='border:2px solid red'></span>outlier (&gt; Q3 + 1.5 IQR of its codelet)</p>\n");
+}
+
+/* One trace's section; fills the summary line for the comparison table. */
+static void section(FILE *f, struct trace *t, char *summary, size_t summary_len)
+{
+    struct codelet_stats *c = calloc(t->ntasks, sizeof *c);
+    double *busy = calloc(t->nworkers, sizeof *busy), total = 0;
+    int *count = calloc(t->nworkers, sizeof *count), nc = 0;
+    if (!c || !busy || !count)
+        goto out;
+    for (int i = 0; i < t->ntasks; i++) {
+        const struct task *x = &t->tasks[i];
+        int k = codelet_index(c, &nc, x->name);
+        double d = x->end - x->start;
+        c[k].count++, c[k].total += d, c[k].gflop += x->gflop, c[k].on_cuda += is_cuda(t, x->worker);
+        busy[x->worker] += d, count[x->worker]++, total += d;
+    }
+    double area = total / t->nworkers, path = critical_path(t);
+    double bound = fmax(area, path), efficiency = total / (t->makespan * t->nworkers);
+    fprintf(f, "<h2>%s</h2>\n<p class='src'>%s: %d tasks on %d workers</p>\n", t->label, t->path, t->ntasks,
+            t->nworkers);
+    fprintf(f, "<table><tr><th>makespan</th><th>area bound</th><th>critical path</th><th>makespan / bound</th>"
+               "<th>parallel efficiency</th></tr>\n<tr><td>%.3f ms</td><td>%.3f ms</td><td>%.3f ms</td><td>%.2f</td>"
+               "<td>%.1f %%</td></tr></table>\n",
+            t->makespan, area, path, t->makespan / bound, 100 * efficiency);
+    gantt(f, t, c, nc);
+    fprintf(f, "<h3>Workers</h3><table><tr><th>worker</th><th>tasks</th><th>busy</th><th>busy %%</th><th>idle %%</th></tr>\n");
+    for (int w = 0; w < t->nworkers; w++)
+        fprintf(f, "<tr><td>%s</td><td>%d</td><td>%.3f ms</td><td>%.1f</td><td>%.1f</td></tr>\n", t->worker_names[w],
+                count[w], busy[w], 100 * busy[w] / t->makespan, 100 - 100 * busy[w] / t->makespan);
+    fprintf(f, "</table>\n<h3>Codelets</h3><table><tr><th>codelet</th><th>tasks</th><th>total</th><th>mean</th>"
+               "<th>GFLOP/s</th><th>on CUDA</th><th>model: median measured/predicted</th><th>worst</th></tr>\n");
+    for (int k = 0; k < nc; k++) {
+        double *ratio = malloc(c[k].count * sizeof *ratio);
+        int nr = 0;
+        for (int i = 0; ratio && i < t->ntasks; i++)
+            if (!strcmp(t->tasks[i].name, c[k].name) && t->tasks[i].estimated > 0)
+                ratio[nr++] = (t->tasks[i].end - t->tasks[i].start) / t->tasks[i].estimated;
+        char model[64] = "not calibrated", worst[32] = "-";
+        if (nr) {
+            qsort(ratio, nr, sizeof *ratio, cmp_double);
+            double far = fmax(ratio[nr - 1], 1 / ratio[0]);
+            snprintf(model, sizeof model, "%.2f (%d predictions)", ratio[nr / 2], nr);
+            snprintf(worst, sizeof worst, "%.2f&times; off", far);
+        }
+        free(ratio);
+        char gfs[32] = "-"; /* per task while it runs: total GFLOP over total task time */
+        if (c[k].gflop > 0)
+            snprintf(gfs, sizeof gfs, "%.2f", c[k].gflop / (c[k].total * 1e-3));
+        fprintf(f, "<tr><td><span class='key' style='background:%s'></span>%s</td><td>%d</td><td>%.3f ms</td>"
+                   "<td>%.3f ms</td><td>%s</td><td>%.0f %%</td><td>%s</td><td>%s</td></tr>\n",
+                palette[k % 10], c[k].name, c[k].count, c[k].total, c[k].total / c[k].count, gfs,
+                100.0 * c[k].on_cuda / c[k].count, model, worst);
+    }
+    fprintf(f, "</table>\n");
+    snprintf(summary, summary_len, "<tr><td>%s</td><td>%d</td><td>%.3f ms</td><td>%.2f</td><td>%.1f %%</td></tr>\n",
+             t->label, t->ntasks, t->makespan, t->makespan / bound, 100 * efficiency);
+out:
+    free(c), free(busy), free(count);
+}
+
+int sbk_trace_report(const char *const *paths, const char *const *labels, int ntraces, const char *out_path,
+                     char *err, size_t errlen)
+{
+    if (ntraces < 1 || !paths || !out_path)
+        return sbk_io_fail(err, errlen, SBK_EINVAL, out_path, "no trace given");
+    struct trace *t = calloc(ntraces, sizeof *t);
+    char (*summary)[512] = calloc(ntraces, sizeof *summary);
+    int ret = t && summary ? SBK_SUCCESS : SBK_ENOMEM;
+    for (int i = 0; i < ntraces && ret == SBK_SUCCESS; i++) {
+        t[i].path = paths[i], t[i].label = labels && labels[i] ? labels[i] : paths[i];
+        if ((ret = read_tasks(&t[i], err, errlen)) != SBK_SUCCESS)
+            break;
+        double t0 = INFINITY, t1 = -INFINITY;
+        for (int k = 0; k < t[i].ntasks; k++) {
+            t0 = fmin(t0, t[i].tasks[k].start), t1 = fmax(t1, t[i].tasks[k].end);
+            t[i].nworkers = t[i].tasks[k].worker + 1 > t[i].nworkers ? t[i].tasks[k].worker + 1 : t[i].nworkers;
+        }
+        t[i].t0 = t0, t[i].makespan = t1 - t0;
+        read_worker_names(&t[i]);
+        mark_outliers(&t[i]);
+    }
+    char *html = NULL;
+    size_t len = 0;
+    FILE *f = ret == SBK_SUCCESS ? open_memstream(&html, &len) : NULL;
+    if (ret == SBK_SUCCESS && !f)
+        ret = sbk_io_fail(err, errlen, SBK_ENOMEM, out_path, "out of memory");
+    if (f) {
+        fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>starbak schedule report</title>\n"
+                   "<style>body{font-family:sans-serif;margin:1.5em;max-width:1200px}table{border-collapse:collapse;"
+                   "margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#eee}"
+                   "td:first-child{text-align:left}.key{display:inline-block;width:10px;height:10px;margin-right:4px}"
+                   ".src{color:#666}</style></head><body>\n"
+                   "<h1>starbak schedule report</h1>\n<p>Times from StarPU's FxT trace (tasks.rec). The area bound is "
+                   "the total task time divided by the workers, the critical path the longest chain of task "
+                   "durations through the dependencies; a makespan / bound near 1 leaves nothing to gain by "
+                   "scheduling.</p>\n");
+        for (int i = 0; i < ntraces; i++)
+            section(f, &t[i], summary[i], sizeof summary[i]);
+        if (ntraces > 1) {
+            fprintf(f, "<h2>Side by side</h2><table><tr><th>trace</th><th>tasks</th><th>makespan</th>"
+                       "<th>makespan / bound</th><th>parallel efficiency</th></tr>\n");
+            for (int i = 0; i < ntraces; i++)
+                fputs(summary[i], f);
+            fprintf(f, "</table>\n");
+        }
+        fprintf(f, "</body></html>\n");
+        if (fclose(f) != 0)
+            ret = sbk_io_fail(err, errlen, SBK_ENOMEM, out_path, "out of memory");
+        else
+            ret = sbk_file_write_atomic(out_path, html, len, err, errlen);
+    }
+    free(html);
+    for (int i = 0; t && i < ntraces; i++)
+        free_trace(&t[i]);
+    free(t), free(summary);
+    return ret;
+}

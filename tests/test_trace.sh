@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Traces end to end: a driver's --trace gives StarPU's outputs and a report
+# whose per-worker totals agree with tasks.rec; two traces compare side by
+# side; malformed, truncated or empty traces and missing folders are refused
+# with the file and line, and leave no report behind.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/starbak-trace.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+failures=0 checks=0
+fail() { failures=$((failures + 1)); echo "FAILED: $*"; }
+check() { checks=$((checks + 1)); "$@" || fail "$*"; }
+
+check "$top/examples/gemm" -m 300 -n 200 -k 250 -t 64 --iterations 2 --trace "$work/gemm" > "$work/gemm.out"
+for f in tasks.rec paje.trace dag.dot workers.txt report.html; do
+  check test -s "$work/gemm/$f"
+done
+# Busy time per worker, from tasks.rec (ms), against the report's Workers table.
+awk '/^WorkerId:/ { w = $2 } /^StartTime:/ { s = $2 } /^EndTime:/ { busy[w] += $2 - s; n[w]++ }
+     END { for (w in busy) printf "%d %d %.3f\n", w, n[w], busy[w] }' "$work/gemm/tasks.rec" | sort > "$work/expected"
+grep -o "<tr><td>[^<]*</td><td>[0-9]*</td><td>[0-9.]* ms</td>" "$work/gemm/report.html" |
+  sed 's/<tr><td>\([^<]*\)<\/td><td>\([0-9]*\)<\/td><td>\([0-9.]*\) ms<\/td>/\1 \2 \3/' > "$work/reported"
+while read -r w n busy; do
+  name=$(awk -F'\t' -v w="$w" '$1 == w { print $2 }' "$work/gemm/workers.txt")
+  checks=$((checks + 1))
+  grep -q "^$name $n $busy\$" "$work/reported" || fail "worker $w ($name): tasks.rec says $n tasks, $busy ms; report: $(grep "^$name " "$work/reported")"
+done < "$work/expected"
+check grep -q "tasks on CPU" "$work/gemm.out"
+
+# Two traces side by side.
+check "$top/examples/vecadd" -n 100000 -t 10000 --trace "$work/vecadd" > /dev/null
+check "$top/starbak-report" -o "$work/both.html" --label gemm --label vecadd "$work/gemm" "$work/vecadd"
+check grep -q "Side by side" "$work/both.html"
+
+# expect_refusal PATTERN TRACE...: exit 1, the message matches, no report written.
+expect_refusal() {
+  local pattern=$1 out rc; shift
+  rm -f "$work/bad.html"
+  out=$("$top/starbak-report" -o "$work/bad.html" "$@" 2>&1); rc=$?
+  checks=$((checks + 1))
+  if [ $rc -eq 0 ] || ! grep -qE -- "$pattern" <<<"$out" || [ -e "$work/bad.html" ]; then
+    fail "starbak-report $* should fail with /$pattern/ and write nothing (got: $out)"
+  fi
+}
+printf 'Name: gemm\nWorkerId: 0\nStartTime: 1.0\nEndTime: oops\n\n' > "$work/nan.rec"
+expect_refusal 'nan.rec: line 4: EndTime .oops. is not a number' "$work/nan.rec"
+printf 'Name: gemm\nthis is not a field\n' > "$work/garbage.rec"
+expect_refusal "garbage.rec: line 2: expected 'Key: value'" "$work/garbage.rec"
+head -c 300 "$work/gemm/tasks.rec" | head -n 12 > "$work/cut.rec"
+expect_refusal 'cut.rec: line [0-9]+: the last record is cut short' "$work/cut.rec"
+: > "$work/empty.rec"
+expect_refusal 'empty.rec: no executed task' "$work/empty.rec"
+expect_refusal 'missing/tasks.rec: cannot open' "$work/missing/tasks.rec"
+echo "precious" > "$work/keep.html"
+out=$("$top/starbak-report" -o "$work/keep.html" "$work/empty.rec" 2>&1)
+checks=$((checks + 1))
+[ "$(cat "$work/keep.html")" = precious ] || fail "a failed report overwrote keep.html"
+
+echo "$((checks - failures)) passed, $failures failed"
+[ "$failures" -eq 0 ]
