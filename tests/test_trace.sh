@@ -56,5 +56,28 @@ out=$("$top/starbak-report" -o "$work/keep.html" "$work/empty.rec" 2>&1)
 checks=$((checks + 1))
 [ "$(cat "$work/keep.html")" = precious ] || fail "a failed report overwrote keep.html"
 
+# The report in a real browser: it loads without console errors and draws one
+# lane per worker (headless Chromium from Debian's package; skipped without it).
+if command -v chromium >/dev/null 2>&1; then
+  profile=$(mktemp -d "$work/chromium.XXXXXX")
+  flags=(--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update
+         --disable-sync --no-first-run --user-data-dir="$profile" --enable-logging=stderr --v=0)
+  timeout 60 chromium "${flags[@]}" --dump-dom "file://$work/gemm/report.html" > "$work/dom.html" 2> "$work/chromium.log"
+  lanes=$(grep -o '<text x="4"' "$work/dom.html" | wc -l)
+  workers=$(wc -l < "$work/gemm/workers.txt")
+  checks=$((checks + 1))
+  [ "$lanes" -eq "$workers" ] || fail "the rendered report has $lanes lanes for $workers workers"
+  checks=$((checks + 1))
+  ! grep -q 'CONSOLE' "$work/chromium.log" || fail "console messages: $(grep CONSOLE "$work/chromium.log" | head -3)"
+  # A screenshot of the rendered page, kept as the run's artifact when asked for.
+  if [ -n "${SBK_TEST_ARTIFACTS:-}" ]; then
+    mkdir -p "$SBK_TEST_ARTIFACTS"
+    timeout 60 chromium "${flags[@]}" --window-size=1200,900 --screenshot="$SBK_TEST_ARTIFACTS/report.png" \
+      "file://$work/gemm/report.html" > /dev/null 2>&1
+  fi
+else
+  echo "skipping the browser check: chromium is not installed (scripts/packages installs it)"
+fi
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
