@@ -12,15 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include "io.h"
+#include "trace.h"
 
 struct task {
-    char name[64];
+    char name[64], footprint[24];
     int worker;
     long job;
     double start, end, gflop, estimated; /* times in ms as StarPU writes them; estimated < 0: none */
     long *deps;
-    int ndeps, outlier;
-    char *estimated_text; /* kept until the worker is known */
+    double *estimates; /* µs, one per worker (starpu_tasks_rec_complete), when there */
+    int ndeps, nestimates, outlier;
 };
 
 struct trace {
@@ -29,13 +30,16 @@ struct trace {
     int ntasks, nworkers;
     char (*worker_names)[64]; /* from workers.txt beside tasks.rec, when there */
     double t0, makespan;
+    int ntypes, *worker_type; /* worker types ("CPU", "CUDA": a name's first word) */
+    char (*type_names)[16];
+    int *type_workers;
 };
 
 static void free_trace(struct trace *t)
 {
     for (int i = 0; i < t->ntasks; i++)
-        free(t->tasks[i].deps);
-    free(t->tasks), free(t->worker_names);
+        free(t->tasks[i].deps), free(t->tasks[i].estimates);
+    free(t->tasks), free(t->worker_names), free(t->worker_type), free(t->type_names), free(t->type_workers);
 }
 
 static int parse_number(const char *text, double *out)
@@ -53,7 +57,7 @@ static int finish_record(struct trace *t, struct task *cur, int *have, int line,
         return SBK_SUCCESS;
     int needed = 1 | 2 | 4 | 8; /* Name, WorkerId, StartTime, EndTime */
     if ((*have & needed) != needed) {
-        free(cur->deps), free(cur->estimated_text);
+        free(cur->deps), free(cur->estimates);
         *cur = (struct task){.estimated = -1};
         /* StarPU writes records for tasks that never ran (e.g. without a worker): skip those
          * that lack times, refuse the ones that lack a name. */
@@ -64,16 +68,8 @@ static int finish_record(struct trace *t, struct task *cur, int *have, int line,
     }
     if (!(cur->end >= cur->start))
         return sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: EndTime before StartTime", line);
-    char *p = cur->estimated_text;
-    for (int w = 0; p && w <= cur->worker; w++) { /* this worker's prediction, in ms like the times */
-        char *end;
-        double e = strtod(p, &end);
-        if (end == p)
-            break;
-        cur->estimated = e / 1000, p = end;
-    }
-    free(cur->estimated_text);
-    cur->estimated_text = NULL;
+    if (cur->worker >= 0 && cur->worker < cur->nestimates) /* this worker's prediction, in ms like the times */
+        cur->estimated = cur->estimates[cur->worker] / 1000;
     struct task *grown = realloc(t->tasks, (t->ntasks + 1) * sizeof *grown);
     if (!grown)
         return sbk_io_fail(err, errlen, SBK_ENOMEM, t->path, "out of memory");
@@ -132,8 +128,16 @@ static int read_tasks(struct trace *t, char *err, size_t errlen)
             cur.end = v, have |= 8;
         else if (!strcmp(key, "GFlop"))
             cur.gflop = v;
+        else if (!strcmp(key, "Footprint"))
+            snprintf(cur.footprint, sizeof cur.footprint, "%s", value);
         else if (!strcmp(key, "EstimatedTime")) /* µs, one value per worker (starpu_tasks_rec_complete) */
-            cur.estimated_text = strdup(value);
+            for (char *p = (char *)value, *end;; p = end) {
+                double e = strtod(p, &end);
+                double *grown = end == p ? NULL : realloc(cur.estimates, (cur.nestimates + 1) * sizeof *grown);
+                if (!grown)
+                    break;
+                cur.estimates = grown, cur.estimates[cur.nestimates++] = e;
+            }
         else if (!strcmp(key, "JobId"))
             cur.job = (long)v;
         else if (!strcmp(key, "DependsOn"))
@@ -151,31 +155,63 @@ static int read_tasks(struct trace *t, char *err, size_t errlen)
                           line);
     if (ret == SBK_SUCCESS)
         ret = finish_record(t, &cur, &have, line, err, errlen);
-    free(cur.deps), free(cur.estimated_text);
+    free(cur.deps), free(cur.estimates);
     fclose(f);
     if (ret == SBK_SUCCESS && t->ntasks == 0)
         ret = sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "no executed task in the trace");
     return ret;
 }
 
-/* workers.txt beside tasks.rec ("id<TAB>name" per line), written by the drivers' --trace. */
-static void read_worker_names(struct trace *t)
+/* A file beside tasks.rec (workers.txt, trace.rec), or NULL if the path is too long. */
+static char *beside(const struct trace *t, const char *name, char *path, size_t len)
 {
-    char path[4096];
     const char *slash = strrchr(t->path, '/');
-    snprintf(path, sizeof path, "%.*sworkers.txt", slash ? (int)(slash - t->path + 1) : 0, t->path);
-    FILE *f = fopen(path, "r");
+    int n = snprintf(path, len, "%.*s%s", slash ? (int)(slash - t->path + 1) : 0, t->path, name);
+    return n > 0 && (size_t)n < len ? path : NULL;
+}
+
+/* workers.txt beside tasks.rec ("id<TAB>name" per line), written by the drivers' --trace:
+ * the lanes' names, workers that ran nothing, and the worker types. */
+static int read_workers(struct trace *t)
+{
+    char path[4096], line[256];
+    FILE *f = beside(t, "workers.txt", path, sizeof path) ? fopen(path, "r") : NULL;
+    while (f && fgets(line, sizeof line, f)) {
+        int id;
+        if (sscanf(line, "%d\t", &id) == 1 && id >= t->nworkers && id < 4096)
+            t->nworkers = id + 1;
+    }
     t->worker_names = calloc(t->nworkers, sizeof *t->worker_names);
-    for (int w = 0; t->worker_names && w < t->nworkers; w++)
+    t->worker_type = calloc(t->nworkers, sizeof *t->worker_type);
+    t->type_names = calloc(t->nworkers, sizeof *t->type_names);
+    t->type_workers = calloc(t->nworkers, sizeof *t->type_workers);
+    if (!t->worker_names || !t->worker_type || !t->type_names || !t->type_workers) {
+        if (f)
+            fclose(f);
+        return SBK_ENOMEM;
+    }
+    for (int w = 0; w < t->nworkers; w++)
         snprintf(t->worker_names[w], sizeof t->worker_names[w], "worker %d", w);
-    char line[256];
-    while (f && t->worker_names && fgets(line, sizeof line, f)) {
+    if (f)
+        rewind(f);
+    while (f && fgets(line, sizeof line, f)) {
         int id, n = 0;
         if (sscanf(line, "%d\t%n", &id, &n) == 1 && id >= 0 && id < t->nworkers)
             snprintf(t->worker_names[id], sizeof t->worker_names[id], "%.*s", (int)strcspn(line + n, "\n"), line + n);
     }
     if (f)
         fclose(f);
+    for (int w = 0; w < t->nworkers; w++) {
+        char type[16];
+        snprintf(type, sizeof type, "%.*s", (int)strcspn(t->worker_names[w], " "), t->worker_names[w]);
+        int a = 0;
+        while (a < t->ntypes && strcmp(t->type_names[a], type))
+            a++;
+        if (a == t->ntypes)
+            memcpy(t->type_names[t->ntypes++], type, sizeof type);
+        t->worker_type[w] = a, t->type_workers[a]++;
+    }
+    return SBK_SUCCESS;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -184,22 +220,33 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Marks tasks slower than Q3 + 1.5 IQR of their codelet. */
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp((*(const struct task *const *)a)->name, (*(const struct task *const *)b)->name);
+}
+
+/* Marks tasks slower than Q3 + 1.5 IQR of their codelet (one sort by name,
+ * then one per codelet: 1e5 tasks take milliseconds). */
 static void mark_outliers(struct trace *t)
 {
+    struct task **by_name = malloc(t->ntasks * sizeof *by_name);
     double *d = malloc(t->ntasks * sizeof *d);
-    for (int i = 0; d && i < t->ntasks; i++) {
-        int n = 0;
-        for (int j = 0; j < t->ntasks; j++)
-            if (!strcmp(t->tasks[j].name, t->tasks[i].name))
-                d[n++] = t->tasks[j].end - t->tasks[j].start;
+    for (int i = 0; by_name && d && i < t->ntasks; i++)
+        by_name[i] = &t->tasks[i];
+    if (by_name && d)
+        qsort(by_name, t->ntasks, sizeof *by_name, cmp_name);
+    for (int lo = 0, hi; by_name && d && lo < t->ntasks; lo = hi) {
+        for (hi = lo; hi < t->ntasks && !strcmp(by_name[hi]->name, by_name[lo]->name); hi++)
+            d[hi - lo] = by_name[hi]->end - by_name[hi]->start;
+        int n = hi - lo;
         if (n < 8)
             continue;
         qsort(d, n, sizeof *d, cmp_double);
         double q1 = d[n / 4], q3 = d[3 * n / 4];
-        t->tasks[i].outlier = t->tasks[i].end - t->tasks[i].start > q3 + 1.5 * (q3 - q1);
+        for (int i = lo; i < hi; i++)
+            by_name[i]->outlier = by_name[i]->end - by_name[i]->start > q3 + 1.5 * (q3 - q1);
     }
-    free(d);
+    free(by_name), free(d);
 }
 
 /* Longest chain of durations through DependsOn (JobIds grow with submission,
@@ -256,38 +303,204 @@ static int codelet_index(struct codelet_stats *c, int *n, const char *name)
 
 static int is_cuda(const struct trace *t, int worker)
 {
-    return t->worker_names && strstr(t->worker_names[worker], "CUDA") != NULL;
+    return !strcmp(t->type_names[t->worker_type[worker]], "CUDA");
 }
 
-/* The Gantt chart: one lane per worker; tasks narrower than a pixel are drawn
- * merged with their neighbours of the same codelet, so 1e5 tasks stay readable. */
+static int codelet_of(const struct codelet_stats *c, int nc, const char *name)
+{
+    for (int k = 0; k < nc; k++)
+        if (!strcmp(c[k].name, name))
+            return k;
+    return 0;
+}
+
+/* The Gantt chart: one lane per worker. A task a pixel wide or more is one
+ * rectangle; narrower tasks are summed per pixel column and lane, and runs of
+ * columns where one codelet dominates are drawn as one rectangle whose tooltip
+ * counts the tasks, so 1e5 tasks stay a light page. Outliers are always drawn
+ * alone, outlined in red. */
+#define GANTT_WIDTH 1000
 static void gantt(FILE *f, const struct trace *t, const struct codelet_stats *c, int nc)
 {
-    const double width = 1000, lane = 22, left = 150;
+    const double lane = 22, left = 150;
     fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' font-size='11'>\n",
-            left + width + 10, lane * t->nworkers + 30);
+            left + GANTT_WIDTH + 10, lane * t->nworkers + 30);
     for (int w = 0; w < t->nworkers; w++)
-        fprintf(f, "<text x='4' y='%.0f'>%s</text><rect x='%.0f' y='%.0f' width='%.0f' height='%.0f' fill='#f4f4f4'/>\n",
-                lane * w + 15, t->worker_names[w], left, lane * w + 2, width, lane - 4);
-    double scale = width / (t->makespan > 0 ? t->makespan : 1);
+        fprintf(f, "<text x='4' y='%.0f'>%s</text><rect x='%.0f' y='%.0f' width='%d' height='%.0f' fill='#f4f4f4'/>\n",
+                lane * w + 15, t->worker_names[w], left, lane * w + 2, GANTT_WIDTH, lane - 4);
+    double scale = GANTT_WIDTH / (t->makespan > 0 ? t->makespan : 1);
+    size_t ncells = (size_t)t->nworkers * GANTT_WIDTH;
+    double *busy = calloc(ncells * nc, sizeof *busy); /* [worker][pixel][codelet] */
+    int *count = calloc(ncells, sizeof *count);
     for (int i = 0; i < t->ntasks; i++) {
         const struct task *x = &t->tasks[i];
-        int ci = 0;
-        for (int k = 0; k < nc; k++)
-            if (!strcmp(c[k].name, x->name))
-                ci = k;
-        double x0 = left + (x->start - t->t0) * scale, w = fmax((x->end - x->start) * scale, 0.5);
+        int k = codelet_of(c, nc, x->name);
+        double a = (x->start - t->t0) * scale, b = (x->end - t->t0) * scale;
+        int px = (int)a < GANTT_WIDTH ? (int)a : GANTT_WIDTH - 1;
+        if (b - a < 1 && !x->outlier && busy && count) {
+            busy[((size_t)x->worker * GANTT_WIDTH + px) * nc + k] += x->end - x->start;
+            count[(size_t)x->worker * GANTT_WIDTH + px]++;
+            continue;
+        }
         fprintf(f, "<rect x='%.1f' y='%.0f' width='%.1f' height='%.0f' fill='%s'%s><title>%s, job %ld: %.3f ms%s</title></rect>\n",
-                x0, lane * x->worker + 2, w, lane - 4, palette[ci % 10],
+                left + a, lane * x->worker + 2, fmax(b - a, 0.5), lane - 4, palette[k % 10],
                 x->outlier ? " stroke='red' stroke-width='1.5'" : "", x->name, x->job, x->end - x->start,
                 x->outlier ? " (outlier)" : "");
     }
+    for (int w = 0; busy && count && w < t->nworkers; w++)
+        for (int px = 0, end; px < GANTT_WIDTH; px = end) {
+            const double *cell = &busy[((size_t)w * GANTT_WIDTH + px) * nc];
+            int top = 0, tasks = 0;
+            for (int k = 1; k < nc; k++)
+                top = cell[k] > cell[top] ? k : top;
+            double ms = 0;
+            for (end = px; end < GANTT_WIDTH; end++) { /* the run of columns that top dominates */
+                const double *next = &busy[((size_t)w * GANTT_WIDTH + end) * nc];
+                int next_top = 0;
+                for (int k = 1; k < nc; k++)
+                    next_top = next[k] > next[next_top] ? k : next_top;
+                if (count[(size_t)w * GANTT_WIDTH + end] == 0 || next_top != top)
+                    break;
+                tasks += count[(size_t)w * GANTT_WIDTH + end];
+                for (int k = 0; k < nc; k++)
+                    ms += next[k];
+            }
+            if (end == px) {
+                end++;
+                continue;
+            }
+            fprintf(f, "<rect x='%d' y='%.0f' width='%d' height='%.0f' fill='%s'><title>%d tasks, mostly %s: %.3f ms busy"
+                       "</title></rect>\n",
+                    (int)left + px, lane * w + 2, end - px, lane - 4, palette[top % 10], tasks, c[top].name, ms);
+        }
+    free(busy), free(count);
     fprintf(f, "<text x='%.0f' y='%.0f'>0</text><text x='%.0f' y='%.0f' text-anchor='end'>%.3f ms</text>\n", left,
-            lane * t->nworkers + 20, left + width, lane * t->nworkers + 20, t->makespan);
+            lane * t->nworkers + 20, left + GANTT_WIDTH, lane * t->nworkers + 20, t->makespan);
     fprintf(f, "</svg>\n<p>");
     for (int k = 0; k < nc; k++)
         fprintf(f, "<span class='key' style='background:%s'></span>%s &nbsp; ", palette[k % 10], c[k].name);
     fprintf(f, "<span class='key' style='border:2px solid red'></span>outlier (&gt; Q3 + 1.5 IQR of its codelet)</p>\n");
+}
+
+/* Task classes (codelet and footprint) for the area bound: how many, and the
+ * time of one on each worker type: measured (mean) where some ran, else the
+ * perf model's prediction, else none (the codelet cannot run there). */
+struct classes {
+    int n, *count, *ran;        /* ran[c * ntypes + a]: tasks of c that ran on type a */
+    double *time, *share;       /* ms, and the bound's split, per class and type */
+    char (*name)[96];
+    int *modelled;              /* time[c * ntypes + a] came from the model */
+};
+
+static void free_classes(struct classes *k)
+{
+    free(k->count), free(k->ran), free(k->time), free(k->share), free(k->name), free(k->modelled);
+}
+
+static int class_of(const struct trace *t, const int *first, int n, const struct task *x)
+{
+    for (int c = 0; c < n; c++)
+        if (!strcmp(t->tasks[first[c]].name, x->name) && !strcmp(t->tasks[first[c]].footprint, x->footprint))
+            return c;
+    return -1;
+}
+
+/* The heterogeneous area bound (ms; -1 when it cannot be computed) and the classes behind it. */
+static double area_bound(const struct trace *t, struct classes *k)
+{
+    int A = t->ntypes, *first = malloc(t->ntasks * sizeof *first), *of = malloc(t->ntasks * sizeof *of);
+    *k = (struct classes){0};
+    if (!first || !of)
+        goto fail;
+    for (int i = 0; i < t->ntasks; i++) {
+        int c = class_of(t, first, k->n, &t->tasks[i]);
+        if (c < 0)
+            first[c = k->n++] = i;
+        of[i] = c;
+    }
+    k->count = calloc(k->n, sizeof *k->count), k->ran = calloc(k->n * A, sizeof *k->ran);
+    k->time = calloc(k->n * A, sizeof *k->time), k->share = calloc(k->n * A, sizeof *k->share);
+    k->name = calloc(k->n, sizeof *k->name), k->modelled = calloc(k->n * A, sizeof *k->modelled);
+    double *predicted = calloc(k->n * A, sizeof *predicted);
+    int *npredicted = calloc(k->n * A, sizeof *npredicted);
+    if (!k->count || !k->ran || !k->time || !k->share || !k->name || !k->modelled || !predicted || !npredicted) {
+        free(predicted), free(npredicted);
+        goto fail;
+    }
+    for (int i = 0; i < t->ntasks; i++) {
+        const struct task *x = &t->tasks[i];
+        int c = of[i], ca = c * A + t->worker_type[x->worker];
+        snprintf(k->name[c], sizeof k->name[c], "%s %s", x->name, x->footprint);
+        k->count[c]++, k->ran[ca]++, k->time[ca] += x->end - x->start;
+        for (int a = 0; a < A; a++) /* a prediction for type a: the first worker of that type */
+            for (int w = 0; w < t->nworkers && w < x->nestimates; w++)
+                if (t->worker_type[w] == a) {
+                    if (isfinite(x->estimates[w]) && x->estimates[w] > 0)
+                        predicted[c * A + a] += x->estimates[w] / 1000, npredicted[c * A + a]++;
+                    break;
+                }
+    }
+    for (int ca = 0; ca < k->n * A; ca++) {
+        k->modelled[ca] = !k->ran[ca] && npredicted[ca];
+        k->time[ca] = k->ran[ca] ? k->time[ca] / k->ran[ca] : npredicted[ca] ? predicted[ca] / npredicted[ca] : NAN;
+    }
+    free(predicted), free(npredicted), free(first), free(of);
+    return sbk_area_bound(k->count, k->time, k->n, t->type_workers, A, k->share);
+fail:
+    free(first), free(of);
+    free_classes(k);
+    *k = (struct classes){0};
+    return -1;
+}
+
+/* Where the bound puts each class against where the scheduler ran it. */
+static void bound_table(FILE *f, const struct trace *t, const struct classes *k)
+{
+    int A = t->ntypes;
+    fprintf(f, "<h3>Area bound by task class</h3><p>One class per codelet and footprint (data sizes); the time of "
+               "one task per worker type is the mean measured there, or the perf model's prediction "
+               "(<i>modelled</i>) where none ran there. The bound is the linear program's makespan when every "
+               "worker type takes the share below.</p>\n<table><tr><th>codelet footprint</th><th>tasks</th>");
+    for (int a = 0; a < A; a++)
+        fprintf(f, "<th>%s: one task</th><th>%s: ran / bound</th>", t->type_names[a], t->type_names[a]);
+    fprintf(f, "</tr>\n");
+    for (int c = 0; c < k->n && c < 40; c++) {
+        fprintf(f, "<tr><td>%s</td><td>%d</td>", k->name[c], k->count[c]);
+        for (int a = 0; a < A; a++) {
+            double x = k->time[c * A + a];
+            if (isfinite(x))
+                fprintf(f, "<td>%.3f ms%s</td><td>%d / %.1f</td>", x, k->modelled[c * A + a] ? " <i>modelled</i>" : "",
+                        k->ran[c * A + a], k->share[c * A + a]);
+            else
+                fprintf(f, "<td>-</td><td>%d / -</td>", k->ran[c * A + a]);
+        }
+        fprintf(f, "</tr>\n");
+    }
+    fprintf(f, "</table>%s\n", k->n > 40 ? "<p>(the first 40 classes)</p>" : "");
+}
+
+/* The efficiency breakdown of starpu_trace_state_stats.py from trace.rec. */
+static void efficiency_table(FILE *f, const struct trace *t)
+{
+    char path[4096], err[512];
+    double s[SBK_STATE_COUNT];
+    if (!beside(t, "trace.rec", path, sizeof path) ||
+        sbk_trace_states(path, t->nworkers, t->t0, t->t0 + t->makespan, s, err, sizeof err) != SBK_SUCCESS) {
+        fprintf(f, "<p>No efficiency breakdown: no readable trace.rec beside the tasks (%s).</p>\n",
+                beside(t, "trace.rec", path, sizeof path) ? err : "path too long");
+        return;
+    }
+    double tt = s[SBK_STATE_TASK], ts = s[SBK_STATE_SCHEDULING], tr = s[SBK_STATE_RUNTIME], ti = s[SBK_STATE_IDLE];
+    double es = tt / (tt + ts), er = (tt + ts) / (tt + ts + tr), ep = (tt + ts + tr) / (tt + ts + tr + ti);
+    fprintf(f, "<h3>Efficiency breakdown</h3><p>Worker time between the first task's start and the last task's "
+               "end, from trace.rec, split as StarPU's starpu_trace_state_stats.py does: task (codelet bodies), "
+               "scheduling, the rest of the runtime (fetching input, pushing output, overhead) and idle. Task "
+               "efficiency needs a sequential run's task time and is taken as 1, as the script does "
+               "without one.</p>\n<table><tr><th>task</th><th>scheduling</th><th>runtime</th><th>idle</th>"
+               "<th>scheduling eff.</th><th>runtime eff.</th><th>pipeline eff.</th><th>parallel eff. "
+               "(product)</th></tr>\n<tr><td>%.3f ms</td><td>%.3f ms</td><td>%.3f ms</td><td>%.3f ms</td>"
+               "<td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr></table>\n",
+            tt, ts, tr, ti, es, er, ep, es * er * ep);
 }
 
 /* One trace's section; fills the summary line for the comparison table. */
@@ -305,7 +518,8 @@ static void section(FILE *f, struct trace *t, char *summary, size_t summary_len)
         c[k].count++, c[k].total += d, c[k].gflop += x->gflop, c[k].on_cuda += is_cuda(t, x->worker);
         busy[x->worker] += d, count[x->worker]++, total += d;
     }
-    double area = total / t->nworkers, path = critical_path(t);
+    struct classes k;
+    double area = area_bound(t, &k), path = critical_path(t);
     double bound = fmax(area, path), efficiency = total / (t->makespan * t->nworkers);
     fprintf(f, "<h2>%s</h2>\n<p class='src'>%s: %d tasks on %d workers</p>\n", t->label, t->path, t->ntasks,
             t->nworkers);
@@ -314,6 +528,12 @@ static void section(FILE *f, struct trace *t, char *summary, size_t summary_len)
                "<td>%.1f %%</td></tr></table>\n",
             t->makespan, area, path, t->makespan / bound, 100 * efficiency);
     gantt(f, t, c, nc);
+    if (area >= 0)
+        bound_table(f, t, &k);
+    else
+        fprintf(f, "<p>No area bound: the linear program found no solution.</p>\n");
+    free_classes(&k);
+    efficiency_table(f, t);
     fprintf(f, "<h3>Workers</h3><table><tr><th>worker</th><th>tasks</th><th>busy</th><th>busy %%</th><th>idle %%</th></tr>\n");
     for (int w = 0; w < t->nworkers; w++)
         fprintf(f, "<tr><td>%s</td><td>%d</td><td>%.3f ms</td><td>%.1f</td><td>%.1f</td></tr>\n", t->worker_names[w],
@@ -367,7 +587,10 @@ int sbk_trace_report(const char *const *paths, const char *const *labels, int nt
             t[i].nworkers = t[i].tasks[k].worker + 1 > t[i].nworkers ? t[i].tasks[k].worker + 1 : t[i].nworkers;
         }
         t[i].t0 = t0, t[i].makespan = t1 - t0;
-        read_worker_names(&t[i]);
+        if (read_workers(&t[i]) != SBK_SUCCESS) {
+            ret = sbk_io_fail(err, errlen, SBK_ENOMEM, paths[i], "out of memory");
+            break;
+        }
         mark_outliers(&t[i]);
     }
     char *html = NULL;
@@ -382,7 +605,9 @@ int sbk_trace_report(const char *const *paths, const char *const *labels, int nt
                    "td:first-child{text-align:left}.key{display:inline-block;width:10px;height:10px;margin-right:4px}"
                    ".src{color:#666}</style></head><body>\n"
                    "<h1>starbak schedule report</h1>\n<p>Times from StarPU's FxT trace (tasks.rec). The area bound is "
-                   "the total task time divided by the workers, the critical path the longest chain of task "
+                   "the shortest time in which the workers could run all the tasks if each task class were "
+                   "spread over the worker types optimally (a linear program, dependencies ignored), the "
+                   "critical path the longest chain of task "
                    "durations through the dependencies; a makespan / bound near 1 leaves nothing to gain by "
                    "scheduling.</p>\n");
         for (int i = 0; i < ntraces; i++)

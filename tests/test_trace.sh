@@ -27,6 +27,36 @@ while read -r w n busy; do
 done < "$work/expected"
 check grep -q "tasks on CPU" "$work/gemm.out"
 
+# The efficiency breakdown (trace.rec) sees the same task time as tasks.rec, and
+# its four parts fill workers × makespan.
+row=$(grep -A1 '<th>task</th><th>scheduling</th>' "$work/gemm/report.html" | tail -n 1 | sed 's/<[^>]*>/ /g; s/ ms//g')
+span=$(grep -o '<tr><td>[0-9.]* ms</td><td>[0-9.]* ms</td>' "$work/gemm/report.html" | head -n 1 | sed 's/<[^>]*>/ /g; s/ ms//g')
+nworkers=$(wc -l < "$work/gemm/workers.txt")
+total=$(awk '/^StartTime:/ { s = $2 } /^EndTime:/ { t += $2 - s } END { printf "%.3f", t }' "$work/gemm/tasks.rec")
+checks=$((checks + 1))
+awk -v r="$row" -v m="$span" -v n="$nworkers" -v t="$total" 'BEGIN { split(r, x, " "); split(m, y, " ");
+  parts = x[1] + x[2] + x[3] + x[4]; exit !(x[1] > 0 && (x[1] - t) / t < 0.01 && (t - x[1]) / t < 0.01 &&
+  (parts - n * y[1]) / (n * y[1]) < 0.01 && (n * y[1] - parts) / (n * y[1]) < 0.01) }' ||
+  fail "efficiency breakdown '$row' against task time $total ms and $nworkers × makespan '$span'"
+
+# The area bound on a hand-made heterogeneous run: 6 gemm tasks take 10 ms on a
+# CPU and 1 ms on the GPU, 4 axpy tasks 1 ms on a CPU and 2 ms on the GPU (the
+# model's prediction: none ran there). With 2 CPUs and 1 GPU the linear program
+# puts the axpys on the CPUs and 16/3 gemms on the GPU: T = 16/3 ms.
+mkdir -p "$work/hetero"
+printf '0\tCPU 0\n1\tCPU 1\n2\tCUDA 0\n' > "$work/hetero/workers.txt"
+task() { printf 'Name: %s\nFootprint: %s\nJobId: %d\nWorkerId: %d\nStartTime: %s\nEndTime: %s\nEstimatedTime: %s\n\n' "$@"; }
+{ task gemm aa 1 0 0 10 '10000 10000 1000'; task gemm aa 2 1 0 10 '10000 10000 1000'
+  task gemm aa 3 0 10 20 '10000 10000 1000'; task gemm aa 4 1 10 20 '10000 10000 1000'
+  task gemm aa 5 2 0 1 '10000 10000 1000'; task gemm aa 6 2 1 2 '10000 10000 1000'
+  for j in 7 8 9 10; do task axpy bb $j 0 $((j + 13)) $((j + 14)) '1000 1000 2000'; done; } > "$work/hetero/tasks.rec"
+check "$top/starbak-report" -o "$work/hetero.html" "$work/hetero"
+checks=$((checks + 1))
+grep -q '<td>[0-9.]* ms</td><td>5.333 ms</td>' "$work/hetero.html" ||
+  fail "area bound of the hand-made heterogeneous run: want 5.333 ms, got $(grep -o '<td>[0-9.]* ms</td><td>[0-9.]* ms</td>' "$work/hetero.html" | head -n 1)"
+checks=$((checks + 1))
+grep -q '2.000 ms <i>modelled</i>' "$work/hetero.html" || fail "the axpy's GPU time should be the model's 2 ms"
+
 # Two traces side by side.
 check "$top/examples/vecadd" -n 100000 -t 10000 --trace "$work/vecadd" > /dev/null
 check "$top/starbak-report" -o "$work/both.html" --label gemm --label vecadd "$work/gemm" "$work/vecadd"
