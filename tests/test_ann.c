@@ -81,8 +81,9 @@ static void rank_deficient_draws_are_redrawn_then_dropped(void **state)
         assert_int_equal(rep.dropped, dropped);
         assert_int_equal(rep.redrawn, redrawn);
         assert_true(dropped > 0 && redrawn > 0);
-        /* The same LAPACKE call on the same values: only a float W's rounding. */
-        assert_true(worst < (p ? 1e-6 : 1e-15));
+        /* LAPACK's QR on the CPU: only a float W's rounding; a block run on a GPU
+         * rounds its QR otherwise (test_gpu_ann): at most 1e-10 here. */
+        assert_true(worst < (p ? 1e-6 : 1e-10));
         sbk_ann_model_free(&m), sbk_ann_report_free(&rep);
         ann_release(&r);
         free(d.X), free(d.y);
