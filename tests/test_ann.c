@@ -1,58 +1,13 @@
 /* ANN by least squares: inner weights equal a per-neuron LAPACKE reference on
- * the same row draws, the outer v solves the same normal equations (scaled
+ * the same row draws (ann_reference.h), redraws and dropped neurons included,
+ * the outer v solves the same normal equations (scaled
  * residual against a dense solve), the seed's problem at reduced size reaches
  * r >= 0.99, save/load/predict is exact, and every bad input is refused. */
-#include <lapacke.h>
-#include <math.h>
 #include <unistd.h>
-#include "check.h"
-#include "../codelets/mcpi_sample.h"
-
-struct data {
-    int obs, vars;
-    double *X, *y;
-};
-
-/* The seed's problem: x uniform in [-1/2, 1/2), y = sin(sum x) / 2. */
-static struct data seed_problem(int obs, int vars, uint64_t seed)
-{
-    struct data d = {obs, vars, malloc((size_t)obs * vars * sizeof(double)), malloc(obs * sizeof(double))};
-    fill_uniform(SBK_DOUBLE, d.X, (size_t)obs * vars, seed);
-    for (int i = 0; i < obs; i++) {
-        double s = 0;
-        for (int j = 0; j < vars; j++)
-            s += d.X[i + (size_t)j * obs];
-        d.y[i] = sin(s) / 2;
-    }
-    return d;
-}
-
-struct run {
-    void *X, *y, *yhat;
-    sbk_matrix *dX, *dy, *dyhat;
-};
-
-static struct run describe(const struct data *d, sbk_precision prec, int mb)
-{
-    struct run r = {.X = malloc((size_t)d->obs * d->vars * prec), .y = malloc(d->obs * prec), .yhat = calloc(d->obs, prec)};
-    for (size_t k = 0; k < (size_t)d->obs * d->vars; k++)
-        prec == SBK_DOUBLE ? (((double *)r.X)[k] = d->X[k]) : (((float *)r.X)[k] = (float)d->X[k]);
-    for (int i = 0; i < d->obs; i++)
-        prec == SBK_DOUBLE ? (((double *)r.y)[i] = d->y[i]) : (((float *)r.y)[i] = (float)d->y[i]);
-    assert_int_equal(sbk_matrix_create(&r.dX, prec, r.X, d->obs, d->vars, d->obs, mb, d->vars), 0);
-    assert_int_equal(sbk_matrix_create(&r.dy, prec, r.y, d->obs, 1, d->obs, mb, 1), 0);
-    assert_int_equal(sbk_matrix_create(&r.dyhat, prec, r.yhat, d->obs, 1, d->obs, mb, 1), 0);
-    return r;
-}
-
-static void release(struct run *r)
-{
-    sbk_matrix_destroy(r->dX), sbk_matrix_destroy(r->dy), sbk_matrix_destroy(r->dyhat);
-    free(r->X), free(r->y), free(r->yhat);
-}
+#include "ann_reference.h"
 
 /* r between the prediction (read through StarPU) and y. */
-static double predicted_r(const sbk_ann_model *m, struct run *r, sbk_precision prec, int obs)
+static double predicted_r(const sbk_ann_model *m, struct ann_run *r, sbk_precision prec, int obs)
 {
     assert_int_equal(sbk_ann_predict(m, r->dX, r->dyhat), 0);
     assert_int_equal(sbk_wait(), 0);
@@ -62,32 +17,12 @@ static double predicted_r(const sbk_ann_model *m, struct run *r, sbk_precision p
     return c;
 }
 
-/* Neuron k's weights by LAPACKE_dgels on the rows the library draws. */
-static void reference_neuron(const struct data *d, int k, int rows, int bias, uint64_t seed, double *w)
-{
-    int n = d->vars + bias;
-    double *A = malloc((size_t)rows * n * sizeof *A), *t = malloc(rows * sizeof *t);
-    uint64_t stream = sbk_splitmix64(seed, (uint64_t)k << 8); /* attempt 0 */
-    for (int i = 0; i < rows; i++) {
-        uint64_t r = sbk_splitmix64(stream, i) % (uint64_t)d->obs;
-        for (int c = 0; c < d->vars; c++)
-            A[i + (size_t)c * rows] = d->X[r + (size_t)c * d->obs];
-        if (bias)
-            A[i + (size_t)d->vars * rows] = 1.0;
-        t[i] = atanh(d->y[r]);
-    }
-    assert_int_equal(LAPACKE_dgels(LAPACK_COL_MAJOR, 'N', rows, n, 1, A, rows, t, rows), 0);
-    for (int c = 0; c <= d->vars; c++)
-        w[c] = c < n ? t[c] : 0.0;
-    free(A), free(t);
-}
-
 static void inner_weights_match_lapacke_per_neuron(void **state)
 {
     (void)state;
-    struct data d = seed_problem(2003, 7, 1);
+    struct ann_data d = ann_seed_problem(2003, 7, 1);
     for (int bias = 0; bias < 2; bias++) {
-        struct run r = describe(&d, SBK_DOUBLE, 300);
+        struct ann_run r = ann_describe(&d, SBK_DOUBLE, 300);
         sbk_ann_opts o;
         sbk_ann_opts_default(&o);
         o.neurons = 37, o.bias = bias, o.seed = 99, o.neurons_per_task = 5;
@@ -97,7 +32,7 @@ static void inner_weights_match_lapacke_per_neuron(void **state)
         assert_int_equal(rep.dropped, 0);
         double w[8], worst = 0;
         for (int k = 0; k < o.neurons; k++) {
-            reference_neuron(&d, k, d.obs / o.neurons, bias, o.seed, w);
+            assert_int_equal(ann_reference_column(&d, k, d.obs / o.neurons, bias, o.seed, w), 1);
             for (int c = 0; c <= d.vars; c++)
                 worst = fmax(worst, fabs(m.W[c + (size_t)k * (d.vars + 1)] - w[c]) / (1 + fabs(w[c])));
         }
@@ -105,19 +40,64 @@ static void inner_weights_match_lapacke_per_neuron(void **state)
             print_error("bias %d: inner weights differ from LAPACKE by %.3e\n", bias, worst);
         assert_true(worst < 1e-12);
         sbk_ann_model_free(&m), sbk_ann_report_free(&rep);
-        release(&r);
+        ann_release(&r);
     }
     free(d.X), free(d.y);
+}
+
+/* A tiny X (8 rows in ragged tiles) and square draws (rows = vars + 1): a draw
+ * that repeats a row is rank-deficient, so neurons are redrawn and some
+ * dropped. W, the dropped list and the redraw count equal the reference's. */
+static void rank_deficient_draws_are_redrawn_then_dropped(void **state)
+{
+    (void)state;
+    for (int p = 0; p < 2; p++) {
+        sbk_precision prec = p ? SBK_FLOAT : SBK_DOUBLE;
+        struct ann_data d = ann_seed_problem(8, 3, 7);
+        if (p)
+            ann_round_to_float(&d);
+        struct ann_run r = ann_describe(&d, prec, 3);
+        sbk_ann_opts o;
+        sbk_ann_opts_default(&o);
+        o.neurons = 60, o.rows_per_neuron = 4, o.seed = 5, o.ridge = 1e-3, o.neurons_per_task = 7;
+        sbk_ann_model m;
+        sbk_ann_report rep;
+        assert_int_equal(sbk_ann_fit(r.dX, r.dy, 0, &o, &m, &rep), 0);
+        int dropped = 0, redrawn = 0;
+        double w[4], worst = 0;
+        for (int k = 0; k < o.neurons; k++) {
+            int used = ann_reference_column(&d, k, o.rows_per_neuron, 1, o.seed, w);
+            if (used < 0) {
+                assert_true(dropped < rep.dropped);
+                assert_int_equal(rep.dropped_list[dropped++], k);
+            } else
+                redrawn += used - 1;
+            for (int c = 0; c <= d.vars; c++) {
+                double v = m.W[c + (size_t)k * (d.vars + 1)];
+                assert_true(used > 0 ? isfinite(v) : v == 0.0);
+                worst = fmax(worst, fabs(v - w[c]) / (1 + fabs(w[c])));
+            }
+        }
+        assert_int_equal(rep.dropped, dropped);
+        assert_int_equal(rep.redrawn, redrawn);
+        assert_true(dropped > 0 && redrawn > 0);
+        /* LAPACK's QR on the CPU: only a float W's rounding; a block run on a GPU
+         * rounds its QR otherwise (test_gpu_ann): at most 1e-10 here. */
+        assert_true(worst < (p ? 1e-6 : 1e-10));
+        sbk_ann_model_free(&m), sbk_ann_report_free(&rep);
+        ann_release(&r);
+        free(d.X), free(d.y);
+    }
 }
 
 /* v against a dense solve of H^T H v = H^T y, H formed here from the model's W. */
 static void outer_weights_solve_the_normal_equations(void **state)
 {
     (void)state;
-    struct data d = seed_problem(1500, 4, 2);
+    struct ann_data d = ann_seed_problem(1500, 4, 2);
     for (int p = 0; p < 2; p++) {
         sbk_precision prec = p ? SBK_FLOAT : SBK_DOUBLE;
-        struct run r = describe(&d, prec, 256);
+        struct ann_run r = ann_describe(&d, prec, 256);
         sbk_ann_opts o;
         sbk_ann_opts_default(&o);
         o.neurons = 23, o.ridge = 1e-9;
@@ -157,7 +137,7 @@ static void outer_weights_solve_the_normal_equations(void **state)
         assert_true(scaled < 1e4);
         free(H), free(G), free(b);
         sbk_ann_model_free(&m);
-        release(&r);
+        ann_release(&r);
     }
     free(d.X), free(d.y);
 }
@@ -165,10 +145,10 @@ static void outer_weights_solve_the_normal_equations(void **state)
 static void seed_problem_reaches_r_099_on_train_and_test(void **state)
 {
     (void)state;
-    struct data train = seed_problem(20000, 10, 3), test = seed_problem(5000, 10, 4);
+    struct ann_data train = ann_seed_problem(20000, 10, 3), test = ann_seed_problem(5000, 10, 4);
     for (int p = 0; p < 2; p++) {
         sbk_precision prec = p ? SBK_FLOAT : SBK_DOUBLE;
-        struct run r = describe(&train, prec, 2500), t = describe(&test, prec, 1000);
+        struct ann_run r = ann_describe(&train, prec, 2500), t = ann_describe(&test, prec, 1000);
         sbk_ann_opts o;
         sbk_ann_opts_default(&o);
         o.neurons = 200;
@@ -180,7 +160,7 @@ static void seed_problem_reaches_r_099_on_train_and_test(void **state)
             print_error("%s: r train %.5f test %.5f\n", p ? "float" : "double", r_train, r_test);
         assert_true(r_train >= 0.99 && r_test >= 0.99);
         sbk_ann_model_free(&m), sbk_ann_report_free(&rep);
-        release(&r), release(&t);
+        ann_release(&r), ann_release(&t);
     }
     free(train.X), free(train.y), free(test.X), free(test.y);
 }
@@ -188,10 +168,10 @@ static void seed_problem_reaches_r_099_on_train_and_test(void **state)
 static void saved_model_predicts_identically(void **state)
 {
     (void)state;
-    struct data d = seed_problem(3000, 5, 5);
+    struct ann_data d = ann_seed_problem(3000, 5, 5);
     for (int i = 0; i < d.obs; i++)
         d.y[i] = 3 * d.y[i] + 7; /* outside (-1, 1): needs scale_y */
-    struct run r = describe(&d, SBK_DOUBLE, 500);
+    struct ann_run r = ann_describe(&d, SBK_DOUBLE, 500);
     sbk_ann_opts o;
     sbk_ann_opts_default(&o);
     o.neurons = 40;
@@ -223,16 +203,16 @@ static void saved_model_predicts_identically(void **state)
     unlink(path), rmdir(dir);
     sbk_ann_model_free(&m), sbk_ann_model_free(&loaded);
     free(first);
-    release(&r);
+    ann_release(&r);
     free(d.X), free(d.y);
 }
 
 static void bad_inputs_are_refused(void **state)
 {
     (void)state;
-    struct data d = seed_problem(400, 3, 6);
+    struct ann_data d = ann_seed_problem(400, 3, 6);
     d.y[17] = 1.0, d.y[30] = -2.0;
-    struct run r = describe(&d, SBK_DOUBLE, 100);
+    struct ann_run r = ann_describe(&d, SBK_DOUBLE, 100);
     sbk_ann_opts o;
     sbk_ann_opts_default(&o);
     o.neurons = 10;
@@ -248,9 +228,9 @@ static void bad_inputs_are_refused(void **state)
     o.rows_per_neuron = 0, o.ridge = -1;
     assert_int_equal(sbk_ann_fit(r.dX, r.dy, 1, &o, &m, &rep), SBK_EINVAL);
     o.ridge = 0;
-    release(&r);
+    ann_release(&r);
     d.X[5 + 2 * d.obs] = NAN;
-    r = describe(&d, SBK_DOUBLE, 100);
+    r = ann_describe(&d, SBK_DOUBLE, 100);
     assert_int_equal(sbk_ann_fit(r.dX, r.dy, 1, &o, &m, &rep), SBK_EINVAL);
     assert_non_null(strstr(rep.message, "row 5, column 2"));
     /* X's tiles must hold whole rows; y must match X. */
@@ -265,7 +245,7 @@ static void bad_inputs_are_refused(void **state)
     double W[5 * 2] = {0}, v[3] = {0};
     sbk_ann_model wrong = {SBK_DOUBLE, 4, 2, 1, W, v, 0, 1};
     assert_int_equal(sbk_ann_predict(&wrong, r.dX, r.dyhat), SBK_ESHAPE);
-    release(&r);
+    ann_release(&r);
     free(d.X), free(d.y);
 }
 
@@ -273,6 +253,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(inner_weights_match_lapacke_per_neuron),
+        cmocka_unit_test(rank_deficient_draws_are_redrawn_then_dropped),
         cmocka_unit_test(outer_weights_solve_the_normal_equations),
         cmocka_unit_test(seed_problem_reaches_r_099_on_train_and_test),
         cmocka_unit_test(saved_model_predicts_identically),

@@ -1,26 +1,7 @@
-/* The CUDA implementations alone: STARPU_NCPU=0 leaves only CUDA workers, so
- * every task below runs on a GPU. Skipped (exit 77 through CMocka's skip) on a
- * machine without one. */
-#include <stdlib.h>
-#include "check.h"
+/* The CUDA implementations of GEMM, add/scale and Monte-Carlo pi alone, on a
+ * GPU-only StarPU (gpu_only.h); skipped on a machine without one. */
+#include "gpu_only.h"
 #include "../codelets/mcpi_sample.h"
-
-static int have_gpu;
-
-static int start_gpu_only(void **state)
-{
-    (void)state;
-    setenv("STARPU_NCPU", "0", 1);
-    /* Fails with SBK_ENODEV without a GPU: each test then skips. */
-    have_gpu = sbk_init() == SBK_SUCCESS && sbk_ncuda_workers() > 0;
-    return 0;
-}
-
-static void require_gpu(void)
-{
-    if (!have_gpu)
-        skip();
-}
 
 static void cublas_gemm_matches_blas_both_precisions(void **state)
 {
@@ -75,6 +56,5 @@ int main(void)
         cmocka_unit_test(cublas_geam_add_is_exact),
         cmocka_unit_test(cuda_mcpi_count_matches_sequential),
     };
-    int failed = cmocka_run_group_tests(tests, start_gpu_only, stop_starbak);
-    return failed ? 1 : have_gpu ? 0 : 77; /* 77: automake's "skipped" */
+    return gpu_only_exit(cmocka_run_group_tests(tests, start_gpu_only, stop_starbak));
 }
