@@ -73,20 +73,6 @@ cudaError_t sbk_ann_inner_gather_cuda(const struct sbk_ann_batch *b, int left, i
 cudaError_t sbk_ann_inner_accept_cuda(const struct sbk_ann_batch *b, int left, int attempt, int last,
                                       cudaStream_t stream);
 
-static void check_cuda(cudaError_t status)
-{
-    if (status != cudaSuccess)
-        STARPU_CUDA_REPORT_ERROR(status);
-}
-
-/* Offset of the next piece of the workspace, each 256-byte aligned as cuBLAS wants. */
-static size_t carve(size_t *total, size_t bytes)
-{
-    size_t at = *total;
-    *total += (bytes + 255) & ~(size_t)255;
-    return at;
-}
-
 /* Every attempt gathers the block's unsolved neurons into one batch, solves it
  * with cublasDgelsBatched and keeps the accepted draws; the host then reads
  * which failed (one cudaStreamSynchronize per attempt: the next batch is made
@@ -101,10 +87,11 @@ static void ann_inner_cuda(void *buffers[], void *cl_arg)
     void *W = buffers[2 * a->mt];
     int n = a->vars + a->bias, count = a->count;
     size_t total = 0, per = (size_t)count * a->rows * sizeof(double);
-    size_t at_A = carve(&total, per * n), at_t = carve(&total, per), at_Ap = carve(&total, count * sizeof(double *));
-    size_t at_tp = carve(&total, count * sizeof(double *)), at_tiles = carve(&total, a->mt * sizeof(struct sbk_ann_tile));
-    size_t at_list = carve(&total, count * sizeof(int)), at_info = carve(&total, count * sizeof(int));
-    size_t at_accepted = carve(&total, count * sizeof(int));
+    size_t at_A = sbk_carve(&total, per * n), at_t = sbk_carve(&total, per);
+    size_t at_Ap = sbk_carve(&total, count * sizeof(double *)), at_tp = sbk_carve(&total, count * sizeof(double *));
+    size_t at_tiles = sbk_carve(&total, a->mt * sizeof(struct sbk_ann_tile));
+    size_t at_list = sbk_carve(&total, count * sizeof(int)), at_info = sbk_carve(&total, count * sizeof(int));
+    size_t at_accepted = sbk_carve(&total, count * sizeof(int));
     unsigned node = starpu_worker_get_local_memory_node();
     char *base = (char *)starpu_malloc_on_node(node, total);
     struct sbk_ann_draws d;
@@ -119,23 +106,23 @@ static void ann_inner_cuda(void *buffers[], void *cl_arg)
                               STARPU_MATRIX_GET_LD(W)};
     cudaStream_t stream = starpu_cuda_get_local_stream();
     cublasHandle_t handle = starpu_cublas_get_local_handle(); /* StarPU binds it to the stream */
-    check_cuda(cudaMemcpyAsync(base + at_tiles, tiles, a->mt * sizeof *tiles, cudaMemcpyHostToDevice, stream));
+    sbk_check_cuda(cudaMemcpyAsync(base + at_tiles, tiles, a->mt * sizeof *tiles, cudaMemcpyHostToDevice, stream));
     int left = count;
     for (int j = 0; j < count; j++)
         list[j] = j;
     for (int attempt = 0; attempt < SBK_ANN_ATTEMPTS && left > 0; attempt++) {
         int info = 0, failed = 0;
-        check_cuda(cudaMemcpyAsync(base + at_list, list, left * sizeof *list, cudaMemcpyHostToDevice, stream));
-        check_cuda(sbk_ann_inner_gather_cuda(&b, left, attempt, stream));
+        sbk_check_cuda(cudaMemcpyAsync(base + at_list, list, left * sizeof *list, cudaMemcpyHostToDevice, stream));
+        sbk_check_cuda(sbk_ann_inner_gather_cuda(&b, left, attempt, stream));
         cublasStatus_t status = cublasDgelsBatched(handle, CUBLAS_OP_N, a->rows, n, 1, b.A_ptrs, a->rows, b.t_ptrs,
                                                    a->rows, &info, b.info, left);
         if (status != CUBLAS_STATUS_SUCCESS)
             STARPU_CUBLAS_REPORT_ERROR(status);
         if (info != 0)
             STARPU_ABORT_MSG("cublasDgelsBatched refused its parameter %d", -info);
-        check_cuda(sbk_ann_inner_accept_cuda(&b, left, attempt, attempt == SBK_ANN_ATTEMPTS - 1, stream));
-        check_cuda(cudaMemcpyAsync(accepted, b.accepted, left * sizeof *accepted, cudaMemcpyDeviceToHost, stream));
-        check_cuda(cudaStreamSynchronize(stream));
+        sbk_check_cuda(sbk_ann_inner_accept_cuda(&b, left, attempt, attempt == SBK_ANN_ATTEMPTS - 1, stream));
+        sbk_check_cuda(cudaMemcpyAsync(accepted, b.accepted, left * sizeof *accepted, cudaMemcpyDeviceToHost, stream));
+        sbk_check_cuda(cudaStreamSynchronize(stream));
         for (int j = 0; j < left; j++)
             if (!accepted[j])
                 list[failed++] = list[j];

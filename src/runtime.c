@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include <starpu_cusolver.h>
 
 /* OpenBLAS's own call, declared here so that any cblas.h will do. */
 void openblas_set_num_threads(int num_threads);
@@ -38,6 +39,7 @@ int sbk_init(void)
      * worker would oversubscribe the machine many times over. */
     openblas_set_num_threads(1);
     starpu_cublas_init();
+    starpu_cusolver_init(); /* the ANN outer solve's Cholesky on GPUs */
     starpu_profiling_status_set(STARPU_PROFILING_ENABLE);
     initialized = 1;
     return SBK_SUCCESS;
@@ -48,6 +50,7 @@ void sbk_shutdown(void)
     if (!initialized)
         return;
     starpu_task_wait_for_all();
+    starpu_cusolver_shutdown();
     starpu_cublas_shutdown();
     starpu_shutdown();
     initialized = 0;
