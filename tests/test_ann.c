@@ -1,10 +1,12 @@
 /* ANN by least squares: inner weights equal a per-neuron LAPACKE reference on
  * the same row draws (ann_reference.h), redraws and dropped neurons included,
  * the outer v solves the same normal equations (scaled
- * residual against a dense solve), the seed's problem at reduced size reaches
+ * residual against a dense solve), the outer solve alone matches LAPACKE and
+ * its ridge fallback (ann_solve_reference.h), the seed's problem at reduced size reaches
  * r >= 0.99, save/load/predict is exact, and every bad input is refused. */
 #include <unistd.h>
 #include "ann_reference.h"
+#include "ann_solve_reference.h"
 
 /* r between the prediction (read through StarPU) and y. */
 static double predicted_r(const sbk_ann_model *m, struct ann_run *r, sbk_precision prec, int obs)
@@ -142,6 +144,14 @@ static void outer_weights_solve_the_normal_equations(void **state)
     free(d.X), free(d.y);
 }
 
+/* The outer solve's task alone, on the workers there are (ann_solve_reference.h):
+ * LAPACKE's solution and ridge, the ridge fallback and its failure included. */
+static void outer_solve_matches_lapacke_and_its_ridge_rule(void **state)
+{
+    (void)state;
+    ann_solve_cases_match_reference();
+}
+
 static void seed_problem_reaches_r_099_on_train_and_test(void **state)
 {
     (void)state;
@@ -255,6 +265,7 @@ int main(void)
         cmocka_unit_test(inner_weights_match_lapacke_per_neuron),
         cmocka_unit_test(rank_deficient_draws_are_redrawn_then_dropped),
         cmocka_unit_test(outer_weights_solve_the_normal_equations),
+        cmocka_unit_test(outer_solve_matches_lapacke_and_its_ridge_rule),
         cmocka_unit_test(seed_problem_reaches_r_099_on_train_and_test),
         cmocka_unit_test(saved_model_predicts_identically),
         cmocka_unit_test(bad_inputs_are_refused),

@@ -1,10 +1,13 @@
-/* The ANN inner layer's CUDA implementation alone, on a GPU-only StarPU
- * (gpu_only.h): every block of neurons is solved by cublasDgelsBatched. Its W
+/* The ANN's CUDA implementations alone, on a GPU-only StarPU (gpu_only.h).
+ * Inner layer: every block of neurons is solved by cublasDgelsBatched; its W
  * must equal the per-neuron LAPACKE reference on the same draws
  * (ann_reference.h), as the CPU's does in test_ann: the weights to rounding,
- * the draws used exactly, dropped neurons at 0, never a NaN. Both precisions,
- * ragged row tiles and blocks; skipped on a machine without a GPU. */
+ * the draws used exactly, dropped neurons at 0, never a NaN. Outer solve:
+ * cuSOLVER's Cholesky must give LAPACKE's v and ridge on the same partials
+ * (ann_solve_reference.h), as the CPU's does in test_ann, the ridge fallback
+ * included. Both precisions, ragged sizes; skipped on a machine without a GPU. */
 #include "ann_reference.h"
+#include "ann_solve_reference.h"
 #include "gpu_only.h"
 
 struct inner_case {
@@ -99,10 +102,18 @@ static void cuda_inner_weights_match_lapacke(void **state)
         }
 }
 
+static void cuda_outer_solve_matches_lapacke_and_its_ridge_rule(void **state)
+{
+    (void)state;
+    require_gpu();
+    ann_solve_cases_match_reference();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cuda_inner_weights_match_lapacke),
+        cmocka_unit_test(cuda_outer_solve_matches_lapacke_and_its_ridge_rule),
     };
     return gpu_only_exit(cmocka_run_group_tests(tests, start_gpu_only, stop_starbak));
 }
