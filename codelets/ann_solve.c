@@ -118,6 +118,29 @@ static int device_info(const int *info_dev, cudaStream_t stream)
     return info;
 }
 
+/* Factors A = the partials' sum + ridge I (A_sum, from its requested ridge on)
+ * with the CPU's ridges until potrf succeeds; returns the ridge, or -1. The
+ * trace comes from G's diagonal, on the host once the first attempt has synced. */
+static double factor_with_ridge(struct sbk_ann_sum *A_sum, const double *diag, double *work, int lwork, int *info,
+                                cusolverDnHandle_t handle, cudaStream_t stream)
+{
+    int n = A_sum->rows;
+    double trace = 0.0;
+    for (int attempt = 0; attempt < RIDGE_ATTEMPTS; attempt++) {
+        sbk_check_cuda(sbk_ann_solve_sum_cuda(A_sum, stream));
+        check_cusolver(cusolverDnDpotrf(handle, CUBLAS_FILL_MODE_LOWER, n, A_sum->out, n, work, lwork, info));
+        int failed = device_info(info, stream);
+        if (failed < 0)
+            STARPU_ABORT_MSG("cusolverDnDpotrf refused its parameter %d", -failed);
+        if (failed == 0)
+            return A_sum->diagonal;
+        for (int j = 0; attempt == 0 && j < n; j++)
+            trace += diag[j];
+        A_sum->diagonal = next_ridge(A_sum->diagonal, trace, n);
+    }
+    return -1.0;
+}
+
 /* The CPU's steps on the worker's stream. The kernel forms b = sum of q_i once,
  * G's diagonal once (copied to the host, where the trace is added in the CPU's
  * order so that both devices pick the same ridges), and A = sum of P_i +
@@ -144,7 +167,7 @@ static void ann_solve_cuda(void *buffers[], void *cl_arg)
     if (lwork > s->lwork)
         STARPU_ABORT_MSG("cusolverDnDpotrf needs %d doubles of workspace on this GPU, %d were sized", lwork, s->lwork);
     const void **host_table = malloc((2 * (size_t)np + 1) * sizeof *host_table);
-    double *diag = malloc(n * sizeof *diag), ridge = s->ridge, ridge_used = -1.0, trace = 0.0;
+    double *diag = malloc(n * sizeof *diag);
     if (!host_table || !diag)
         STARPU_CUDA_REPORT_ERROR(cudaErrorMemoryAllocation);
     for (int i = 0; i < 2 * np; i++)
@@ -158,21 +181,8 @@ static void ann_solve_cuda(void *buffers[], void *cl_arg)
     sbk_check_cuda(sbk_ann_solve_sum_cuda(&diag_sum, stream));
     sbk_check_cuda(cudaMemcpyAsync(diag, scratch + w.diag, n * sizeof *diag, cudaMemcpyDeviceToHost, stream));
     sbk_check_cuda(sbk_ann_solve_sum_cuda(&b_sum, stream));
-    for (int attempt = 0; attempt < RIDGE_ATTEMPTS; attempt++) {
-        struct sbk_ann_sum A_sum = {table, np, dbl, ldp, n, n, 1, ridge, A, 1, n};
-        sbk_check_cuda(sbk_ann_solve_sum_cuda(&A_sum, stream));
-        check_cusolver(cusolverDnDpotrf(handle, CUBLAS_FILL_MODE_LOWER, n, A, n, work, s->lwork, info));
-        int failed = device_info(info, stream);
-        if (failed < 0)
-            STARPU_ABORT_MSG("cusolverDnDpotrf refused its parameter %d", -failed);
-        if (failed == 0) {
-            ridge_used = ridge;
-            break;
-        }
-        for (int j = 0; attempt == 0 && j < n; j++)
-            trace += diag[j];
-        ridge = next_ridge(ridge, trace, n);
-    }
+    struct sbk_ann_sum A_sum = {table, np, dbl, ldp, n, n, 1, s->ridge, A, 1, n};
+    double ridge_used = factor_with_ridge(&A_sum, diag, work, s->lwork, info, handle, stream);
     if (ridge_used >= 0) {
         /* v = b in v's precision: the kernel over the one part b. */
         struct sbk_ann_sum v_out = {table + 2 * np, 1, 1, n, n, 1, 0, 0.0, (void *)STARPU_MATRIX_GET_PTR(vh),
@@ -182,7 +192,7 @@ static void ann_solve_cuda(void *buffers[], void *cl_arg)
     }
     sbk_check_cuda(cudaMemcpyAsync(ridge_dev, &ridge_used, sizeof ridge_used, cudaMemcpyHostToDevice, stream));
     int refused = device_info(info, stream); /* also waits for v and the ridge before the host buffers go */
-    if (refused != 0)
+    if (ridge_used >= 0 && refused != 0) /* else info is the last potrf's */
         STARPU_ABORT_MSG("cusolverDnDpotrs refused its parameter %d", -refused);
     free(host_table), free(diag);
 }
