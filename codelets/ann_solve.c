@@ -78,11 +78,17 @@ out:
     free(G), free(A), free(b);
 }
 
+static struct starpu_perfmodel ann_solve_model = {
+    .type = STARPU_HISTORY_BASED,
+    .symbol = "sbk_ann_solve_lapacke",
+};
+
 static struct starpu_codelet cl_ann_solve = {
     .name = "ann_solve",
     .cpu_funcs = {ann_solve_cpu},
     .cpu_funcs_name = {"ann_solve_cpu"},
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
+    .model = &ann_solve_model,
 };
 
 int sbk_insert_ann_solve(starpu_data_handle_t *P, starpu_data_handle_t *q, int nparts, int ncol, double ridge,
