@@ -195,6 +195,8 @@ static struct starpu_codelet cl_ann_normal = {
 #ifdef STARPU_USE_CUDA
     .cuda_funcs = {normal_cuda},
     .cuda_flags = {STARPU_CUDA_ASYNC},
+#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
+    .cuda_funcs = {(void *)1},
 #endif
     .nbuffers = 6,
     .modes = {STARPU_R, STARPU_R, STARPU_R, STARPU_SCRATCH, STARPU_W, STARPU_W},
@@ -208,6 +210,8 @@ static struct starpu_codelet cl_ann_predict = {
 #ifdef STARPU_USE_CUDA
     .cuda_funcs = {predict_cuda},
     .cuda_flags = {STARPU_CUDA_ASYNC},
+#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
+    .cuda_funcs = {(void *)1},
 #endif
     .nbuffers = 5,
     .modes = {STARPU_R, STARPU_R, STARPU_R, STARPU_SCRATCH, STARPU_W},

@@ -76,6 +76,8 @@ static struct starpu_codelet cl_gemm = {
 #ifdef STARPU_USE_CUDA
     .cuda_funcs = {gemm_cuda},
     .cuda_flags = {STARPU_CUDA_ASYNC},
+#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
+    .cuda_funcs = {(void *)1},
 #endif
     /* Variable, so each task can give C its own mode (W, or RW | COMMUTE). */
     .nbuffers = STARPU_VARIABLE_NBUFFERS,

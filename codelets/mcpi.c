@@ -75,6 +75,8 @@ static struct starpu_codelet cl_mcpi = {
 #ifdef STARPU_USE_CUDA
     .cuda_funcs = {mcpi_cuda},
     .cuda_flags = {STARPU_CUDA_ASYNC},
+#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
+    .cuda_funcs = {(void *)1},
 #endif
     .nbuffers = 1,
     .modes = {STARPU_REDUX},
@@ -87,6 +89,8 @@ static struct starpu_codelet cl_mcpi_zero = {
 #ifdef STARPU_USE_CUDA
     .cuda_funcs = {mcpi_zero_cuda},
     .cuda_flags = {STARPU_CUDA_ASYNC},
+#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
+    .cuda_funcs = {(void *)1},
 #endif
     .nbuffers = 1,
     .modes = {STARPU_W},

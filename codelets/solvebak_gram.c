@@ -159,10 +159,17 @@ static struct starpu_codelet cl_solvebak_gram_partial = {
 #ifdef STARPU_USE_CUDA
     .cuda_funcs = {gram_partial_cuda},
     .cuda_flags = {STARPU_CUDA_ASYNC},
+#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
+    .cuda_funcs = {(void *)1},
 #endif
     .nbuffers = 2,
     .modes = {STARPU_R, STARPU_W},
     .model = &gram_partial_model,
+};
+
+static struct starpu_perfmodel gram_reduce_model = {
+    .type = STARPU_HISTORY_BASED,
+    .symbol = "sbk_solvebak_gram_reduce",
 };
 
 static struct starpu_codelet cl_solvebak_gram_reduce = {
@@ -170,6 +177,7 @@ static struct starpu_codelet cl_solvebak_gram_reduce = {
     .cpu_funcs = {gram_reduce_cpu},
     .cpu_funcs_name = {"gram_reduce_cpu"},
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
+    .model = &gram_reduce_model,
 };
 
 int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count, int whole, starpu_data_handle_t q)

@@ -64,11 +64,22 @@ static void reduce_norm_cpu(void *buffers[], void *cl_arg)
     *(double *)STARPU_VARIABLE_GET_PTR(buffers[r->nparts]) = sum;
 }
 
+static struct starpu_perfmodel reduce_da_model = {
+    .type = STARPU_HISTORY_BASED,
+    .symbol = "sbk_solvebak_reduce_da",
+};
+
 static struct starpu_codelet cl_solvebak_reduce_da = {
     .name = "solvebak_reduce_da",
     .cpu_funcs = {reduce_da_cpu},
     .cpu_funcs_name = {"reduce_da_cpu"},
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
+    .model = &reduce_da_model,
+};
+
+static struct starpu_perfmodel reduce_norm_model = {
+    .type = STARPU_HISTORY_BASED,
+    .symbol = "sbk_solvebak_reduce_norm",
 };
 
 static struct starpu_codelet cl_solvebak_reduce_norm = {
@@ -76,6 +87,7 @@ static struct starpu_codelet cl_solvebak_reduce_norm = {
     .cpu_funcs = {reduce_norm_cpu},
     .cpu_funcs_name = {"reduce_norm_cpu"},
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
+    .model = &reduce_norm_model,
 };
 
 int sbk_insert_solvebak_reduce_da(starpu_data_handle_t *parts, int nparts, int count, starpu_data_handle_t scale,

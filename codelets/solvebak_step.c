@@ -124,6 +124,8 @@ static struct starpu_codelet cl_solvebak_step = {
 #ifdef STARPU_USE_CUDA
     .cuda_funcs = {step_cuda},
     .cuda_flags = {STARPU_CUDA_ASYNC},
+#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
+    .cuda_funcs = {(void *)1},
 #endif
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .model = &step_model,

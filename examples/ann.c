@@ -32,6 +32,7 @@ static void usage(FILE *out)
             "      --plot=FILE.svg        predicted vs true on the test set (fit)\n"
             "  -p, --precision=s|d        (default d)\n"
             "      --tile-rows=R          rows per tile (default: about 4 row blocks per worker)\n"
+            "      --neurons-per-task=K   inner-layer neurons per task (default: about 4 tasks per worker)\n"
             DRV_TRACE_USAGE
             "  -h, --help\n"
             "Environment: STARPU_SCHED (e.g. dmda), STARPU_NCPU, STARPU_NCUDA, STARPU_HOME.\n");
@@ -51,13 +52,13 @@ static void free_set(struct set *s)
 /* The seed's problem: x uniform in [-1/2, 1/2), y = sin(sum of x) / 2. */
 static int seed_set(long obs, long vars, uint64_t seed, sbk_precision prec, struct set *s)
 {
-    *s = (struct set){obs, vars, malloc((size_t)obs * vars * prec), malloc((size_t)obs * prec)};
+    *s = (struct set){obs, vars, calloc((size_t)obs * vars, prec), calloc(obs, prec)};
     if (!s->X || !s->y) {
         fprintf(stderr, "starbak: %s: cannot allocate %.2f GB\n", prog, (double)obs * vars * prec / 1e9);
         return -1;
     }
     drv_fill_uniform(prec, s->X, (size_t)obs * vars, seed);
-    for (long i = 0; i < obs; i++) {
+    for (long i = 0; i < obs && !sbk_simulated(); i++) {
         double sum = 0;
         for (long j = 0; j < vars; j++)
             sum += prec == SBK_DOUBLE ? ((double *)s->X)[i + j * obs] : ((float *)s->X)[i + j * obs];
@@ -145,7 +146,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int fitting = !strcmp(argv[1], "fit");
-    long obs = 100000, test_obs = -1, vars = 10, neurons = 1000, rows_per_neuron = 0, tile_rows = 0;
+    long obs = 100000, test_obs = -1, vars = 10, neurons = 1000, rows_per_neuron = 0, tile_rows = 0, per_task = 0;
     uint64_t seed = 1;
     double ridge = 0;
     int bias = 1, scale_y = 0, bad = 0;
@@ -163,6 +164,7 @@ int main(int argc, char **argv)
         {"out", required_argument, 0, 'o'},      {"plot", required_argument, 0, 'P'},
         {"precision", required_argument, 0, 'p'}, {"tile-rows", required_argument, 0, 'r'},
         {"help", no_argument, 0, 'h'},           {"trace", required_argument, 0, 'Z'},
+        {"neurons-per-task", required_argument, 0, 'K'},
         {0, 0, 0, 0}};
     optind = 2;
     for (int c; (c = getopt_long(argc, argv, "p:h", options, NULL)) != -1;) {
@@ -186,6 +188,7 @@ int main(int argc, char **argv)
         case 'p': bad |= drv_parse_precision(prog, optarg, &prec); break;
         case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, 0x7fffffffL, &tile_rows); break;
         case 'Z': bad |= drv_trace_option(prog, optarg); break;
+        case 'K': bad |= drv_parse_long(prog, "neurons-per-task", optarg, 1, 1L << 20, &per_task); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -238,7 +241,8 @@ int main(int argc, char **argv)
         sbk_print_workers(stdout);
         printf("time_s: %.4f\n", drv_now() - t0);
         sbk_shutdown();
-        status = drv_trace_finish(prog) || drv_save_vector(prog, out, prec, yhat, train.obs) != SBK_SUCCESS;
+        status = drv_trace_finish(prog) ||
+                 (!sbk_simulated() && drv_save_vector(prog, out, prec, yhat, train.obs) != SBK_SUCCESS);
         sbk_ann_model_free(&model);
         free(yhat);
         free_set(&train);
@@ -255,7 +259,7 @@ int main(int argc, char **argv)
     sbk_ann_opts_default(&o);
     int last = -1;
     o.neurons = (int)neurons, o.rows_per_neuron = (int)rows_per_neuron, o.bias = bias, o.ridge = ridge;
-    o.seed = seed, o.progress = progress, o.user = &last;
+    o.seed = seed, o.progress = progress, o.user = &last, o.neurons_per_task = (int)per_task;
     printf("obs: %ld\nvars: %ld\nneurons: %ld\nbias: %s\nprecision: %s\ntile_rows: %ld\n", train.obs, train.vars,
            neurons, bias ? "yes" : "no", prec == SBK_DOUBLE ? "d" : "s", tile_rows);
     sbk_ann_report rep;
@@ -266,16 +270,20 @@ int main(int argc, char **argv)
         return 1;
     }
     sbk_print_workers(stdout);
-    printf("dropped_neurons: %d\nredrawn_neurons: %d\nridge: %g\n", rep.dropped, rep.redrawn, rep.ridge_used);
-    if (rep.message[0])
+    if (!sbk_simulated())
+        printf("dropped_neurons: %d\nredrawn_neurons: %d\nridge: %g\n", rep.dropped, rep.redrawn, rep.ridge_used);
+    if (rep.message[0] && !sbk_simulated())
         printf("note: %s\n", rep.message);
     printf("time_inner_s: %.4f\ntime_outer_s: %.4f\ntime_fit_s: %.4f\n", rep.seconds_inner, rep.seconds_outer,
            rep.seconds_total);
     void *yhat = calloc(train.obs, prec);
-    if ((ret = predict(&model, &train, prec, tile_rows, yhat)) != SBK_SUCCESS)
+    if (sbk_simulated()) /* r is not computed in simulation: nor are the predictions it needs */
+        plot = NULL;
+    else if ((ret = predict(&model, &train, prec, tile_rows, yhat)) != SBK_SUCCESS)
         return drv_fail(prog, "predict", ret);
-    printf("r_train: %.8f\n", sbk_correlation(prec, yhat, train.y, train.obs));
-    if (test.X) {
+    else
+        printf("r_train: %.8f\n", sbk_correlation(prec, yhat, train.y, train.obs));
+    if (test.X && !sbk_simulated()) {
         void *that = calloc(test.obs, prec);
         if ((ret = predict(&model, &test, prec, drv_default_tile_rows(test.obs), that)) != SBK_SUCCESS)
             return drv_fail(prog, "predict", ret);
@@ -290,7 +298,7 @@ int main(int argc, char **argv)
     }
     sbk_shutdown();
     status |= drv_trace_finish(prog);
-    if (model_path && sbk_ann_save(&model, model_path, err, sizeof err) != SBK_SUCCESS) {
+    if (model_path && !sbk_simulated() && sbk_ann_save(&model, model_path, err, sizeof err) != SBK_SUCCESS) {
         fprintf(stderr, "starbak: %s: %s\n", prog, err);
         status = 1;
     }

@@ -93,6 +93,8 @@ int drv_args_rejected(const char *prog, int argc, char **argv, int bad)
 
 double drv_now(void)
 {
+    if (sbk_simulated() && sbk_is_initialized())
+        return starpu_timing_now() * 1e-6; /* SimGrid's clock: the simulated schedule's time */
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
@@ -100,6 +102,8 @@ double drv_now(void)
 
 void drv_fill_uniform(sbk_precision prec, void *buf, size_t count, uint64_t seed)
 {
+    if (sbk_simulated())
+        return;
     uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
     for (size_t i = 0; i < count; i++) {
         s ^= s << 13, s ^= s >> 7, s ^= s << 17; /* xorshift64 */
@@ -181,6 +185,10 @@ int drv_start(const char *prog)
     }
     if (trace_dir)
         write_worker_list();
+    if (sbk_simulated())
+        printf("simulation: %s (doc/simulation.md): times are simulated; data not generated, "
+               "no result computed, checks and output files skipped\n",
+               getenv("STARPU_HOSTNAME") ? getenv("STARPU_HOSTNAME") : "?");
     return 0;
 }
 

@@ -31,10 +31,12 @@ int drv_save_vector(const char *prog, const char *path, sbk_precision prec, cons
 /* Rows per tile giving about four row blocks per StarPU worker. */
 long drv_default_tile_rows(long obs);
 
-/* Seconds on a monotonic clock. */
+/* Seconds on a monotonic clock (SimGrid's simulated one in simulation, once started). */
 double drv_now(void);
 
-/* Uniform values in [-0.5, 0.5) from a fixed seed, in the given precision. */
+/* Uniform values in [-0.5, 0.5) from a fixed seed, in the given precision.
+ * In simulation it does nothing: no task reads the values (allocate with
+ * calloc, so that host-side input checks see zeros). */
 void drv_fill_uniform(sbk_precision prec, void *buf, size_t count, uint64_t seed);
 
 /* --trace DIR (call while parsing options): FxT traces this run into DIR.
@@ -48,7 +50,8 @@ int drv_trace_finish(const char *prog);
 #define DRV_TRACE_USAGE "      --trace=DIR          FxT trace of this run and DIR/report.html (doc/traces.md)\n"
 
 /* sbk_init with a message naming the cause on failure (and, with --trace, the
- * worker list beside the trace); returns 0 or -1. */
+ * worker list beside the trace; in simulation a "simulation:" line saying what
+ * the run skips); returns 0 or -1. */
 int drv_start(const char *prog);
 
 /* Prints "starbak: <prog>: <what>: <sbk_strerror(code)>" and returns 1 (exit status). */

@@ -57,8 +57,9 @@ int main(int argc, char **argv)
     printf("samples: %llu\nseed: %llu\ninside: %llu\n", (unsigned long long)samples, (unsigned long long)seed,
            (unsigned long long)inside);
     sbk_print_workers(stdout);
-    printf("pi: %.10f\nerror: %.3e\nerror_sigmas: %.2f\ntime_s: %.6f\nsamples_per_s: %.3e\n", pi, pi - M_PI,
-           fabs(pi - M_PI) / sigma, t, samples / t);
+    if (!sbk_simulated())
+        printf("pi: %.10f\nerror: %.3e\nerror_sigmas: %.2f\n", pi, pi - M_PI, fabs(pi - M_PI) / sigma);
+    printf("time_s: %.6f\nsamples_per_s: %.3e\n", t, samples / t);
     sbk_shutdown();
     return drv_trace_finish(prog);
 }

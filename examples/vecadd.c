@@ -60,7 +60,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "starbak: %s: --n and --tile must fit in 32 bits (got %ld, %ld)\n", prog, n, tile);
         return 2;
     }
-    void *A = malloc(n * prec), *B = malloc(n * prec), *C = malloc(n * prec);
+    void *A = calloc(n, prec), *B = calloc(n, prec), *C = calloc(n, prec);
     if (!A || !B || !C) {
         fprintf(stderr, "starbak: %s: cannot allocate %.1f GB for the vectors\n", prog, 3.0 * n * prec / 1e9);
         return 1;
@@ -94,7 +94,7 @@ int main(int argc, char **argv)
      * the result must match exactly; otherwise a fused multiply-add may differ
      * by one rounding, bounded by 2 eps |alpha a| + |beta b|. */
     double eps = prec == SBK_DOUBLE ? 0x1.0p-52 : 0x1.0p-23, worst = 0.0;
-    for (long i = 0; i < n; i++) {
+    for (long i = 0; i < n && !sbk_simulated(); i++) {
         double a = at(prec, A, i), b = at(prec, B, i), ref = prec == SBK_DOUBLE ? alpha * a + beta * b
                                                                                 : (double)((float)alpha * (float)a + (float)beta * (float)b);
         double scale = fabs(alpha * a) + fabs(beta * b);
@@ -105,7 +105,8 @@ int main(int argc, char **argv)
     printf("precision: %s\nn: %ld\ntile: %ld\n", prec == SBK_DOUBLE ? "d" : "s", n, tile);
     sbk_print_workers(stdout);
     printf("iterations: %ld\ntime_s: %.6f\ngbytes_per_s: %.2f\n", iterations, best, 3.0 * n * prec / best / 1e9);
-    printf("max_error_eps: %.3g\ncheck: %s\n", worst, ok ? "passed" : "FAILED");
+    if (!sbk_simulated())
+        printf("max_error_eps: %.3g\ncheck: %s\n", worst, ok ? "passed" : "FAILED");
     sbk_shutdown();
     free(A), free(B), free(C);
     return drv_trace_finish(prog) || !ok;

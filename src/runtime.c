@@ -58,6 +58,15 @@ void sbk_shutdown(void)
 
 int sbk_is_initialized(void) { return initialized; }
 
+int sbk_simulated(void)
+{
+#ifdef STARPU_SIMGRID
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 int sbk_ncpu_workers(void) { return initialized ? starpu_cpu_worker_get_count() : 0; }
 
 int sbk_ncuda_workers(void) { return initialized ? starpu_cuda_worker_get_count() : 0; }
@@ -85,6 +94,7 @@ void sbk_print_workers(FILE *out)
     fprintf(out, "scheduler: %s\n", policy && policy->policy_name ? policy->policy_name : "?");
     fprintf(out, "workers: %u CPU, %u CUDA\n", starpu_cpu_worker_get_count(), starpu_cuda_worker_get_count());
     long cpu_tasks = 0, cuda_tasks = 0;
+    double busy = 0, total = 0;
     for (unsigned w = 0; w < starpu_worker_get_count(); w++) {
         struct starpu_profiling_worker_info info;
         if (starpu_profiling_worker_get_info(w, &info) != 0)
@@ -93,8 +103,19 @@ void sbk_print_workers(FILE *out)
             cuda_tasks += info.executed_tasks;
         else
             cpu_tasks += info.executed_tasks;
+        if (sbk_simulated()) { /* the simulated schedule, worker by worker */
+            char name[64];
+            double t = starpu_timing_timespec_to_us(&info.total_time),
+                   b = starpu_timing_timespec_to_us(&info.executing_time);
+            starpu_worker_get_name((int)w, name, sizeof name);
+            fprintf(out, "worker: %s: %d tasks, idle %.1f%%\n", name, info.executed_tasks,
+                    t > 0 ? 100 * (1 - b / t) : 0.0);
+            busy += b, total += t;
+        }
     }
     fprintf(out, "tasks on CPU: %ld\ntasks on CUDA: %ld\n", cpu_tasks, cuda_tasks);
+    if (sbk_simulated())
+        fprintf(out, "idle_share: %.1f%%\n", total > 0 ? 100 * (1 - busy / total) : 0.0);
 }
 
 void *sbk_alloc(size_t bytes)

@@ -43,13 +43,18 @@ int sbk_init(void);
 void sbk_shutdown(void);
 int sbk_is_initialized(void);
 
+/* 1 when this libstarbak runs on the SimGrid build of StarPU (scripts/simulate,
+ * doc/simulation.md): workers and their task times are simulated, codelets are
+ * never run, so no tile ever holds a computed value. 0 otherwise. */
+int sbk_simulated(void);
+
 /* Worker counts of the running StarPU instance. */
 int sbk_ncpu_workers(void);
 int sbk_ncuda_workers(void);
 
 /* Prints the scheduler, the workers and how many tasks each kind of worker ran
  * since sbk_init or the last sbk_print_workers / sbk_stats_reset, as
- * "key: value" lines. */
+ * "key: value" lines; in simulation also each worker's tasks and idle share. */
 void sbk_print_workers(FILE *out);
 void sbk_stats_reset(void);
 
