@@ -225,6 +225,8 @@ static int potrf_workspace(int n, int *lwork)
         cusolverDnDpotrf_bufferSize(starpu_cusolverDn_get_local_handle(), CUBLAS_FILL_MODE_LOWER, n, NULL, n,
                                     lwork) != CUSOLVER_STATUS_SUCCESS)
         return SBK_ERUNTIME;
+#else
+    (void)n;
 #endif
     return SBK_SUCCESS;
 }
