@@ -9,6 +9,7 @@ struct sbk_matrix {
     void *buf;
     int m, n, ld, mb, nb, mt, nt;
     int pinned;                    /* buf was pinned by sbk_matrix_create */
+    sbk_distribution dist;         /* which rank owns each tile (sbk_matrix_tile_owner) */
     starpu_data_handle_t *tiles;   /* mt × nt, column-major */
 };
 

@@ -29,11 +29,17 @@ int sbk_init(void)
 {
     if (initialized)
         return SBK_SUCCESS;
-    int ret = starpu_init(NULL);
-    if (ret == -ENODEV)
-        return SBK_ENODEV;
-    if (ret != 0)
-        return SBK_ERUNTIME;
+    if (sbk_mpi_wanted()) {
+        int ret = sbk_mpi_start();
+        if (ret != SBK_SUCCESS)
+            return ret;
+    } else {
+        int ret = starpu_init(NULL);
+        if (ret == -ENODEV)
+            return SBK_ENODEV;
+        if (ret != 0)
+            return SBK_ERUNTIME;
+    }
     /* Each StarPU CPU worker owns a core; a multithreaded BLAS inside every
      * worker would oversubscribe the machine many times over. */
     openblas_set_num_threads(1);
@@ -49,7 +55,10 @@ void sbk_shutdown(void)
         return;
     starpu_task_wait_for_all();
     starpu_cublas_shutdown();
-    starpu_shutdown();
+    if (sbk_mpi_active())
+        sbk_mpi_stop();
+    else
+        starpu_shutdown();
     initialized = 0;
 }
 
@@ -63,7 +72,7 @@ int sbk_wait(void)
 {
     if (!initialized)
         return SBK_ENOINIT;
-    return starpu_task_wait_for_all() == 0 ? SBK_SUCCESS : SBK_ERUNTIME;
+    return sbk_mpi_wait() == 0 ? SBK_SUCCESS : SBK_ERUNTIME;
 }
 
 /* Reading a worker's profiling info also resets it. */
@@ -74,24 +83,42 @@ void sbk_stats_reset(void)
         starpu_profiling_worker_get_info(w, &info);
 }
 
+/* This rank's worker counts and the tasks its workers ran (reading resets them). */
+static void rank_counts(long counts[4])
+{
+    counts[0] = starpu_cpu_worker_get_count(), counts[1] = starpu_cuda_worker_get_count();
+    counts[2] = counts[3] = 0;
+    for (unsigned w = 0; w < starpu_worker_get_count(); w++) {
+        struct starpu_profiling_worker_info info;
+        if (starpu_profiling_worker_get_info(w, &info) == 0)
+            counts[starpu_worker_get_type(w) == STARPU_CUDA_WORKER ? 3 : 2] += info.executed_tasks;
+    }
+}
+
 void sbk_print_workers(FILE *out)
 {
     if (!initialized)
         return;
-    struct starpu_sched_policy *policy = starpu_sched_get_sched_policy();
-    fprintf(out, "scheduler: %s\n", policy && policy->policy_name ? policy->policy_name : "?");
-    fprintf(out, "workers: %u CPU, %u CUDA\n", starpu_cpu_worker_get_count(), starpu_cuda_worker_get_count());
-    long cpu_tasks = 0, cuda_tasks = 0;
-    for (unsigned w = 0; w < starpu_worker_get_count(); w++) {
-        struct starpu_profiling_worker_info info;
-        if (starpu_profiling_worker_get_info(w, &info) != 0)
-            continue;
-        if (starpu_worker_get_type(w) == STARPU_CUDA_WORKER)
-            cuda_tasks += info.executed_tasks;
-        else
-            cpu_tasks += info.executed_tasks;
+    int n = sbk_nranks();
+    long mine[4], *all = malloc(4 * sizeof *all * n);
+    rank_counts(mine);
+    if (!all || sbk_mpi_gather_longs(mine, 4, all) != SBK_SUCCESS) {
+        free(all);
+        return;
     }
-    fprintf(out, "tasks on CPU: %ld\ntasks on CUDA: %ld\n", cpu_tasks, cuda_tasks);
+    if (sbk_rank() == 0) {
+        struct starpu_sched_policy *policy = starpu_sched_get_sched_policy();
+        long total[4] = {0};
+        for (int r = 0; r < n * 4; r++)
+            total[r % 4] += all[r];
+        fprintf(out, "scheduler: %s\n", policy && policy->policy_name ? policy->policy_name : "?");
+        fprintf(out, "workers: %ld CPU, %ld CUDA\n", total[0], total[1]);
+        fprintf(out, "tasks on CPU: %ld\ntasks on CUDA: %ld\n", total[2], total[3]);
+        for (int r = 0; r < n && n > 1; r++)
+            fprintf(out, "rank %d: %ld CPU, %ld CUDA workers; tasks on CPU: %ld, on CUDA: %ld\n", r, all[4 * r],
+                    all[4 * r + 1], all[4 * r + 2], all[4 * r + 3]);
+    }
+    free(all);
 }
 
 void *sbk_alloc(size_t bytes)
