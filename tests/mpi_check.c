@@ -2,10 +2,11 @@
  * the distributed computations give the single-process results.
  *   mpi_check gemm                 ragged GEMM, both precisions, every transpose,
  *                                  scattered from rank 0 and gathered back
- *   mpi_check solvebak FILE        each SolveBak method after 1, 2 and 7 iterations:
- *                                  without MPI writes the coefficients to FILE,
- *                                  under MPI compares with FILE (1e-10 relative)
- *   mpi_check ann FILE             the ANN fit's weights and predictions, likewise
+ *   mpi_check solvebak FILE [write] each SolveBak method after 1, 2 and 7 iterations:
+ *                                  with `write` (one process) saves the coefficients
+ *                                  and residuals to FILE, else compares with FILE
+ *                                  (1e-10 relative)
+ *   mpi_check ann FILE [write]     the ANN fit's weights and predictions, likewise
  * Plain C, not CMocka: every rank must take the same path through the
  * collective calls, so checks run on rank 0 and their verdict is shared.
  * Exit 0 when every check passes on every rank, 1 otherwise. */
@@ -118,6 +119,87 @@ static void check_gemm(sbk_precision prec)
         }
 }
 
+/* Reference values: written by the single-process run, compared by the others. */
+struct reference {
+    FILE *file;
+    int writing;
+};
+
+/* Writes n values, or reads as many and compares: max |v - ref| <= 1e-10 max |ref|. */
+static void reference_check(struct reference *ref, const char *what, const double *v, int n)
+{
+    if (ref->writing) {
+        if (fwrite(v, sizeof *v, n, ref->file) != (size_t)n)
+            fail("%s: cannot write the reference", what);
+        return;
+    }
+    double *expected = malloc(n * sizeof *expected), diff = 0, scale = 0;
+    if (!expected || fread(expected, sizeof *expected, n, ref->file) != (size_t)n) {
+        fail("%s: the reference file is short (run the single-process check first)", what);
+        free(expected);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        diff = fmax(diff, fabs(v[i] - expected[i])), scale = fmax(scale, fabs(expected[i]));
+    if (!(diff <= 1e-10 * scale))
+        fail("%s: differs from the single-process result by %.3e (scale %.3e)", what, diff, scale);
+    free(expected);
+}
+
+/* X a = y on a ragged problem (row blocks of 50 over 203 rows, 37 columns in
+ * tiles of 10): each method after 1, 2 and 7 iterations, X and y read on
+ * rank 0 and scattered over the ranks in row blocks, a gathered back. */
+static void check_solvebak(struct reference *ref)
+{
+    enum { OBS = 203, VARS = 37, MB = 50, NB = 10, BATCH = 5 };
+    static const sbk_solvebak_method methods[] = {SBK_SOLVEBAK_PER_COLUMN, SBK_SOLVEBAK_BATCHED,
+                                                  SBK_SOLVEBAK_BLOCK_EXACT, SBK_SOLVEBAK_GRAM};
+    static const char *const names[] = {"per-column", "batched", "block-exact", "gram"};
+    double *X = malloc(OBS * VARS * sizeof *X), *y = malloc(OBS * sizeof *y), *a = malloc(VARS * sizeof *a);
+    if (!X || !y || !a) {
+        fail("out of memory");
+        return;
+    }
+    fill_uniform(SBK_DOUBLE, X, OBS * VARS, 5);
+    fill_uniform(SBK_DOUBLE, y, OBS, 6);
+    for (int j = 0; j < VARS; j++) /* correlated columns, as in real data */
+        for (int i = 0; i < OBS; i++)
+            X[i + j * OBS] += 0.3 * X[i] + (i % 7 == j % 7 ? 0.1 : 0.0);
+    struct scattered dX = {0}, dy = {0};
+    int ret = scatter(&dX, SBK_DOUBLE, X, OBS, VARS, OBS, MB, NB, SBK_DIST_ROWS);
+    if (ret == SBK_SUCCESS)
+        ret = scatter(&dy, SBK_DOUBLE, y, OBS, 1, OBS, MB, 1, SBK_DIST_ROWS);
+    for (int m = 0; m < 4 && ret == SBK_SUCCESS; m++) {
+        static const int iterations[] = {1, 2, 7};
+        for (int t = 0; t < 3 && ret == SBK_SUCCESS; t++) {
+            sbk_matrix *da;
+            sbk_solvebak_opts o;
+            sbk_solvebak_report r;
+            sbk_solvebak_opts_default(&o);
+            o.method = methods[m], o.batch = BATCH, o.max_iterations = iterations[t];
+            memset(a, 0, VARS * sizeof *a);
+            ret = sbk_matrix_create_dist(&da, SBK_DOUBLE, a, VARS, 1, VARS, NB, 1, SBK_DIST_ROOT);
+            if (ret != SBK_SUCCESS)
+                break;
+            ret = sbk_solvebak(dX.dist, dy.dist, da, &o, &r);
+            sbk_matrix_destroy(da);
+            char what[64];
+            snprintf(what, sizeof what, "solvebak %s after %d iterations", names[m], iterations[t]);
+            if (ret != SBK_SUCCESS || r.iterations != iterations[t])
+                fail("%s: %s, %d iterations (%s)", what, sbk_strerror(ret), r.iterations, r.message);
+            if (sbk_rank() == 0) {
+                reference_check(ref, what, a, VARS);
+                reference_check(ref, what, r.rel_residual, r.iterations);
+            }
+            sbk_solvebak_report_free(&r);
+        }
+    }
+    if (ret != SBK_SUCCESS)
+        fail("solvebak: %s", sbk_strerror(ret));
+    sbk_matrix_destroy(dX.dist), sbk_matrix_destroy(dX.root), sbk_matrix_destroy(dy.dist), sbk_matrix_destroy(dy.root);
+    free(X), free(y), free(a);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -129,12 +211,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "mpi_check: sbk_init: %s\n", sbk_strerror(ret));
         return ret == SBK_ENODEV ? 77 : 1;
     }
+    struct reference ref = {0};
+    if (argc >= 3 && sbk_rank() == 0) {
+        ref.writing = sbk_nranks() == 1 && argc >= 4 && !strcmp(argv[3], "write");
+        if (!(ref.file = fopen(argv[2], ref.writing ? "wb" : "rb")))
+            fail("%s: cannot open the reference file", argv[2]);
+    }
     if (!strcmp(argv[1], "gemm")) {
         check_gemm(SBK_DOUBLE);
         check_gemm(SBK_FLOAT);
+    } else if (!strcmp(argv[1], "solvebak") && argc >= 3) {
+        check_solvebak(&ref);
     } else {
         fail("unknown check '%s'", argv[1]);
     }
+    if (ref.file)
+        fclose(ref.file);
     int ok = sbk_all_succeeded(failures == 0);
     if (sbk_rank() == 0)
         printf("mpi_check %s on %d rank(s): %s\n", argv[1], sbk_nranks(), ok ? "passed" : "FAILED");

@@ -28,8 +28,11 @@ expect() {
 # mpirun's own timeout ends every rank, so a hang shows as a failure.
 run() { local n=$1; shift; mpirun --oversubscribe --bind-to none --timeout "$limit" -np "$n" "$@"; }
 
+# The single-process results (no mpirun, SBK_MPI=0) every rank count must reproduce.
+expect 0 'solvebak on 1 rank.*passed' env SBK_MPI=0 "$check" solvebak "$work/solvebak.ref" write
 for n in 1 2 4; do
   expect 0 "gemm on $n rank.*passed" run "$n" "$check" gemm
+  expect 0 "solvebak on $n rank.*passed" run "$n" "$check" solvebak "$work/solvebak.ref"
 done
 
 echo "$checks checks, $failures failed"

@@ -26,6 +26,8 @@ void sbk_data_distribute(starpu_data_handle_t h, int owner);
 int sbk_data_owned(starpu_data_handle_t h); /* 1 on the owner rank (always without MPI) */
 /* Sends h's current value from its owner to every rank (collective). */
 void sbk_data_broadcast(starpu_data_handle_t h);
+/* Brings h's current value into its home buffer on every rank (collective). */
+int sbk_data_sync(starpu_data_handle_t h);
 /* Copies h's current value (bytes of it) to out on every rank (collective). */
 int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes);
 long sbk_mpi_min_long(long value); /* the smallest over the ranks (collective) */
