@@ -137,6 +137,16 @@ void sbk_data_distribute(starpu_data_handle_t h, int owner)
 #endif
 }
 
+void sbk_data_replicate(starpu_data_handle_t h)
+{
+#ifdef SBK_HAVE_MPI
+    if (active)
+        starpu_mpi_data_register(h, next_tag++, STARPU_MPI_PER_NODE);
+#else
+    (void)h;
+#endif
+}
+
 int sbk_data_owned(starpu_data_handle_t h)
 {
 #ifdef SBK_HAVE_MPI

@@ -200,6 +200,76 @@ static void check_solvebak(struct reference *ref)
     free(X), free(y), free(a);
 }
 
+/* The ANN fitted on X and y read on rank 0 and scattered in row blocks
+ * (ragged: 7 blocks of up to 64 rows): its weights and its predictions on X,
+ * gathered back, against the single-process fit; and the fit is good. */
+static void check_ann(struct reference *ref, sbk_precision prec)
+{
+    enum { OBS = 400, VARS = 3, MB = 64, NEURONS = 20 };
+    size_t es = prec;
+    void *X = malloc(OBS * VARS * es), *y = malloc(OBS * es), *yhat = malloc(OBS * es);
+    double *v = malloc(OBS * sizeof *v);
+    if (!X || !y || !yhat || !v) {
+        fail("out of memory");
+        return;
+    }
+    fill_uniform(prec, X, OBS * VARS, 9);
+    for (int i = 0; i < OBS; i++) { /* a smooth target inside (-1, 1) */
+        double x0 = prec == SBK_DOUBLE ? ((double *)X)[i] : ((float *)X)[i];
+        double x1 = prec == SBK_DOUBLE ? ((double *)X)[i + OBS] : ((float *)X)[i + OBS];
+        double t = 0.6 * tanh(2 * x0 - x1) + 0.2 * x1;
+        if (prec == SBK_DOUBLE)
+            ((double *)y)[i] = t;
+        else
+            ((float *)y)[i] = (float)t;
+    }
+    struct scattered dX = {0}, dy = {0}, dyhat = {0};
+    sbk_ann_opts o;
+    sbk_ann_opts_default(&o);
+    o.neurons = NEURONS, o.seed = 3;
+    sbk_ann_model model = {0};
+    sbk_ann_report r = {0};
+    int ret = scatter(&dX, prec, X, OBS, VARS, OBS, MB, VARS, SBK_DIST_ROWS);
+    if (ret == SBK_SUCCESS)
+        ret = scatter(&dy, prec, y, OBS, 1, OBS, MB, 1, SBK_DIST_ROWS);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_ann_fit(dX.dist, dy.dist, 0, &o, &model, &r);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_create_dist(&dyhat.root, prec, sbk_rank() == 0 ? yhat : NULL, OBS, 1, OBS, MB, 1,
+                                     SBK_DIST_ROOT);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_create_dist(&dyhat.dist, prec, NULL, OBS, 1, OBS, MB, 1, SBK_DIST_ROWS);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_ann_predict(&model, dX.dist, dyhat.dist);
+    if (dyhat.dist) {
+        int back = gather_and_free(&dyhat);
+        ret = ret ? ret : back;
+    }
+    sbk_matrix_destroy(dX.dist), sbk_matrix_destroy(dX.root), sbk_matrix_destroy(dy.dist), sbk_matrix_destroy(dy.root);
+    const char *what = prec == SBK_DOUBLE ? "ann (double)" : "ann (float)";
+    if (ret != SBK_SUCCESS)
+        fail("%s: %s (%s)", what, sbk_strerror(ret), r.message);
+    else {
+        /* Every rank holds rank 0's model. */
+        double mine[NEURONS + 1], root[NEURONS + 1];
+        memcpy(mine, model.v, sizeof mine), memcpy(root, model.v, sizeof root);
+        if (sbk_broadcast(root, sizeof root) != SBK_SUCCESS || memcmp(mine, root, sizeof root))
+            fail("%s: the model's outer weights differ from rank 0's", what);
+        if (sbk_rank() == 0) {
+            reference_check(ref, what, model.W, (VARS + 1) * NEURONS);
+            reference_check(ref, what, model.v, NEURONS + 1);
+            for (int i = 0; i < OBS; i++)
+                v[i] = prec == SBK_DOUBLE ? ((double *)yhat)[i] : ((float *)yhat)[i];
+            reference_check(ref, what, v, OBS);
+            double corr = sbk_correlation(prec, y, yhat, OBS);
+            if (!(corr > 0.99))
+                fail("%s: correlation %.4f of the predictions with y (wanted > 0.99)", what, corr);
+        }
+    }
+    sbk_ann_model_free(&model), sbk_ann_report_free(&r);
+    free(X), free(y), free(yhat), free(v);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -222,6 +292,9 @@ int main(int argc, char **argv)
         check_gemm(SBK_FLOAT);
     } else if (!strcmp(argv[1], "solvebak") && argc >= 3) {
         check_solvebak(&ref);
+    } else if (!strcmp(argv[1], "ann") && argc >= 3) {
+        check_ann(&ref, SBK_DOUBLE);
+        check_ann(&ref, SBK_FLOAT);
     } else {
         fail("unknown check '%s'", argv[1]);
     }

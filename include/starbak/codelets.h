@@ -23,6 +23,8 @@ int sbk_mpi_active(void);
 int sbk_mpi_wait(void);        /* tasks and communications of every rank (collective) */
 /* Declares h's owner (and its tag) to StarPU-MPI; call right after registering. */
 void sbk_data_distribute(starpu_data_handle_t h, int owner);
+/* Declares that every rank holds h's same value (no transfers for reading it). */
+void sbk_data_replicate(starpu_data_handle_t h);
 int sbk_data_owned(starpu_data_handle_t h); /* 1 on the owner rank (always without MPI) */
 /* Sends h's current value from its owner to every rank (collective). */
 void sbk_data_broadcast(starpu_data_handle_t h);
