@@ -7,6 +7,8 @@
  *                                  and residuals to FILE, else compares with FILE
  *                                  (1e-10 relative)
  *   mpi_check ann FILE [write]     the ANN fit's weights and predictions, likewise
+ *   mpi_check one-rank-fails BAD GOOD  the last rank reads the malformed file BAD:
+ *                                  all ranks exit 1, none hangs
  * Plain C, not CMocka: every rank must take the same path through the
  * collective calls, so checks run on rank 0 and their verdict is shared.
  * Exit 0 when every check passes on every rank, 1 otherwise. */
@@ -270,6 +272,24 @@ static void check_ann(struct reference *ref, sbk_precision prec)
     free(X), free(y), free(yhat), free(v);
 }
 
+/* The last rank reads `bad`, the others `good`: every rank must learn of the
+ * failure and stop, the failing one naming the problem. */
+static void check_one_rank_fails(const char *bad, const char *good)
+{
+    sbk_array a;
+    char err[512];
+    int last = sbk_rank() == sbk_nranks() - 1;
+    int ok = sbk_array_load(last ? bad : good, SBK_DOUBLE, &a, err, sizeof err) == SBK_SUCCESS;
+    if (!ok)
+        fprintf(stderr, "mpi_check: rank %d: %s\n", sbk_rank(), err);
+    else
+        sbk_array_free(&a);
+    if (!sbk_all_succeeded(ok)) {
+        fprintf(stderr, "mpi_check: rank %d stops: a rank could not read its input\n", sbk_rank());
+        failures++;
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -282,7 +302,7 @@ int main(int argc, char **argv)
         return ret == SBK_ENODEV ? 77 : 1;
     }
     struct reference ref = {0};
-    if (argc >= 3 && sbk_rank() == 0) {
+    if (argc >= 3 && sbk_rank() == 0 && strcmp(argv[1], "one-rank-fails")) {
         ref.writing = sbk_nranks() == 1 && argc >= 4 && !strcmp(argv[3], "write");
         if (!(ref.file = fopen(argv[2], ref.writing ? "wb" : "rb")))
             fail("%s: cannot open the reference file", argv[2]);
@@ -292,6 +312,8 @@ int main(int argc, char **argv)
         check_gemm(SBK_FLOAT);
     } else if (!strcmp(argv[1], "solvebak") && argc >= 3) {
         check_solvebak(&ref);
+    } else if (!strcmp(argv[1], "one-rank-fails") && argc >= 4) {
+        check_one_rank_fails(argv[2], argv[3]);
     } else if (!strcmp(argv[1], "ann") && argc >= 3) {
         check_ann(&ref, SBK_DOUBLE);
         check_ann(&ref, SBK_FLOAT);
