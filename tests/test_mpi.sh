@@ -43,6 +43,7 @@ done
   --out "$work/a1.npy" >/dev/null 2>&1
 "$bin/ann" fit --obs 1500 --vars 3 --neurons 30 --tile-rows 200 --model "$work/m1.sbk" >/dev/null 2>&1
 for n in 2 4; do
+  expect 0 'check: passed' run "$n" "$bin/vecadd" -n 100003 -t 4096 -p s
   expect 0 'check: passed' run "$n" "$bin/gemm" -m 77 -n 45 -k 63 -t 16 --transa T --beta 0.5 --check --iterations 1
   expect 0 "rank $((n - 1)): 1 CPU" run "$n" "$bin/solvebak" --obs 900 --vars 30 --batch 10 --iters 3 \
     --tile-rows 100 --method batched,block-exact --out "$work/a$n.npy"
