@@ -222,7 +222,8 @@ int drv_distribute(sbk_matrix **out, sbk_matrix **root, sbk_precision prec, void
         ret = sbk_matrix_create_dist(out, prec, NULL, m, n, m, mb, nb, dist);
     if (ret == SBK_SUCCESS)
         ret = sbk_matrix_copy(*root, *out);
-    return ret;
+    /* Scattered before anything is timed or counted (sbk_print_workers' bytes). */
+    return ret == SBK_SUCCESS ? sbk_wait() : ret;
 }
 
 int drv_collect(sbk_matrix *A, sbk_matrix *root)

@@ -94,6 +94,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    printf("precision: %s\nm: %ld\nn: %ld\nk: %ld\ntile: %ld\ntransa: %c\ntransb: %c\n",
+           prec == SBK_DOUBLE ? "d" : "s", m, n, k, tile, ta ? 'T' : 'N', tb ? 'T' : 'N');
     double best = 1e300;
     int ret = SBK_SUCCESS;
     for (long it = 0; it < iterations && ret == SBK_SUCCESS; it++) {
@@ -106,15 +108,18 @@ int main(int argc, char **argv)
         if (ret == SBK_SUCCESS)
             ret = drv_distribute(&dC, &rC, prec, C, m, n, tile, tile, SBK_DIST_2D);
         if (ret == SBK_SUCCESS)
-            ret = sbk_wait(); /* the scatter is not timed */
+            ret = sbk_wait(); /* the scatter is neither timed nor counted */
         if (ret != SBK_SUCCESS)
             return drv_fail(prog, "describing the matrices", ret);
+        sbk_stats_reset();
         double t0 = drv_now();
         ret = sbk_gemm(ta, tb, alpha, dA, dB, beta, dC);
         if (ret == SBK_SUCCESS)
             ret = sbk_wait();
         double t = drv_now() - t0;
         best = t < best ? t : best;
+        if (it == iterations - 1) /* the tasks (and bytes sent) of one product */
+            sbk_print_workers(stdout);
         int back = drv_collect(dC, rC);
         ret = ret != SBK_SUCCESS ? ret : back;
         sbk_matrix_destroy(dA), sbk_matrix_destroy(dB), sbk_matrix_destroy(rA), sbk_matrix_destroy(rB);
@@ -122,9 +127,6 @@ int main(int argc, char **argv)
     if (ret != SBK_SUCCESS)
         return drv_fail(prog, "gemm", ret);
 
-    printf("precision: %s\nm: %ld\nn: %ld\nk: %ld\ntile: %ld\ntransa: %c\ntransb: %c\n",
-           prec == SBK_DOUBLE ? "d" : "s", m, n, k, tile, ta ? 'T' : 'N', tb ? 'T' : 'N');
-    sbk_print_workers(stdout);
     printf("iterations: %ld\ntime_s: %.6f\ngflops: %.2f\n", iterations, best, 2.0 * m * n * k / best / 1e9);
     int status = 0;
     if (check && root) {

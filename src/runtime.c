@@ -7,6 +7,7 @@
 void openblas_set_num_threads(int num_threads);
 
 static int initialized;
+static size_t sent_before; /* StarPU-MPI's count of bytes sent is cumulative */
 
 const char *sbk_strerror(int code)
 {
@@ -46,6 +47,7 @@ int sbk_init(void)
     starpu_cublas_init();
     starpu_profiling_status_set(STARPU_PROFILING_ENABLE);
     initialized = 1;
+    sent_before = 0;
     return SBK_SUCCESS;
 }
 
@@ -81,11 +83,18 @@ void sbk_stats_reset(void)
     struct starpu_profiling_worker_info info;
     for (unsigned w = 0; initialized && w < starpu_worker_get_count(); w++)
         starpu_profiling_worker_get_info(w, &info);
+    sbk_mpi_comm_bytes(&sent_before);
 }
 
-/* This rank's worker counts and the tasks its workers ran (reading resets them). */
-static void rank_counts(long counts[4])
+/* This rank's worker counts, the tasks its workers ran (reading resets them)
+ * and the bytes it sent to other ranks (STARPU_MPI_STATS=1). */
+enum { NCOUNTS = 5 };
+static void rank_counts(long counts[NCOUNTS])
 {
+    size_t sent;
+    sbk_mpi_comm_bytes(&sent);
+    counts[4] = (long)(sent - sent_before);
+    sent_before = sent;
     counts[0] = starpu_cpu_worker_get_count(), counts[1] = starpu_cuda_worker_get_count();
     counts[2] = counts[3] = 0;
     for (unsigned w = 0; w < starpu_worker_get_count(); w++) {
@@ -100,23 +109,28 @@ void sbk_print_workers(FILE *out)
     if (!initialized)
         return;
     int n = sbk_nranks();
-    long mine[4], *all = malloc(4 * sizeof *all * n);
+    long mine[NCOUNTS], *all = malloc(NCOUNTS * sizeof *all * n);
     rank_counts(mine);
-    if (!all || sbk_mpi_gather_longs(mine, 4, all) != SBK_SUCCESS) {
+    if (!all || sbk_mpi_gather_longs(mine, NCOUNTS, all) != SBK_SUCCESS) {
         free(all);
         return;
     }
     if (sbk_rank() == 0) {
         struct starpu_sched_policy *policy = starpu_sched_get_sched_policy();
-        long total[4] = {0};
-        for (int r = 0; r < n * 4; r++)
-            total[r % 4] += all[r];
+        long total[NCOUNTS] = {0};
+        for (int r = 0; r < n * NCOUNTS; r++)
+            total[r % NCOUNTS] += all[r];
         fprintf(out, "scheduler: %s\n", policy && policy->policy_name ? policy->policy_name : "?");
         fprintf(out, "workers: %ld CPU, %ld CUDA\n", total[0], total[1]);
         fprintf(out, "tasks on CPU: %ld\ntasks on CUDA: %ld\n", total[2], total[3]);
-        for (int r = 0; r < n && n > 1; r++)
-            fprintf(out, "rank %d: %ld CPU, %ld CUDA workers; tasks on CPU: %ld, on CUDA: %ld\n", r, all[4 * r],
-                    all[4 * r + 1], all[4 * r + 2], all[4 * r + 3]);
+        for (int r = 0; r < n && n > 1; r++) {
+            const long *c = all + NCOUNTS * r;
+            fprintf(out, "rank %d: %ld CPU, %ld CUDA workers; tasks on CPU: %ld, on CUDA: %ld", r, c[0], c[1], c[2],
+                    c[3]);
+            fprintf(out, total[4] > 0 ? "; MB sent: %.3f\n" : "\n", c[4] / 1e6);
+        }
+        if (total[4] > 0)
+            fprintf(out, "mpi_mb_sent: %.3f\n", total[4] / 1e6);
     }
     free(all);
 }

@@ -49,7 +49,8 @@ int sbk_ncuda_workers(void);
 
 /* Prints the scheduler, the workers and how many tasks each kind of worker ran
  * since sbk_init or the last sbk_print_workers / sbk_stats_reset, as
- * "key: value" lines. */
+ * "key: value" lines. Under MPI it is collective: rank 0 prints the totals
+ * and a line per rank (with the bytes each sent when STARPU_MPI_STATS=1). */
 void sbk_print_workers(FILE *out);
 void sbk_stats_reset(void);
 
