@@ -9,20 +9,16 @@
  *   mpi_check ann FILE [write]     the ANN fit's weights and predictions, likewise
  *   mpi_check one-rank-fails BAD GOOD  the last rank reads the malformed file BAD:
  *                                  all ranks exit 1, none hangs
- * Plain C, not CMocka: every rank must take the same path through the
+ * Plain C checks, not CMocka's: every rank must take the same path through the
  * collective calls, so checks run on rank 0 and their verdict is shared.
  * Exit 0 when every check passes on every rank, 1 otherwise. */
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <starbak/starbak.h>
+#include "check.h" /* fill_uniform, the ragged GEMM cases (its CMocka asserts unused here) */
 
 static int failures;
 
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
+static void report_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void report_failure(const char *fmt, ...)
 {
     va_list args;
     va_start(args, fmt);
@@ -31,19 +27,6 @@ static void fail(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(args);
     failures++;
-}
-
-static void fill_uniform(sbk_precision prec, void *buf, size_t count, uint64_t seed)
-{
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (size_t i = 0; i < count; i++) {
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-        double u = (double)(s >> 11) * 0x1.0p-53 - 0.5;
-        if (prec == SBK_DOUBLE)
-            ((double *)buf)[i] = u;
-        else
-            ((float *)buf)[i] = (float)u;
-    }
 }
 
 /* A matrix whose values rank 0 holds (buf, NULL elsewhere), distributed as
@@ -72,26 +55,17 @@ static int gather_and_free(struct scattered *s)
     return ret;
 }
 
-struct gemm_case {
-    int m, n, k, mb, nb, kb;
-    double alpha, beta;
-};
-
 static void check_gemm(sbk_precision prec)
 {
-    static const struct gemm_case cases[] = {
-        {15, 25, 37, 16, 16, 16, 1.5, 0.0}, {37, 15, 25, 17, 17, 17, -1.0, 0.5}, {25, 37, 15, 16, 17, 5, 0.75, 1.0},
-        {5, 7, 3, 64, 64, 64, 1.0, -2.0},   {33, 21, 40, 8, 4, 16, 0.0, -0.5},   {100, 70, 90, 32, 33, 31, 1.0, 1.0},
-    };
-    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+    for (size_t c = 0; c < sizeof gemm_cases / sizeof *gemm_cases; c++)
         for (int t = 0; t < 4; t++) {
-            const struct gemm_case g = cases[c];
+            const struct gemm_case g = gemm_cases[c];
             sbk_trans ta = t & 1 ? SBK_TRANS : SBK_NOTRANS, tb = t & 2 ? SBK_TRANS : SBK_NOTRANS;
             int arows = ta ? g.k : g.m, acols = ta ? g.m : g.k, brows = tb ? g.n : g.k, bcols = tb ? g.k : g.n;
             void *A = malloc((size_t)arows * acols * prec), *B = malloc((size_t)brows * bcols * prec);
             void *C = malloc((size_t)g.m * g.n * prec), *C0 = malloc((size_t)g.m * g.n * prec);
             if (!A || !B || !C || !C0) {
-                fail("out of memory");
+                report_failure("out of memory");
                 return;
             }
             fill_uniform(prec, A, (size_t)arows * acols, 11 + c);
@@ -113,7 +87,7 @@ static void check_gemm(sbk_precision prec)
                 double r = sbk_gemm_residual(prec, ta, tb, g.m, g.n, g.k, g.alpha, A, arows, B, brows, g.beta, C0, C,
                                              g.m);
                 if (ret != 0 || back != 0 || !(r < 10.0))
-                    fail("gemm %c%c%c m=%d n=%d k=%d tiles %dx%dx%d: ret=%d/%d residual=%.3e",
+                    report_failure("gemm %c%c%c m=%d n=%d k=%d tiles %dx%dx%d: ret=%d/%d residual=%.3e",
                          prec == SBK_DOUBLE ? 'd' : 's', ta ? 'T' : 'N', tb ? 'T' : 'N', g.m, g.n, g.k, g.mb, g.nb,
                          g.kb, ret, back, r);
             }
@@ -132,19 +106,19 @@ static void reference_check(struct reference *ref, const char *what, const doubl
 {
     if (ref->writing) {
         if (fwrite(v, sizeof *v, n, ref->file) != (size_t)n)
-            fail("%s: cannot write the reference", what);
+            report_failure("%s: cannot write the reference", what);
         return;
     }
     double *expected = malloc(n * sizeof *expected), diff = 0, scale = 0;
     if (!expected || fread(expected, sizeof *expected, n, ref->file) != (size_t)n) {
-        fail("%s: the reference file is short (run the single-process check first)", what);
+        report_failure("%s: the reference file is short (run the single-process check first)", what);
         free(expected);
         return;
     }
     for (int i = 0; i < n; i++)
         diff = fmax(diff, fabs(v[i] - expected[i])), scale = fmax(scale, fabs(expected[i]));
     if (!(diff <= 1e-10 * scale))
-        fail("%s: differs from the single-process result by %.3e (scale %.3e)", what, diff, scale);
+        report_failure("%s: differs from the single-process result by %.3e (scale %.3e)", what, diff, scale);
     free(expected);
 }
 
@@ -159,7 +133,7 @@ static void check_solvebak(struct reference *ref)
     static const char *const names[] = {"per-column", "batched", "block-exact", "gram"};
     double *X = malloc(OBS * VARS * sizeof *X), *y = malloc(OBS * sizeof *y), *a = malloc(VARS * sizeof *a);
     if (!X || !y || !a) {
-        fail("out of memory");
+        report_failure("out of memory");
         return;
     }
     fill_uniform(SBK_DOUBLE, X, OBS * VARS, 5);
@@ -188,7 +162,7 @@ static void check_solvebak(struct reference *ref)
             char what[64];
             snprintf(what, sizeof what, "solvebak %s after %d iterations", names[m], iterations[t]);
             if (ret != SBK_SUCCESS || r.iterations != iterations[t])
-                fail("%s: %s, %d iterations (%s)", what, sbk_strerror(ret), r.iterations, r.message);
+                report_failure("%s: %s, %d iterations (%s)", what, sbk_strerror(ret), r.iterations, r.message);
             if (sbk_rank() == 0) {
                 reference_check(ref, what, a, VARS);
                 reference_check(ref, what, r.rel_residual, r.iterations);
@@ -197,7 +171,7 @@ static void check_solvebak(struct reference *ref)
         }
     }
     if (ret != SBK_SUCCESS)
-        fail("solvebak: %s", sbk_strerror(ret));
+        report_failure("solvebak: %s", sbk_strerror(ret));
     sbk_matrix_destroy(dX.dist), sbk_matrix_destroy(dX.root), sbk_matrix_destroy(dy.dist), sbk_matrix_destroy(dy.root);
     free(X), free(y), free(a);
 }
@@ -212,7 +186,7 @@ static void check_ann(struct reference *ref, sbk_precision prec)
     void *X = malloc(OBS * VARS * es), *y = malloc(OBS * es), *yhat = malloc(OBS * es);
     double *v = malloc(OBS * sizeof *v);
     if (!X || !y || !yhat || !v) {
-        fail("out of memory");
+        report_failure("out of memory");
         return;
     }
     fill_uniform(prec, X, OBS * VARS, 9);
@@ -250,13 +224,13 @@ static void check_ann(struct reference *ref, sbk_precision prec)
     sbk_matrix_destroy(dX.dist), sbk_matrix_destroy(dX.root), sbk_matrix_destroy(dy.dist), sbk_matrix_destroy(dy.root);
     const char *what = prec == SBK_DOUBLE ? "ann (double)" : "ann (float)";
     if (ret != SBK_SUCCESS)
-        fail("%s: %s (%s)", what, sbk_strerror(ret), r.message);
+        report_failure("%s: %s (%s)", what, sbk_strerror(ret), r.message);
     else {
         /* Every rank holds rank 0's model. */
         double mine[NEURONS + 1], root[NEURONS + 1];
         memcpy(mine, model.v, sizeof mine), memcpy(root, model.v, sizeof root);
         if (sbk_broadcast(root, sizeof root) != SBK_SUCCESS || memcmp(mine, root, sizeof root))
-            fail("%s: the model's outer weights differ from rank 0's", what);
+            report_failure("%s: the model's outer weights differ from rank 0's", what);
         if (sbk_rank() == 0) {
             reference_check(ref, what, model.W, (VARS + 1) * NEURONS);
             reference_check(ref, what, model.v, NEURONS + 1);
@@ -265,7 +239,7 @@ static void check_ann(struct reference *ref, sbk_precision prec)
             reference_check(ref, what, v, OBS);
             double corr = sbk_correlation(prec, y, yhat, OBS);
             if (!(corr > 0.99))
-                fail("%s: correlation %.4f of the predictions with y (wanted > 0.99)", what, corr);
+                report_failure("%s: correlation %.4f of the predictions with y (wanted > 0.99)", what, corr);
         }
     }
     sbk_ann_model_free(&model), sbk_ann_report_free(&r);
@@ -305,7 +279,7 @@ int main(int argc, char **argv)
     if (argc >= 3 && sbk_rank() == 0 && strcmp(argv[1], "one-rank-fails")) {
         ref.writing = sbk_nranks() == 1 && argc >= 4 && !strcmp(argv[3], "write");
         if (!(ref.file = fopen(argv[2], ref.writing ? "wb" : "rb")))
-            fail("%s: cannot open the reference file", argv[2]);
+            report_failure("%s: cannot open the reference file", argv[2]);
     }
     if (!strcmp(argv[1], "gemm")) {
         check_gemm(SBK_DOUBLE);
@@ -318,7 +292,7 @@ int main(int argc, char **argv)
         check_ann(&ref, SBK_DOUBLE);
         check_ann(&ref, SBK_FLOAT);
     } else {
-        fail("unknown check '%s'", argv[1]);
+        report_failure("unknown check '%s'", argv[1]);
     }
     if (ref.file)
         fclose(ref.file);

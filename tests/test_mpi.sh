@@ -13,18 +13,7 @@ trap 'rm -rf "$work"' EXIT
 # Several ranks share this machine's cores; root (CI containers) needs Open MPI's consent.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 limit=${SBK_MPI_TEST_TIMEOUT:-300}
-failures=0 checks=0
-
-# expect STATUS PATTERN COMMAND...: the exit status is STATUS and the output matches PATTERN.
-expect() {
-  local status=$1 pattern=$2 out rc; shift 2
-  out=$("$@" 2>&1); rc=$?
-  checks=$((checks + 1))
-  if [ "$rc" -ne "$status" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    failures=$((failures + 1))
-    echo "FAILED: $* (exit $rc, wanted $status and /$pattern/)"; echo "$out" | tail -n 8
-  fi
-}
+. "$top/tests/expect.sh"
 # mpirun's own timeout ends every rank, so a hang shows as a failure.
 run() { local n=$1; shift; mpirun --oversubscribe --bind-to none --timeout "$limit" -np "$n" "$@"; }
 
