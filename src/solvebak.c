@@ -307,16 +307,52 @@ static int solve_batches(struct solver *s, double t0)
     return ret;
 }
 
-/* The lower triangle of G = X^T X by GEMM tasks on tiles (i >= j): G is
- * symmetric, so the upper tiles would double the work for nothing. */
-static int submit_gram_lower(const sbk_matrix *X, sbk_matrix *G)
+/* out = X^T Y by GEMM tasks over X's row blocks l, on out's tiles (i >= j
+ * only when lower: G = X^T X is symmetric, the upper tiles would double the
+ * work for nothing), rows [l0, l1) of X, Y. */
+static int submit_xty_rows(const sbk_matrix *X, const sbk_matrix *Y, sbk_matrix *out, int lower, int l0, int l1)
 {
     int ret = SBK_SUCCESS;
-    for (int j = 0; j < G->nt; j++)
-        for (int i = j; i < G->mt; i++)
-            for (int l = 0; l < X->mt && ret == SBK_SUCCESS; l++)
-                ret = sbk_insert_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, sbk_tile(X, l, i), sbk_tile(X, l, j),
-                                      l == 0 ? 0.0 : 1.0, sbk_tile(G, i, j), l > 0);
+    for (int j = 0; j < out->nt; j++)
+        for (int i = lower ? j : 0; i < out->mt; i++)
+            for (int l = l0; l < l1 && ret == SBK_SUCCESS; l++)
+                ret = sbk_insert_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, sbk_tile(X, l, i), sbk_tile(Y, l, j),
+                                      l == l0 ? 0.0 : 1.0, sbk_tile(out, i, j), l > l0);
+    return ret;
+}
+
+/* out = X^T Y (on out's rank). Under MPI each rank forms the partial sum of
+ * its own row blocks (X's rows never move) and a tile_sum task adds the
+ * partials in rank order on out's rank. Row blocks on each rank are contiguous
+ * for SBK_DIST_ROWS; any other X is treated as one block of rows. */
+static int submit_xty(const sbk_matrix *X, const sbk_matrix *Y, sbk_matrix *out, int lower)
+{
+    int R = sbk_nranks();
+    if (R == 1 || X->dist != SBK_DIST_ROWS)
+        return submit_xty_rows(X, Y, out, lower, 0, X->mt);
+    sbk_matrix **part = calloc(R, sizeof *part);
+    starpu_data_handle_t *tiles = malloc(R * sizeof *tiles);
+    int ret = part && tiles ? SBK_SUCCESS : SBK_ENOMEM, nparts = 0;
+    for (int r = 0, l0 = 0; r < R && ret == SBK_SUCCESS; r++) {
+        int l1 = l0;
+        while (l1 < X->mt && sbk_matrix_tile_owner(X, l1, 0) == r)
+            l1++;
+        if (l1 == l0)
+            continue;
+        ret = sbk_matrix_create_on(&part[nparts], out->prec, NULL, out->m, out->n, out->m, out->mb, out->nb, r);
+        if (ret == SBK_SUCCESS)
+            ret = submit_xty_rows(X, Y, part[nparts++], lower, l0, l1);
+        l0 = l1;
+    }
+    for (int j = 0; j < out->nt && ret == SBK_SUCCESS; j++)
+        for (int i = lower ? j : 0; i < out->mt && ret == SBK_SUCCESS; i++) {
+            for (int p = 0; p < nparts; p++)
+                tiles[p] = sbk_tile(part[p], i, j);
+            ret = sbk_insert_tile_sum(tiles, nparts, sbk_tile(out, i, j));
+        }
+    for (int p = 0; part && p < nparts; p++)
+        sbk_matrix_destroy(part[p]);
+    free(part), free(tiles);
     return ret;
 }
 
@@ -336,7 +372,7 @@ static int exact_ee(struct solver *s, sbk_matrix *dee, void *eev, double *ee)
 
 /* Gram method: G = X^T X (lower), b = X^T y, yy = y^T y by GEMM tasks, then
  * one sweep task per iteration on G. Under MPI, G, b and the sums live on
- * rank 0 (the GEMM tasks run there, StarPU-MPI bringing it X's tiles). The sweep's residual y^T y - 2 a^T b +
+ * rank 0, formed from per-rank partials (submit_xty). The sweep's residual y^T y - 2 a^T b +
  * a^T G a cancels: its relative error grows as eps / rel^2, so below rel 1e-5
  * each iteration's residual is recomputed from X instead (one pass). */
 static int solve_gram(struct solver *s, double t0)
@@ -358,8 +394,7 @@ static int solve_gram(struct solver *s, double t0)
         (ret = sbk_matrix_create_dist(&dee, X->prec, eev, 1, 1, 1, y->nb, y->nb, SBK_DIST_ROOT)) ||
         (ret = create_e(s)))
         goto out;
-    if ((ret = submit_gram_lower(X, dG)) != SBK_SUCCESS ||
-        (ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, X, y, 0.0, db)) != SBK_SUCCESS ||
+    if ((ret = submit_xty(X, X, dG, 1)) != SBK_SUCCESS || (ret = submit_xty(X, y, db, 0)) != SBK_SUCCESS ||
         (ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, y, y, 0.0, dyy)) != SBK_SUCCESS)
         goto out;
     if (!s->o.use_initial_guess && (ret = sbk_scale(0.0, s->a)) != SBK_SUCCESS)

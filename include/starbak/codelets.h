@@ -42,6 +42,9 @@ int sbk_mpi_gather_longs(const long *mine, int count, long *all); /* onto rank 0
 int sbk_submit(struct starpu_codelet *cl, const struct starpu_data_descr *descr, int n, void *args,
                size_t args_size, double flops, int priority);
 
+/* C = parts[0] + ... + parts[nparts-1], matrix tiles of C's shape, in that order. */
+int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, starpu_data_handle_t C);
+
 /* dst = src (same interface and size), wherever each lives. */
 int sbk_insert_copy(starpu_data_handle_t src, starpu_data_handle_t dst);
 
