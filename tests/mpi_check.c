@@ -148,17 +148,19 @@ static void check_solvebak(struct reference *ref)
     for (int m = 0; m < 4 && ret == SBK_SUCCESS; m++) {
         static const int iterations[] = {1, 3};
         for (int t = 0; t < 2 && ret == SBK_SUCCESS; t++) {
-            sbk_matrix *da;
             sbk_solvebak_opts o;
             sbk_solvebak_report r;
             sbk_solvebak_opts_default(&o);
             o.method = methods[m], o.batch = BATCH, o.max_iterations = iterations[t];
             memset(a, 0, VARS * sizeof *a);
-            ret = sbk_matrix_create_dist(&da, SBK_DOUBLE, a, VARS, 1, VARS, NB, 1, SBK_DIST_ROOT);
+            /* a on rank 0, or (after 3 iterations) spread block-cyclically over the ranks. */
+            struct scattered da = {0};
+            ret = scatter(&da, SBK_DOUBLE, a, VARS, 1, VARS, NB, 1, t ? SBK_DIST_2D : SBK_DIST_ROOT);
             if (ret != SBK_SUCCESS)
                 break;
-            ret = sbk_solvebak(dX.dist, dy.dist, da, &o, &r);
-            sbk_matrix_destroy(da);
+            ret = sbk_solvebak(dX.dist, dy.dist, da.dist, &o, &r);
+            int back = gather_and_free(&da);
+            ret = ret != SBK_SUCCESS ? ret : back;
             char what[64];
             snprintf(what, sizeof what, "solvebak %s after %d iterations", names[m], iterations[t]);
             if (ret != SBK_SUCCESS || r.iterations != iterations[t])
