@@ -85,7 +85,6 @@ int sbk_insert_add(double alpha, starpu_data_handle_t A, double beta, starpu_dat
         return SBK_ENOMEM;
     *args = (struct add_args){alpha, beta};
     double elements = (double)starpu_matrix_get_nx(C) * starpu_matrix_get_ny(C);
-    return sbk_insert_status(starpu_task_insert(&cl_add, STARPU_R, A, STARPU_R, B, STARPU_W, C,
-                                                STARPU_CL_ARGS, args, sizeof *args,
-                                                STARPU_FLOPS, 3.0 * elements, 0));
+    const struct starpu_data_descr descr[] = {{A, STARPU_R}, {B, STARPU_R}, {C, STARPU_W}};
+    return sbk_submit(&cl_add, descr, 3, args, sizeof *args, 3.0 * elements, 0);
 }

@@ -233,10 +233,10 @@ int sbk_insert_ann_normal(starpu_data_handle_t X, starpu_data_handle_t y, starpu
     if (!args)
         return SBK_ENOMEM;
     double rows = starpu_matrix_get_nx(X), vars = starpu_matrix_get_ny(X), ncol = neurons + bias;
-    return sbk_insert_status(starpu_task_insert(&cl_ann_normal, STARPU_R, X, STARPU_R, y, STARPU_R, W,
-                                                STARPU_SCRATCH, scratch, STARPU_W, P, STARPU_W, q,
-                                                STARPU_CL_ARGS, args, sizeof *args,
-                                                STARPU_FLOPS, rows * (2 * vars * neurons + ncol * (ncol + 3)), 0));
+    const struct starpu_data_descr descr[] = {
+        {X, STARPU_R}, {y, STARPU_R}, {W, STARPU_R}, {scratch, STARPU_SCRATCH}, {P, STARPU_W}, {q, STARPU_W}};
+    return sbk_submit(&cl_ann_normal, descr, 6, args, sizeof *args, rows * (2 * vars * neurons + ncol * (ncol + 3)),
+                      0);
 }
 
 int sbk_insert_ann_predict(starpu_data_handle_t X, starpu_data_handle_t W, starpu_data_handle_t v, int neurons,
@@ -246,8 +246,8 @@ int sbk_insert_ann_predict(starpu_data_handle_t X, starpu_data_handle_t W, starp
     if (!args)
         return SBK_ENOMEM;
     double rows = starpu_matrix_get_nx(X), vars = starpu_matrix_get_ny(X);
-    return sbk_insert_status(starpu_task_insert(&cl_ann_predict, STARPU_R, X, STARPU_R, W, STARPU_R, v,
-                                                STARPU_SCRATCH, scratch, STARPU_W, yhat,
-                                                STARPU_CL_ARGS, args, sizeof *args,
-                                                STARPU_FLOPS, rows * (2 * vars * neurons + 2 * (neurons + bias)), 0));
+    const struct starpu_data_descr descr[] = {
+        {X, STARPU_R}, {W, STARPU_R}, {v, STARPU_R}, {scratch, STARPU_SCRATCH}, {yhat, STARPU_W}};
+    return sbk_submit(&cl_ann_predict, descr, 5, args, sizeof *args, rows * (2 * vars * neurons + 2 * (neurons + bias)),
+                      0);
 }

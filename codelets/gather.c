@@ -16,8 +16,7 @@ int sbk_insert_gather(struct starpu_codelet *cl, void *args, size_t args_size, s
         descr[i] = (struct starpu_data_descr){parts[i], STARPU_R};
     for (int t = 0; t < ntail; t++)
         descr[nparts + t] = (struct starpu_data_descr){tail[t], modes[t]};
-    int ret = starpu_task_insert(cl, STARPU_DATA_MODE_ARRAY, descr, nparts + ntail, STARPU_CL_ARGS, args,
-                                 args_size, STARPU_PRIORITY, priority, 0);
+    int ret = sbk_submit(cl, descr, nparts + ntail, args, args_size, 0.0, priority);
     free(descr);
-    return sbk_insert_status(ret);
+    return ret;
 }

@@ -94,8 +94,6 @@ int sbk_insert_gemm(sbk_trans transA, sbk_trans transB, double alpha, starpu_dat
     double m = starpu_matrix_get_nx(C), n = starpu_matrix_get_ny(C);
     double k = transA == SBK_TRANS ? starpu_matrix_get_nx(A) : starpu_matrix_get_ny(A);
     int c_mode = accumulate ? STARPU_RW | STARPU_COMMUTE : beta == 0.0 ? STARPU_W : STARPU_RW;
-    int ret = starpu_task_insert(&cl_gemm, STARPU_R, A, STARPU_R, B, c_mode, C,
-                                 STARPU_CL_ARGS, args, sizeof *args,
-                                 STARPU_FLOPS, 2.0 * m * n * k, 0);
-    return sbk_insert_status(ret);
+    const struct starpu_data_descr descr[] = {{A, STARPU_R}, {B, STARPU_R}, {C, c_mode}};
+    return sbk_submit(&cl_gemm, descr, 3, args, sizeof *args, 2.0 * m * n * k, 0);
 }

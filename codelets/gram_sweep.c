@@ -102,8 +102,7 @@ int sbk_insert_gram_sweep(starpu_data_handle_t G, starpu_data_handle_t b, starpu
     for (int t = 0; t < nt; t++)
         descr[3 + t] = (struct starpu_data_descr){a_tiles[t], STARPU_RW};
     descr[3 + nt] = (struct starpu_data_descr){out, STARPU_W};
-    int ret = starpu_task_insert(&cl_gram_sweep, STARPU_DATA_MODE_ARRAY, descr, nt + 4, STARPU_CL_ARGS, args,
-                                 sizeof *args, STARPU_FLOPS, 4.0 * vars * vars, 0);
+    int ret = sbk_submit(&cl_gram_sweep, descr, nt + 4, args, sizeof *args, 4.0 * vars * vars, 0);
     free(descr);
-    return sbk_insert_status(ret);
+    return ret;
 }

@@ -84,6 +84,6 @@ int sbk_insert_scale(double alpha, starpu_data_handle_t A)
         return SBK_ENOMEM;
     *arg = alpha;
     double elements = (double)starpu_matrix_get_nx(A) * starpu_matrix_get_ny(A);
-    return sbk_insert_status(starpu_task_insert(&cl_scale, STARPU_RW, A, STARPU_CL_ARGS, arg, sizeof *arg,
-                                                STARPU_FLOPS, elements, 0));
+    const struct starpu_data_descr descr[] = {{A, STARPU_RW}};
+    return sbk_submit(&cl_scale, descr, 1, arg, sizeof *arg, elements, 0);
 }

@@ -187,9 +187,9 @@ int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count,
         return SBK_ENOMEM;
     *args = (struct gram_args){col, count, whole, whole ? SBK_BATCH_CHOLESKY : SBK_BATCH_JACOBI};
     double rows = starpu_matrix_get_nx(X);
-    return sbk_insert_status(starpu_task_insert(&cl_solvebak_gram_partial, STARPU_R, X, STARPU_W, q,
-                                                STARPU_CL_ARGS, args, sizeof *args,
-                                                STARPU_FLOPS, rows * count * (whole ? count + 1 : 2), 0));
+    const struct starpu_data_descr descr[] = {{X, STARPU_R}, {q, STARPU_W}};
+    return sbk_submit(&cl_solvebak_gram_partial, descr, 2, args, sizeof *args, rows * count * (whole ? count + 1 : 2),
+                      0);
 }
 
 int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, enum sbk_batch_solve solve,

@@ -150,7 +150,6 @@ int sbk_insert_solvebak_step(starpu_data_handle_t e, starpu_data_handle_t p, sta
     if (cur_count)
         descr[n++] = (struct starpu_data_descr){X_cur, STARPU_R};
     double rows = starpu_matrix_get_nx(e);
-    return sbk_insert_status(starpu_task_insert(&cl_solvebak_step, STARPU_DATA_MODE_ARRAY, descr, n,
-                                                STARPU_CL_ARGS, args, sizeof *args,
-                                                STARPU_FLOPS, 2.0 * rows * (prev_count + cur_count + norm), 0));
+    return sbk_submit(&cl_solvebak_step, descr, n, args, sizeof *args, 2.0 * rows * (prev_count + cur_count + norm),
+                      0);
 }

@@ -67,18 +67,21 @@ static int seed_set(long obs, long vars, uint64_t seed, sbk_precision prec, stru
     return 0;
 }
 
-/* Predicts on s into yhat (obs values), returning 0 or an SBK_E* code. */
+/* Predicts on s into yhat (obs values), returning 0 or an SBK_E* code. Under
+ * MPI, s and yhat are rank 0's: X is scattered in row blocks, yhat gathered. */
 static int predict(const sbk_ann_model *m, const struct set *s, sbk_precision prec, long tile_rows, void *yhat)
 {
-    sbk_matrix *dX, *dyhat;
-    int ret = sbk_matrix_create(&dX, prec, s->X, s->obs, s->vars, s->obs, tile_rows, s->vars);
-    if (ret == SBK_SUCCESS && (ret = sbk_matrix_create(&dyhat, prec, yhat, s->obs, 1, s->obs, tile_rows, 1)) != SBK_SUCCESS)
-        sbk_matrix_destroy(dX);
+    sbk_matrix *dX, *dyhat, *rX, *ryhat;
+    int ret = drv_distribute(&dX, &rX, prec, s->X, s->obs, s->vars, tile_rows, s->vars, SBK_DIST_ROWS);
+    if (ret == SBK_SUCCESS &&
+        (ret = drv_distribute(&dyhat, &ryhat, prec, yhat, s->obs, 1, tile_rows, 1, SBK_DIST_ROWS)) != SBK_SUCCESS)
+        drv_collect(dX, rX);
     if (ret != SBK_SUCCESS)
         return ret;
     ret = sbk_ann_predict(m, dX, dyhat);
-    sbk_matrix_destroy(dX), sbk_matrix_destroy(dyhat);
-    return ret;
+    int back = drv_collect(dyhat, ryhat);
+    drv_collect(dX, rX);
+    return ret != SBK_SUCCESS ? ret : back;
 }
 
 static void progress(int done, int total, void *user)
@@ -203,35 +206,46 @@ int main(int argc, char **argv)
         fprintf(stderr, "starbak: %s: --X and --y (and --test-X and --test-y) go together\n", prog);
         return 2;
     }
-    struct set train = {0}, test = {0};
-    if (xpath ? drv_load_xy(prog, xpath, fitting ? ypath : NULL, prec, &train.X, &train.obs, &train.vars, &train.y)
-              : seed_set(obs, vars, seed, prec, &train))
-        return 1;
-    if (fitting && (txpath ? drv_load_xy(prog, txpath, typath, prec, &test.X, &test.obs, &test.vars, &test.y)
-                    : !xpath ? seed_set(test_obs > 0 ? test_obs : obs / 4, vars, seed + 1000, prec, &test) : 0))
-        return 1;
-    if (test.X && test.vars != train.vars) {
-        fprintf(stderr, "starbak: %s: the test set has %ld columns, the training set %ld\n", prog, test.vars,
-                train.vars);
-        return 1;
-    }
     if (drv_start(prog))
         return 1;
+    /* Rank 0 reads or makes the data sets; the other ranks learn their sizes. */
+    int root = sbk_rank() == 0;
+    struct set train = {0}, test = {0};
+    int ok = !root || !(xpath ? drv_load_xy(prog, xpath, fitting ? ypath : NULL, prec, &train.X, &train.obs,
+                                            &train.vars, &train.y)
+                              : seed_set(obs, vars, seed, prec, &train));
+    if (ok && root && fitting &&
+        (txpath ? drv_load_xy(prog, txpath, typath, prec, &test.X, &test.obs, &test.vars, &test.y)
+                : !xpath ? seed_set(test_obs > 0 ? test_obs : obs / 4, vars, seed + 1000, prec, &test) : 0))
+        ok = 0;
+    if (ok && test.X && test.vars != train.vars) {
+        fprintf(stderr, "starbak: %s: the test set has %ld columns, the training set %ld\n", prog, test.vars,
+                train.vars);
+        ok = 0;
+    }
     if (!tile_rows)
         tile_rows = drv_default_tile_rows(train.obs);
+    long shape[] = {train.obs, train.vars, test.X != NULL, test.obs, tile_rows};
+    if (drv_share(prog, ok, shape, 5)) {
+        sbk_shutdown();
+        return 1;
+    }
+    train.obs = shape[0], train.vars = test.vars = shape[1], test.obs = shape[3], tile_rows = shape[4];
+    int has_test = shape[2] != 0;
     int status = 0;
     char err[512];
     sbk_ann_model model;
     if (!fitting) {
-        void *yhat = calloc(train.obs, prec);
+        /* Every rank reads the (small) model file: each needs the weights. */
+        void *yhat = root ? calloc(train.obs, prec) : NULL;
         int ret = sbk_ann_load(&model, model_path, err, sizeof err);
-        if (ret != SBK_SUCCESS) {
+        if (ret != SBK_SUCCESS)
             fprintf(stderr, "starbak: %s: %s\n", prog, err);
-            return 1;
-        }
-        if (model.vars != train.vars) {
+        else if (model.vars != train.vars)
             fprintf(stderr, "starbak: %s: %s was fitted on %d columns, %s has %ld\n", prog, model_path, model.vars,
                     xpath, train.vars);
+        if (drv_share(prog, ret == SBK_SUCCESS && model.vars == train.vars, NULL, 0)) {
+            sbk_shutdown();
             return 1;
         }
         double t0 = drv_now();
@@ -242,17 +256,17 @@ int main(int argc, char **argv)
         printf("time_s: %.4f\n", drv_now() - t0);
         sbk_shutdown();
         status = drv_trace_finish(prog) ||
-                 (!sbk_simulated() && drv_save_vector(prog, out, prec, yhat, train.obs) != SBK_SUCCESS);
+                 (root && !sbk_simulated() && drv_save_vector(prog, out, prec, yhat, train.obs) != SBK_SUCCESS);
         sbk_ann_model_free(&model);
         free(yhat);
         free_set(&train);
         return status;
     }
 
-    sbk_matrix *dX, *dy;
-    int ret = sbk_matrix_create(&dX, prec, train.X, train.obs, train.vars, train.obs, tile_rows, train.vars);
+    sbk_matrix *dX, *dy, *rX, *ry;
+    int ret = drv_distribute(&dX, &rX, prec, train.X, train.obs, train.vars, tile_rows, train.vars, SBK_DIST_ROWS);
     if (ret == SBK_SUCCESS)
-        ret = sbk_matrix_create(&dy, prec, train.y, train.obs, 1, train.obs, tile_rows, 1);
+        ret = drv_distribute(&dy, &ry, prec, train.y, train.obs, 1, tile_rows, 1, SBK_DIST_ROWS);
     if (ret != SBK_SUCCESS)
         return drv_fail(prog, "describing X and y", ret);
     sbk_ann_opts o;
@@ -264,7 +278,7 @@ int main(int argc, char **argv)
            neurons, bias ? "yes" : "no", prec == SBK_DOUBLE ? "d" : "s", tile_rows);
     sbk_ann_report rep;
     ret = sbk_ann_fit(dX, dy, scale_y, &o, &model, &rep);
-    sbk_matrix_destroy(dX), sbk_matrix_destroy(dy);
+    drv_collect(dX, rX), drv_collect(dy, ry);
     if (ret != SBK_SUCCESS) {
         fprintf(stderr, "starbak: %s: fit: %s%s%s\n", prog, sbk_strerror(ret), rep.message[0] ? ": " : "", rep.message);
         return 1;
@@ -276,20 +290,20 @@ int main(int argc, char **argv)
         printf("note: %s\n", rep.message);
     printf("time_inner_s: %.4f\ntime_outer_s: %.4f\ntime_fit_s: %.4f\n", rep.seconds_inner, rep.seconds_outer,
            rep.seconds_total);
-    void *yhat = calloc(train.obs, prec);
+    void *yhat = root ? calloc(train.obs, prec) : NULL;
     if (sbk_simulated()) /* r is not computed in simulation: nor are the predictions it needs */
         plot = NULL;
     else if ((ret = predict(&model, &train, prec, tile_rows, yhat)) != SBK_SUCCESS)
         return drv_fail(prog, "predict", ret);
-    else
+    else if (root)
         printf("r_train: %.8f\n", sbk_correlation(prec, yhat, train.y, train.obs));
-    if (test.X && !sbk_simulated()) {
-        void *that = calloc(test.obs, prec);
+    if (has_test && !sbk_simulated()) {
+        void *that = root ? calloc(test.obs, prec) : NULL;
         if ((ret = predict(&model, &test, prec, drv_default_tile_rows(test.obs), that)) != SBK_SUCCESS)
             return drv_fail(prog, "predict", ret);
-        double r = sbk_correlation(prec, that, test.y, test.obs);
+        double r = root ? sbk_correlation(prec, that, test.y, test.obs) : 0.0;
         printf("r_test: %.8f\n", r);
-        if (plot && plot_scatter(plot, prec, that, test.y, test.obs, r) != SBK_SUCCESS)
+        if (root && plot && plot_scatter(plot, prec, that, test.y, test.obs, r) != SBK_SUCCESS)
             status = 1;
         free(that);
     } else if (plot) {
@@ -298,7 +312,7 @@ int main(int argc, char **argv)
     }
     sbk_shutdown();
     status |= drv_trace_finish(prog);
-    if (model_path && !sbk_simulated() && sbk_ann_save(&model, model_path, err, sizeof err) != SBK_SUCCESS) {
+    if (root && model_path && !sbk_simulated() && sbk_ann_save(&model, model_path, err, sizeof err) != SBK_SUCCESS) {
         fprintf(stderr, "starbak: %s: %s\n", prog, err);
         status = 1;
     }

@@ -117,6 +117,7 @@ void drv_fill_uniform(sbk_precision prec, void *buf, size_t count, uint64_t seed
 
 /* The --trace folder of this run (one per process: drivers trace one run). */
 static const char *trace_dir;
+static int rank; /* this process's MPI rank, kept past sbk_shutdown */
 
 int drv_trace_option(const char *prog, const char *dir)
 {
@@ -150,7 +151,8 @@ static void write_worker_list(void)
 
 int drv_trace_finish(const char *prog)
 {
-    if (!trace_dir)
+    /* Under MPI each rank writes its prof_file_*; rank 0 converts them all. */
+    if (!trace_dir || rank != 0)
         return 0;
     char cmd[8192], tasks[4096], report[4096], err[512];
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s/starpu_fxt_tool' -i prof_file_* -d . > fxt_tool.log 2>&1", trace_dir,
@@ -185,6 +187,11 @@ int drv_start(const char *prog)
     }
     if (trace_dir)
         write_worker_list();
+    /* Under mpirun, rank 0 prints the results (each rank's workers and tasks
+     * included: sbk_print_workers gathers them); the others only their errors. */
+    rank = sbk_rank();
+    if (rank != 0 && !freopen("/dev/null", "w", stdout))
+        fclose(stdout);
     if (sbk_simulated())
         printf("simulation: %s (doc/simulation.md): times are simulated; data not generated, "
                "no result computed, checks and output files skipped\n",
@@ -195,7 +202,43 @@ int drv_start(const char *prog)
 int drv_fail(const char *prog, const char *what, int code)
 {
     fprintf(stderr, "starbak: %s: %s: %s\n", prog, what, sbk_strerror(code));
+    /* Other ranks may be waiting for this one in StarPU-MPI: end them all. */
+    if (sbk_nranks() > 1)
+        sbk_abort(1);
     return 1;
+}
+
+int drv_share(const char *prog, int ok, long *values, int count)
+{
+    if (!sbk_all_succeeded(ok)) {
+        if (ok)
+            fprintf(stderr, "starbak: %s: rank %d stops because another rank failed (see its message)\n", prog,
+                    sbk_rank());
+        return -1;
+    }
+    return count > 0 && sbk_broadcast(values, count * sizeof *values) != SBK_SUCCESS ? -1 : 0;
+}
+
+int drv_distribute(sbk_matrix **out, sbk_matrix **root, sbk_precision prec, void *buf, long m, long n, long mb,
+                   long nb, sbk_distribution dist)
+{
+    *root = NULL;
+    if (sbk_nranks() == 1)
+        return sbk_matrix_create_dist(out, prec, buf, m, n, m, mb, nb, dist);
+    int ret = sbk_matrix_create_dist(root, prec, sbk_rank() == 0 ? buf : NULL, m, n, m, mb, nb, SBK_DIST_ROOT);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_create_dist(out, prec, NULL, m, n, m, mb, nb, dist);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_copy(*root, *out);
+    /* Scattered before anything is timed or counted (sbk_print_workers' bytes). */
+    return ret == SBK_SUCCESS ? sbk_wait() : ret;
+}
+
+int drv_collect(sbk_matrix *A, sbk_matrix *root)
+{
+    int ret = root ? sbk_matrix_copy(A, root) : SBK_SUCCESS;
+    sbk_matrix_destroy(A), sbk_matrix_destroy(root);
+    return ret;
 }
 
 /* One array, checked to be finite and of a size the library's int sizes hold. */
@@ -256,6 +299,6 @@ int drv_save_vector(const char *prog, const char *path, sbk_precision prec, cons
 
 long drv_default_tile_rows(long obs)
 {
-    long blocks = 4L * (sbk_ncpu_workers() + sbk_ncuda_workers());
+    long blocks = 4L * (sbk_ncpu_workers() + sbk_ncuda_workers()) * sbk_nranks(); /* ranks alike */
     return (obs + blocks - 1) / blocks;
 }

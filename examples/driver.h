@@ -28,7 +28,7 @@ int drv_load_xy(const char *prog, const char *xpath, const char *ypath, sbk_prec
 /* Writes n values to path, .csv/.txt as CSV, anything else as .npy (atomically). */
 int drv_save_vector(const char *prog, const char *path, sbk_precision prec, const void *v, long n);
 
-/* Rows per tile giving about four row blocks per StarPU worker. */
+/* Rows per tile giving about four row blocks per StarPU worker (of all ranks). */
 long drv_default_tile_rows(long obs);
 
 /* Seconds on a monotonic clock (SimGrid's simulated one in simulation, once started). */
@@ -54,7 +54,22 @@ int drv_trace_finish(const char *prog);
  * the run skips); returns 0 or -1. */
 int drv_start(const char *prog);
 
-/* Prints "starbak: <prog>: <what>: <sbk_strerror(code)>" and returns 1 (exit status). */
+/* Prints "starbak: <prog>: <what>: <sbk_strerror(code)>" and returns 1 (exit
+ * status); under MPI with several ranks, ends them all (MPI_Abort). */
 int drv_fail(const char *prog, const char *what, int code);
+
+/* Under MPI rank 0 reads the files (or generates the data) and scatters it;
+ * outputs are gathered back to rank 0, which writes them. */
+/* After rank 0's loading (ok: it worked on this rank): 0 on every rank when
+ * all succeeded, with rank 0's count values broadcast into values; otherwise
+ * -1 on every rank, the ones that did not fail saying why they stop. */
+int drv_share(const char *prog, int ok, long *values, int count);
+/* The m×n matrix (ld = m) that rank 0 holds in buf, in mb×nb tiles owned as
+ * dist says: in one process over buf itself (*root = NULL), else scattered
+ * from a root descriptor over rank 0's buf (kept in *root for drv_collect). */
+int drv_distribute(sbk_matrix **out, sbk_matrix **root, sbk_precision prec, void *buf, long m, long n, long mb,
+                   long nb, sbk_distribution dist);
+/* Brings A's values into rank 0's buffer and destroys A and root. */
+int drv_collect(sbk_matrix *A, sbk_matrix *root);
 
 #endif

@@ -71,49 +71,65 @@ int main(int argc, char **argv)
     long arows = ta == SBK_TRANS ? k : m, acols = ta == SBK_TRANS ? m : k;
     long brows = tb == SBK_TRANS ? n : k, bcols = tb == SBK_TRANS ? k : n;
     size_t es = prec;
-    void *A = calloc(arows * acols, es), *B = calloc(brows * bcols, es), *C = calloc(m * n, es),
-         *C0 = calloc(m * n, es);
-    if (!A || !B || !C || !C0) {
-        fprintf(stderr, "starbak: %s: cannot allocate %.1f GB for the matrices\n", prog,
-                (arows * acols + brows * bcols + 2.0 * m * n) * es / 1e9);
-        return 1;
-    }
-    drv_fill_uniform(prec, A, arows * acols, 1);
-    drv_fill_uniform(prec, B, brows * bcols, 2);
-    drv_fill_uniform(prec, C0, m * n, 3);
     if (drv_start(prog))
         return 1;
+    /* Under MPI, rank 0 makes the operands and StarPU-MPI scatters their tiles
+     * block-cyclically over the ranks, then gathers C back. */
+    void *A = NULL, *B = NULL, *C = NULL, *C0 = NULL;
+    int root = sbk_rank() == 0, ok = 1;
+    if (root) {
+        A = malloc(arows * acols * es), B = malloc(brows * bcols * es), C = malloc(m * n * es);
+        C0 = malloc(m * n * es);
+        if (!(ok = A && B && C && C0))
+            fprintf(stderr, "starbak: %s: cannot allocate %.1f GB for the matrices\n", prog,
+                    (arows * acols + brows * bcols + 2.0 * m * n) * es / 1e9);
+        else {
+            drv_fill_uniform(prec, A, arows * acols, 1);
+            drv_fill_uniform(prec, B, brows * bcols, 2);
+            drv_fill_uniform(prec, C0, m * n, 3);
+        }
+    }
+    if (drv_share(prog, ok, NULL, 0)) {
+        sbk_shutdown();
+        return 1;
+    }
 
+    printf("precision: %s\nm: %ld\nn: %ld\nk: %ld\ntile: %ld\ntransa: %c\ntransb: %c\n",
+           prec == SBK_DOUBLE ? "d" : "s", m, n, k, tile, ta ? 'T' : 'N', tb ? 'T' : 'N');
     double best = 1e300;
     int ret = SBK_SUCCESS;
     for (long it = 0; it < iterations && ret == SBK_SUCCESS; it++) {
-        if (!sbk_simulated())
+        if (root && !sbk_simulated())
             memcpy(C, C0, m * n * es); /* every run computes the same product */
-        sbk_matrix *dA, *dB, *dC;
-        ret = sbk_matrix_create(&dA, prec, A, arows, acols, arows, tile, tile);
+        sbk_matrix *dA, *dB, *dC, *rA, *rB, *rC;
+        ret = drv_distribute(&dA, &rA, prec, A, arows, acols, tile, tile, SBK_DIST_2D);
         if (ret == SBK_SUCCESS)
-            ret = sbk_matrix_create(&dB, prec, B, brows, bcols, brows, tile, tile);
+            ret = drv_distribute(&dB, &rB, prec, B, brows, bcols, tile, tile, SBK_DIST_2D);
         if (ret == SBK_SUCCESS)
-            ret = sbk_matrix_create(&dC, prec, C, m, n, m, tile, tile);
+            ret = drv_distribute(&dC, &rC, prec, C, m, n, tile, tile, SBK_DIST_2D);
+        if (ret == SBK_SUCCESS)
+            ret = sbk_wait(); /* the scatter is neither timed nor counted */
         if (ret != SBK_SUCCESS)
             return drv_fail(prog, "describing the matrices", ret);
+        sbk_stats_reset();
         double t0 = drv_now();
         ret = sbk_gemm(ta, tb, alpha, dA, dB, beta, dC);
         if (ret == SBK_SUCCESS)
             ret = sbk_wait();
         double t = drv_now() - t0;
         best = t < best ? t : best;
-        sbk_matrix_destroy(dA), sbk_matrix_destroy(dB), sbk_matrix_destroy(dC);
+        if (it == iterations - 1) /* the tasks (and bytes sent) of one product */
+            sbk_print_workers(stdout);
+        int back = drv_collect(dC, rC);
+        ret = ret != SBK_SUCCESS ? ret : back;
+        sbk_matrix_destroy(dA), sbk_matrix_destroy(dB), sbk_matrix_destroy(rA), sbk_matrix_destroy(rB);
     }
     if (ret != SBK_SUCCESS)
         return drv_fail(prog, "gemm", ret);
 
-    printf("precision: %s\nm: %ld\nn: %ld\nk: %ld\ntile: %ld\ntransa: %c\ntransb: %c\n",
-           prec == SBK_DOUBLE ? "d" : "s", m, n, k, tile, ta ? 'T' : 'N', tb ? 'T' : 'N');
-    sbk_print_workers(stdout);
     printf("iterations: %ld\ntime_s: %.6f\ngflops: %.2f\n", iterations, best, 2.0 * m * n * k / best / 1e9);
     int status = 0;
-    if (check && !sbk_simulated()) {
+    if (check && root && !sbk_simulated()) {
         double r = sbk_gemm_residual(prec, ta, tb, m, n, k, alpha, A, arows, B, brows, beta, C0, C, m);
         printf("residual: %.3e\ncheck: %s\n", r, r < 10.0 ? "passed" : "FAILED");
         status = r < 10.0 ? 0 : 1;

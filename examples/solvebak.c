@@ -150,26 +150,39 @@ int main(int argc, char **argv)
         return 2;
     }
     d.obs = obs, d.vars = vars;
-    if (xpath ? drv_load_xy(prog, xpath, ypath, d.prec, &d.X, &d.obs, &d.vars, &d.y) : generate(&d, seed))
-        return 1;
-    if (batch > d.vars) {
-        fprintf(stderr, "starbak: %s: --batch %ld exceeds the %ld columns of X\n", prog, batch, d.vars);
-        return 2;
-    }
     if (drv_start(prog))
         return 1;
+    /* Rank 0 reads or makes the data; StarPU-MPI scatters X and y in row blocks. */
+    int root = sbk_rank() == 0;
+    void *a = NULL;
+    int ok = !root || !(xpath ? drv_load_xy(prog, xpath, ypath, d.prec, &d.X, &d.obs, &d.vars, &d.y)
+                              : generate(&d, seed));
+    if (ok && root && !(a = calloc(d.vars, d.prec))) {
+        fprintf(stderr, "starbak: %s: out of memory\n", prog);
+        ok = 0;
+    }
     if (!tile_rows) /* a few row blocks per worker, so every worker has work in each pass */
         tile_rows = drv_default_tile_rows(d.obs);
+    long shape[] = {d.obs, d.vars, tile_rows};
+    if (drv_share(prog, ok, shape, 3)) {
+        sbk_shutdown();
+        return 1;
+    }
+    d.obs = shape[0], d.vars = shape[1], tile_rows = shape[2];
+    if (batch > d.vars) {
+        fprintf(stderr, "starbak: %s: --batch %ld exceeds the %ld columns of X\n", prog, batch, d.vars);
+        sbk_shutdown();
+        return 2;
+    }
     printf("obs: %ld\nvars: %ld\nprecision: %s\nbatch: %ld\ntile_rows: %ld\n", d.obs, d.vars,
            d.prec == SBK_DOUBLE ? "d" : "s", batch, tile_rows);
 
-    void *a = calloc(d.vars, d.prec);
-    sbk_matrix *dX, *dy, *da;
-    int ret = sbk_matrix_create(&dX, d.prec, d.X, d.obs, d.vars, d.obs, tile_rows, batch);
+    sbk_matrix *dX, *dy, *da, *rX, *ry;
+    int ret = drv_distribute(&dX, &rX, d.prec, d.X, d.obs, d.vars, tile_rows, batch, SBK_DIST_ROWS);
     if (ret == SBK_SUCCESS)
-        ret = sbk_matrix_create(&dy, d.prec, d.y, d.obs, 1, d.obs, tile_rows, 1);
+        ret = drv_distribute(&dy, &ry, d.prec, d.y, d.obs, 1, tile_rows, 1, SBK_DIST_ROWS);
     if (ret == SBK_SUCCESS)
-        ret = sbk_matrix_create(&da, d.prec, a, d.vars, 1, d.vars, batch, 1);
+        ret = sbk_matrix_create_dist(&da, d.prec, a, d.vars, 1, d.vars, batch, 1, SBK_DIST_ROOT);
     if (ret != SBK_SUCCESS)
         return drv_fail(prog, "describing X, y and a", ret);
     sbk_solvebak_report reports[4];
@@ -208,19 +221,20 @@ int main(int argc, char **argv)
         else if (r->iterations > 0)
             printf("gbytes_per_s: %.2f (X read twice per iteration)\n",
                    2 * xbytes * r->iterations / r->seconds_iterations / 1e9);
-        if (d.a_true && !sbk_simulated()) {
+        if (d.a_true && root && !sbk_simulated()) {
             double err = 0.0;
             for (long j = 0; j < d.vars; j++)
                 err += fabs(at(d.prec, a, j) - d.a_true[j]);
             printf("mean_abs_error: %.3e\n", err / d.vars);
         }
-        if ((ret = sbk_matrix_create(&da, d.prec, a, d.vars, 1, d.vars, batch, 1)) != SBK_SUCCESS)
+        if ((ret = sbk_matrix_create_dist(&da, d.prec, a, d.vars, 1, d.vars, batch, 1, SBK_DIST_ROOT)))
             return drv_fail(prog, "describing a", ret);
     }
     sbk_matrix_destroy(dX), sbk_matrix_destroy(dy), sbk_matrix_destroy(da);
+    sbk_matrix_destroy(rX), sbk_matrix_destroy(ry);
     sbk_shutdown();
     status |= drv_trace_finish(prog);
-    if (sbk_simulated())
+    if (!root || sbk_simulated()) /* outputs are written once, by rank 0, and not in simulation */
         out = plot = NULL;
     if (status == 0 && out && drv_save_vector(prog, out, d.prec, a, d.vars) != SBK_SUCCESS)
         status = 1;

@@ -60,21 +60,30 @@ int main(int argc, char **argv)
         fprintf(stderr, "starbak: %s: --n and --tile must fit in 32 bits (got %ld, %ld)\n", prog, n, tile);
         return 2;
     }
-    void *A = calloc(n, prec), *B = calloc(n, prec), *C = calloc(n, prec);
-    if (!A || !B || !C) {
-        fprintf(stderr, "starbak: %s: cannot allocate %.1f GB for the vectors\n", prog, 3.0 * n * prec / 1e9);
-        return 1;
-    }
-    drv_fill_uniform(prec, A, n, 1);
-    drv_fill_uniform(prec, B, n, 2);
     if (drv_start(prog))
         return 1;
-    sbk_matrix *dA, *dB, *dC;
-    int ret = sbk_matrix_create(&dA, prec, A, n, 1, n, tile, 1);
+    /* Under MPI rank 0 makes the vectors; their tiles are spread over the ranks. */
+    int root = sbk_rank() == 0, made = 1;
+    void *A = NULL, *B = NULL, *C = NULL;
+    if (root) {
+        A = malloc(n * prec), B = malloc(n * prec), C = malloc(n * prec);
+        if (!(made = A && B && C))
+            fprintf(stderr, "starbak: %s: cannot allocate %.1f GB for the vectors\n", prog, 3.0 * n * prec / 1e9);
+        else
+            drv_fill_uniform(prec, A, n, 1), drv_fill_uniform(prec, B, n, 2);
+    }
+    if (drv_share(prog, made, NULL, 0)) {
+        sbk_shutdown();
+        return 1;
+    }
+    sbk_matrix *dA, *dB, *dC, *rA, *rB, *rC;
+    int ret = drv_distribute(&dA, &rA, prec, A, n, 1, tile, 1, SBK_DIST_ROWS);
     if (ret == SBK_SUCCESS)
-        ret = sbk_matrix_create(&dB, prec, B, n, 1, n, tile, 1);
+        ret = drv_distribute(&dB, &rB, prec, B, n, 1, tile, 1, SBK_DIST_ROWS);
     if (ret == SBK_SUCCESS)
-        ret = sbk_matrix_create(&dC, prec, C, n, 1, n, tile, 1);
+        ret = drv_distribute(&dC, &rC, prec, C, n, 1, tile, 1, SBK_DIST_ROWS);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_wait(); /* the scatter is not timed */
     if (ret != SBK_SUCCESS)
         return drv_fail(prog, "describing the vectors", ret);
     double best = 1e300;
@@ -86,15 +95,16 @@ int main(int argc, char **argv)
         double t = drv_now() - t0;
         best = t < best ? t : best;
     }
-    sbk_matrix_destroy(dA), sbk_matrix_destroy(dB), sbk_matrix_destroy(dC);
-    if (ret != SBK_SUCCESS)
-        return drv_fail(prog, "add", ret);
+    int back = drv_collect(dC, rC);
+    drv_collect(dA, rA), drv_collect(dB, rB);
+    if (ret != SBK_SUCCESS || back != SBK_SUCCESS)
+        return drv_fail(prog, "add", ret != SBK_SUCCESS ? ret : back);
 
     /* With alpha = beta = 1 every device computes a + b with one rounding, so
      * the result must match exactly; otherwise a fused multiply-add may differ
      * by one rounding, bounded by 2 eps |alpha a| + |beta b|. */
     double eps = prec == SBK_DOUBLE ? 0x1.0p-52 : 0x1.0p-23, worst = 0.0;
-    for (long i = 0; i < n && !sbk_simulated(); i++) {
+    for (long i = 0; i < n && root && !sbk_simulated(); i++) {
         double a = at(prec, A, i), b = at(prec, B, i), ref = prec == SBK_DOUBLE ? alpha * a + beta * b
                                                                                 : (double)((float)alpha * (float)a + (float)beta * (float)b);
         double scale = fabs(alpha * a) + fabs(beta * b);

@@ -57,24 +57,33 @@ static void set(sbk_precision prec, void *x, size_t k, double v)
         ((float *)x)[k] = (float)v;
 }
 
-/* Copies the obs×1 matrix y into buf (y's precision), reading it through StarPU. */
+/* Copies the obs×1 matrix y into buf (y's precision) on every rank, reading
+ * it through StarPU (a column tile is contiguous whatever its ld). */
 static void copy_vector(const sbk_matrix *y, void *buf)
 {
-    for (int i = 0; i < y->mt; i++) {
-        starpu_data_handle_t h = sbk_tile(y, i, 0);
-        starpu_data_acquire(h, STARPU_R);
-        memcpy((char *)buf + (size_t)i * y->mb * y->prec, (const void *)starpu_matrix_get_local_ptr(h),
-               (size_t)sbk_tile_rows(y, i) * y->prec);
-        starpu_data_release(h);
-    }
+    for (int i = 0; i < y->mt; i++)
+        sbk_data_read(sbk_tile(y, i, 0), (char *)buf + (size_t)i * y->mb * y->prec,
+                      (size_t)sbk_tile_rows(y, i) * y->prec);
 }
 
-/* Registers n handles of rows×cols (allocated by StarPU where used: no home). */
-static starpu_data_handle_t *register_scratch(int n, int rows, int cols, size_t es)
+/* Registers n handles of rows×cols (allocated by StarPU where used: no home),
+ * handle i with X's row block i. */
+static starpu_data_handle_t *register_partials(const sbk_matrix *X, int n, int rows, int cols, size_t es)
 {
     starpu_data_handle_t *h = malloc(n * sizeof *h);
-    for (int i = 0; h && i < n; i++)
+    for (int i = 0; h && i < n; i++) {
         starpu_matrix_data_register(&h[i], -1, 0, rows, rows, cols, es);
+        sbk_data_distribute(h[i], sbk_matrix_tile_owner(X, i, 0));
+    }
+    return h;
+}
+
+/* Registers a host matrix that every rank holds alike (model weights). */
+static starpu_data_handle_t register_everywhere(void *buf, int rows, int cols, size_t es)
+{
+    starpu_data_handle_t h;
+    starpu_matrix_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)buf, rows, rows, cols, es);
+    sbk_data_replicate(h);
     return h;
 }
 
@@ -128,7 +137,9 @@ static int prepare_targets(const sbk_matrix *y, int scale_y, void *yw, sbk_ann_m
 }
 
 /* The inner layer: W (vars + 2 rows: weights, bias, status) in tiles of
- * neurons_per_task columns, one task each; progress as tiles complete. */
+ * neurons_per_task columns, one task each; progress as tiles complete. Each
+ * task draws rows across all of X: under MPI they run on rank 0, which
+ * StarPU-MPI sends X once (the inner layer is ~1% of the fit). */
 static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_opts *o, int rows, void *Wbuf)
 {
     int neurons = o->neurons, per_task = o->neurons_per_task;
@@ -137,23 +148,24 @@ static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
         per_task = per_task < 1 ? 1 : per_task > 64 ? 64 : per_task;
     }
     sbk_matrix *W;
-    int ret = sbk_matrix_create(&W, X->prec, Wbuf, X->n + 2, neurons, X->n + 2, X->n + 2, per_task);
+    int ret = sbk_matrix_create_dist(&W, X->prec, Wbuf, X->n + 2, neurons, X->n + 2, X->n + 2, per_task,
+                                     SBK_DIST_ROOT);
     if (ret != SBK_SUCCESS)
         return ret;
     for (int t = 0; t < W->nt && ret == SBK_SUCCESS; t++)
         ret = sbk_insert_ann_inner(X->tiles, yw->tiles, X->mt, X->mb, X->n, o->bias, t * per_task,
                                    sbk_tile_cols(W, t), rows, o->seed, sbk_tile(W, 0, t));
     for (int t = 0; t < W->nt && ret == SBK_SUCCESS && o->progress; t++) {
-        starpu_data_acquire(sbk_tile(W, 0, t), STARPU_R);
-        starpu_data_release(sbk_tile(W, 0, t));
+        sbk_data_sync(sbk_tile(W, 0, t));
         o->progress(t * per_task + sbk_tile_cols(W, t), neurons, o->user);
     }
     sbk_matrix_destroy(W);
     return ret;
 }
 
-/* The outer layer: per row block, P_i = H_i^T H_i and q_i = H_i^T y_i; then
- * one task sums and solves. */
+/* The outer layer: per row block, P_i = H_i^T H_i and q_i = H_i^T y_i (on X's
+ * ranks); then one task sums them in order and solves, on rank 0, to which
+ * StarPU-MPI sends the partials; W and v end up on every rank. */
 static int fit_outer(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_opts *o, void *Wbuf, void *vbuf,
                      double *ridge_used)
 {
@@ -163,14 +175,17 @@ static int fit_outer(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
     starpu_matrix_data_register(&W, STARPU_MAIN_RAM, (uintptr_t)Wbuf, X->n + 2, X->n + 2, o->neurons, es);
     starpu_matrix_data_register(&v, STARPU_MAIN_RAM, (uintptr_t)vbuf, ncol, ncol, 1, es);
     starpu_variable_data_register(&ridge, STARPU_MAIN_RAM, (uintptr_t)ridge_used, sizeof *ridge_used);
+    sbk_data_distribute(W, 0), sbk_data_distribute(v, 0), sbk_data_distribute(ridge, 0);
     starpu_matrix_data_register(&scratch, -1, 0, CHUNK, CHUNK, ncol, es);
-    starpu_data_handle_t *P = register_scratch(mt, ncol, ncol, es), *q = register_scratch(mt, ncol, 1, es);
+    starpu_data_handle_t *P = register_partials(X, mt, ncol, ncol, es), *q = register_partials(X, mt, ncol, 1, es);
     int ret = P && q ? SBK_SUCCESS : SBK_ENOMEM;
     for (int i = 0; i < mt && ret == SBK_SUCCESS; i++)
         ret = sbk_insert_ann_normal(sbk_tile(X, i, 0), sbk_tile(yw, i, 0), W, o->neurons, o->bias, scratch, P[i],
                                     q[i]);
     if (ret == SBK_SUCCESS)
         ret = sbk_insert_ann_solve(P, q, mt, ncol, o->ridge, v, ridge);
+    if (ret == SBK_SUCCESS) /* every rank returns the model */
+        sbk_data_sync(W), sbk_data_sync(v), sbk_data_sync(ridge);
     unregister_all(P, mt), unregister_all(q, mt);
     starpu_data_unregister(scratch), starpu_data_unregister(ridge), starpu_data_unregister(v);
     starpu_data_unregister(W);
@@ -240,7 +255,7 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
     if (ret == SBK_SUCCESS)
         ret = prepare_targets(y, scale_y, yw, model, report);
     if (ret == SBK_SUCCESS)
-        ret = sbk_matrix_create(&dyw, X->prec, yw, X->m, 1, X->m, X->mb, 1);
+        ret = sbk_matrix_create_dist(&dyw, X->prec, yw, X->m, 1, X->m, X->mb, 1, X->dist);
     if (ret == SBK_SUCCESS)
         ret = fit_inner(X, dyw, &o, rows, Wbuf);
     t1 = starpu_timing_now() * 1e-6;
@@ -292,9 +307,8 @@ int sbk_ann_predict(const sbk_ann_model *m, const sbk_matrix *X, sbk_matrix *yha
      * column of ones carries c; without a bias the shift is added afterwards. */
     for (int k = 0; k < ncol; k++)
         set(X->prec, vbuf, k, m->y_scale * m->v[k] + (m->bias && k == m->neurons ? m->y_center : 0.0));
-    starpu_data_handle_t W, v, scratch;
-    starpu_matrix_data_register(&W, STARPU_MAIN_RAM, (uintptr_t)Wbuf, ldw, ldw, m->neurons, es);
-    starpu_matrix_data_register(&v, STARPU_MAIN_RAM, (uintptr_t)vbuf, ncol, ncol, 1, es);
+    starpu_data_handle_t W = register_everywhere(Wbuf, ldw, m->neurons, es), v = register_everywhere(vbuf, ncol, 1, es);
+    starpu_data_handle_t scratch;
     starpu_matrix_data_register(&scratch, -1, 0, CHUNK, CHUNK, ncol, es);
     for (int i = 0; i < X->mt && ret == SBK_SUCCESS; i++)
         ret = sbk_insert_ann_predict(sbk_tile(X, i, 0), W, v, m->neurons, m->bias, scratch, sbk_tile(yhat, i, 0));
@@ -302,6 +316,8 @@ int sbk_ann_predict(const sbk_ann_model *m, const sbk_matrix *X, sbk_matrix *yha
     free(Wbuf), free(vbuf);
     for (int i = 0; i < yhat->mt && ret == SBK_SUCCESS && !m->bias && m->y_center != 0.0; i++) {
         starpu_data_handle_t h = sbk_tile(yhat, i, 0);
+        if (!sbk_data_owned(h))
+            continue;
         starpu_data_acquire(h, STARPU_RW);
         void *p = (void *)starpu_matrix_get_local_ptr(h);
         for (int r = 0; r < sbk_tile_rows(yhat, i); r++)

@@ -8,6 +8,7 @@
 void openblas_set_num_threads(int num_threads);
 
 static int initialized;
+static size_t sent_before; /* StarPU-MPI's count of bytes sent is cumulative */
 
 const char *sbk_strerror(int code)
 {
@@ -30,11 +31,17 @@ int sbk_init(void)
 {
     if (initialized)
         return SBK_SUCCESS;
-    int ret = starpu_init(NULL);
-    if (ret == -ENODEV)
-        return SBK_ENODEV;
-    if (ret != 0)
-        return SBK_ERUNTIME;
+    if (sbk_mpi_wanted()) {
+        int ret = sbk_mpi_start();
+        if (ret != SBK_SUCCESS)
+            return ret;
+    } else {
+        int ret = starpu_init(NULL);
+        if (ret == -ENODEV)
+            return SBK_ENODEV;
+        if (ret != 0)
+            return SBK_ERUNTIME;
+    }
     /* Each StarPU CPU worker owns a core; a multithreaded BLAS inside every
      * worker would oversubscribe the machine many times over. */
     openblas_set_num_threads(1);
@@ -42,6 +49,7 @@ int sbk_init(void)
     starpu_cusolver_init(); /* the ANN outer solve's Cholesky on GPUs */
     starpu_profiling_status_set(STARPU_PROFILING_ENABLE);
     initialized = 1;
+    sent_before = 0;
     return SBK_SUCCESS;
 }
 
@@ -52,7 +60,10 @@ void sbk_shutdown(void)
     starpu_task_wait_for_all();
     starpu_cusolver_shutdown();
     starpu_cublas_shutdown();
-    starpu_shutdown();
+    if (sbk_mpi_active())
+        sbk_mpi_stop();
+    else
+        starpu_shutdown();
     initialized = 0;
 }
 
@@ -75,7 +86,7 @@ int sbk_wait(void)
 {
     if (!initialized)
         return SBK_ENOINIT;
-    return starpu_task_wait_for_all() == 0 ? SBK_SUCCESS : SBK_ERUNTIME;
+    return sbk_mpi_wait() == 0 ? SBK_SUCCESS : SBK_ERUNTIME;
 }
 
 /* Reading a worker's profiling info also resets it. */
@@ -84,26 +95,30 @@ void sbk_stats_reset(void)
     struct starpu_profiling_worker_info info;
     for (unsigned w = 0; initialized && w < starpu_worker_get_count(); w++)
         starpu_profiling_worker_get_info(w, &info);
+    sbk_mpi_comm_bytes(&sent_before);
 }
 
-void sbk_print_workers(FILE *out)
+/* This rank's worker counts, the tasks its workers ran (reading resets them)
+ * and the bytes it sent to other ranks (STARPU_MPI_STATS=1). */
+enum { NCOUNTS = 5 };
+/* This rank's workers, tasks and bytes sent (reading a worker's profiling
+ * info resets it, so it is read once, here); in simulation (one process) it
+ * also prints the simulated schedule, worker by worker. */
+static void rank_counts(long counts[NCOUNTS], FILE *out)
 {
-    if (!initialized)
-        return;
-    struct starpu_sched_policy *policy = starpu_sched_get_sched_policy();
-    fprintf(out, "scheduler: %s\n", policy && policy->policy_name ? policy->policy_name : "?");
-    fprintf(out, "workers: %u CPU, %u CUDA\n", starpu_cpu_worker_get_count(), starpu_cuda_worker_get_count());
-    long cpu_tasks = 0, cuda_tasks = 0;
+    size_t sent;
+    sbk_mpi_comm_bytes(&sent);
+    counts[4] = (long)(sent - sent_before);
+    sent_before = sent;
+    counts[0] = starpu_cpu_worker_get_count(), counts[1] = starpu_cuda_worker_get_count();
+    counts[2] = counts[3] = 0;
     double busy = 0, total = 0;
     for (unsigned w = 0; w < starpu_worker_get_count(); w++) {
         struct starpu_profiling_worker_info info;
         if (starpu_profiling_worker_get_info(w, &info) != 0)
             continue;
-        if (starpu_worker_get_type(w) == STARPU_CUDA_WORKER)
-            cuda_tasks += info.executed_tasks;
-        else
-            cpu_tasks += info.executed_tasks;
-        if (sbk_simulated()) { /* the simulated schedule, worker by worker */
+        counts[starpu_worker_get_type(w) == STARPU_CUDA_WORKER ? 3 : 2] += info.executed_tasks;
+        if (sbk_simulated()) {
             char name[64];
             double t = starpu_timing_timespec_to_us(&info.total_time),
                    b = starpu_timing_timespec_to_us(&info.executing_time);
@@ -113,9 +128,39 @@ void sbk_print_workers(FILE *out)
             busy += b, total += t;
         }
     }
-    fprintf(out, "tasks on CPU: %ld\ntasks on CUDA: %ld\n", cpu_tasks, cuda_tasks);
     if (sbk_simulated())
         fprintf(out, "idle_share: %.1f%%\n", total > 0 ? 100 * (1 - busy / total) : 0.0);
+}
+
+void sbk_print_workers(FILE *out)
+{
+    if (!initialized)
+        return;
+    int n = sbk_nranks();
+    long mine[NCOUNTS], *all = malloc(NCOUNTS * sizeof *all * n);
+    rank_counts(mine, out);
+    if (!all || sbk_mpi_gather_longs(mine, NCOUNTS, all) != SBK_SUCCESS) {
+        free(all);
+        return;
+    }
+    if (sbk_rank() == 0) {
+        struct starpu_sched_policy *policy = starpu_sched_get_sched_policy();
+        long total[NCOUNTS] = {0};
+        for (int r = 0; r < n * NCOUNTS; r++)
+            total[r % NCOUNTS] += all[r];
+        fprintf(out, "scheduler: %s\n", policy && policy->policy_name ? policy->policy_name : "?");
+        fprintf(out, "workers: %ld CPU, %ld CUDA\n", total[0], total[1]);
+        fprintf(out, "tasks on CPU: %ld\ntasks on CUDA: %ld\n", total[2], total[3]);
+        for (int r = 0; r < n && n > 1; r++) {
+            const long *c = all + NCOUNTS * r;
+            fprintf(out, "rank %d: %ld CPU, %ld CUDA workers; tasks on CPU: %ld, on CUDA: %ld", r, c[0], c[1], c[2],
+                    c[3]);
+            fprintf(out, total[4] > 0 ? "; MB sent: %.3f\n" : "\n", c[4] / 1e6);
+        }
+        if (total[4] > 0)
+            fprintf(out, "mpi_mb_sent: %.3f\n", total[4] / 1e6);
+    }
+    free(all);
 }
 
 void *sbk_alloc(size_t bytes)

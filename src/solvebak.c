@@ -32,7 +32,7 @@ struct solver {
     enum sbk_batch_solve solve;
     struct batch *batches;
     /* internal data, each with its handles */
-    void *ebuf, *pbuf, *dabuf, *qbuf;
+    void *pbuf, *dabuf, *qbuf;
     double *scalebuf, *res;
     sbk_matrix *e;
     starpu_data_handle_t *p, *da, *scale, *q, *resh;
@@ -54,13 +54,26 @@ static size_t scale_len(const struct solver *s, int count)
     return count + (s->solve != SBK_BATCH_JACOBI ? (size_t)count * count : 0) + 1;
 }
 
+/* Under MPI, each internal handle lives where the task writing it runs
+ * without moving X: row-block partials with X's row block, batch results with
+ * a's tile of the batch, the residual norms on rank 0. */
+static int q_owner(const struct solver *s, int k)
+{
+    return sbk_matrix_tile_owner(s->X, k % s->mt, s->batches[k / s->mt].tile);
+}
+static int row_owner(const struct solver *s, int i) { return sbk_matrix_tile_owner(s->X, i, 0); }
+static int batch_owner(const struct solver *s, int k) { return sbk_matrix_tile_owner(s->a, s->batches[k].tile, 0); }
+
 /* Registers n vector handles of len[k] elements of size es over consecutive
- * parts of buf. */
-static starpu_data_handle_t *register_vectors(void *buf, int n, const size_t *offset, const size_t *len, size_t es)
+ * parts of buf, handle k owned by owner(s, k). */
+static starpu_data_handle_t *register_vectors(const struct solver *s, void *buf, int n, const size_t *offset,
+                                              const size_t *len, size_t es, int (*owner)(const struct solver *, int))
 {
     starpu_data_handle_t *h = malloc(n * sizeof *h);
-    for (int k = 0; h && k < n; k++)
+    for (int k = 0; h && k < n; k++) {
         starpu_vector_data_register(&h[k], STARPU_MAIN_RAM, (uintptr_t)((char *)buf + offset[k] * es), len[k], es);
+        sbk_data_distribute(h[k], owner(s, k));
+    }
     return h;
 }
 
@@ -79,8 +92,15 @@ static void solver_free(struct solver *s)
     unregister_vectors(s->q, s->mt * s->nbatch);
     unregister_vectors(s->resh, s->nres);
     sbk_matrix_destroy(s->e);
-    free(s->ebuf), free(s->pbuf), free(s->dabuf), free(s->qbuf), free(s->scalebuf), free(s->res);
+    free(s->pbuf), free(s->dabuf), free(s->qbuf), free(s->scalebuf), free(s->res);
     free(s->batches), free(s->scale_off);
+}
+
+/* The residual e, in X's row blocks on X's ranks; StarPU allocates it (the
+ * first task writes it whole). */
+static int create_e(struct solver *s)
+{
+    return sbk_matrix_create_dist(&s->e, s->X->prec, NULL, s->obs, 1, s->obs, s->X->mb, s->y->nb, s->X->dist);
 }
 
 /* Host buffers and handles of the per-column / batched / block-exact solver. */
@@ -91,13 +111,12 @@ static int solver_alloc(struct solver *s)
     s->batches = malloc(nb * sizeof *s->batches);
     s->scale_off = malloc((nb + 1) * sizeof *s->scale_off);
     size_t *off = malloc((size_t)mt * nb * sizeof *off), *len = malloc((size_t)mt * nb * sizeof *len);
-    s->ebuf = calloc(s->obs, es);
     s->pbuf = malloc((size_t)mt * (B + 1) * es);
     s->dabuf = malloc((size_t)s->vars * es);
     s->nres = s->o.max_iterations + 2;
     s->res = calloc(s->nres, sizeof *s->res);
     int ret = SBK_ENOMEM;
-    if (!s->batches || !s->scale_off || !off || !len || !s->ebuf || !s->pbuf || !s->dabuf || !s->res)
+    if (!s->batches || !s->scale_off || !off || !len || !s->pbuf || !s->dabuf || !s->res)
         goto out;
     s->scale_off[0] = 0;
     for (int k = 0; k < nb; k++) {
@@ -118,33 +137,35 @@ static int solver_alloc(struct solver *s)
     s->qbuf = malloc(qtotal * es);
     if (!s->scalebuf || !s->qbuf)
         goto out;
-    s->q = register_vectors(s->qbuf, mt * nb, off, len, es);
+    s->q = register_vectors(s, s->qbuf, mt * nb, off, len, es, q_owner);
     for (int i = 0; i < mt; i++)
         off[i] = (size_t)i * (B + 1), len[i] = B + 1;
-    s->p = register_vectors(s->pbuf, mt, off, len, es);
+    s->p = register_vectors(s, s->pbuf, mt, off, len, es, row_owner);
     for (int k = 0; k < nb; k++)
         off[k] = (size_t)k * B, len[k] = s->batches[k].count;
-    s->da = register_vectors(s->dabuf, nb, off, len, es);
+    s->da = register_vectors(s, s->dabuf, nb, off, len, es, batch_owner);
     for (int k = 0; k < nb; k++)
         off[k] = s->scale_off[k], len[k] = s->scale_off[k + 1] - s->scale_off[k];
-    s->scale = register_vectors(s->scalebuf, nb, off, len, sizeof(double));
+    s->scale = register_vectors(s, s->scalebuf, nb, off, len, sizeof(double), batch_owner);
     s->resh = malloc(s->nres * sizeof *s->resh);
     if (!s->q || !s->p || !s->da || !s->scale || !s->resh)
         goto out;
-    for (int t = 0; t < s->nres; t++)
+    for (int t = 0; t < s->nres; t++) {
         starpu_variable_data_register(&s->resh[t], STARPU_MAIN_RAM, (uintptr_t)&s->res[t], sizeof(double));
-    ret = sbk_matrix_create(&s->e, s->X->prec, s->ebuf, s->obs, 1, s->obs, s->X->mb, s->y->nb);
+        sbk_data_distribute(s->resh[t], 0);
+    }
+    ret = create_e(s);
 out:
     free(off), free(len);
     return ret;
 }
 
-/* Reads a value a task wrote into a registered host variable. */
-static double fetch(starpu_data_handle_t h, const double *value)
+/* Reads a value a task wrote into a registered double, on every rank (they
+ * all take the same decisions from it). */
+static double fetch(starpu_data_handle_t h)
 {
-    starpu_data_acquire(h, STARPU_R);
-    double v = *value;
-    starpu_data_release(h);
+    double v = NAN;
+    sbk_data_read(h, &v, sizeof v);
     return v;
 }
 
@@ -246,10 +267,10 @@ static int solve_batches(struct solver *s, double t0)
         ret = sbk_gemm(SBK_NOTRANS, SBK_NOTRANS, -1.0, s->X, s->a, 1.0, s->e);
     if (ret != SBK_SUCCESS)
         return ret;
-    starpu_task_wait_for_all();
-    double yy = s->res[s->nres - 1];
+    double yy = fetch(s->resh[s->nres - 1]);
     int x_bad = 0;
     for (int k = 0; k < s->nbatch; k++) {
+        sbk_data_sync(s->scale[k]);
         const double *sc = s->scalebuf + s->scale_off[k];
         double status = sc[scale_len(s, s->batches[k].count) - 1];
         x_bad |= status == 2.0;
@@ -272,7 +293,7 @@ static int solve_batches(struct solver *s, double t0)
             ret = submit_pass(s, s->nbatch - 1, -1, s->resh[t]);
         if (ret != SBK_SUCCESS)
             return ret;
-        if (record(s, t, fetch(s->resh[t], &s->res[t]), yy, t0))
+        if (record(s, t, fetch(s->resh[t]), yy, t0))
             break;
     }
     if (s->r)
@@ -282,40 +303,76 @@ static int solve_batches(struct solver *s, double t0)
     if (ret == SBK_SUCCESS)
         ret = submit_norm(s, s->nres - 2);
     if (ret == SBK_SUCCESS && s->r)
-        s->r->final_rel_residual = yy > 0 ? sqrt(fetch(s->resh[s->nres - 2], &s->res[s->nres - 2]) / yy) : 0.0;
+        s->r->final_rel_residual = yy > 0 ? sqrt(fetch(s->resh[s->nres - 2]) / yy) : 0.0;
     return ret;
 }
 
-/* The lower triangle of G = X^T X by GEMM tasks on tiles (i >= j): G is
- * symmetric, so the upper tiles would double the work for nothing. */
-static int submit_gram_lower(const sbk_matrix *X, sbk_matrix *G)
+/* out = X^T Y by GEMM tasks over X's row blocks l, on out's tiles (i >= j
+ * only when lower: G = X^T X is symmetric, the upper tiles would double the
+ * work for nothing), rows [l0, l1) of X, Y. */
+static int submit_xty_rows(const sbk_matrix *X, const sbk_matrix *Y, sbk_matrix *out, int lower, int l0, int l1)
 {
     int ret = SBK_SUCCESS;
-    for (int j = 0; j < G->nt; j++)
-        for (int i = j; i < G->mt; i++)
-            for (int l = 0; l < X->mt && ret == SBK_SUCCESS; l++)
-                ret = sbk_insert_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, sbk_tile(X, l, i), sbk_tile(X, l, j),
-                                      l == 0 ? 0.0 : 1.0, sbk_tile(G, i, j), l > 0);
+    for (int j = 0; j < out->nt; j++)
+        for (int i = lower ? j : 0; i < out->mt; i++)
+            for (int l = l0; l < l1 && ret == SBK_SUCCESS; l++)
+                ret = sbk_insert_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, sbk_tile(X, l, i), sbk_tile(Y, l, j),
+                                      l == l0 ? 0.0 : 1.0, sbk_tile(out, i, j), l > l0);
+    return ret;
+}
+
+/* out = X^T Y (on out's rank). Under MPI each rank forms the partial sum of
+ * its own row blocks (X's rows never move) and a tile_sum task adds the
+ * partials in rank order on out's rank. Row blocks on each rank are contiguous
+ * for SBK_DIST_ROWS; any other X is treated as one block of rows. */
+static int submit_xty(const sbk_matrix *X, const sbk_matrix *Y, sbk_matrix *out, int lower)
+{
+    int R = sbk_nranks();
+    if (R == 1 || X->dist != SBK_DIST_ROWS)
+        return submit_xty_rows(X, Y, out, lower, 0, X->mt);
+    sbk_matrix **part = calloc(R, sizeof *part);
+    starpu_data_handle_t *tiles = malloc(R * sizeof *tiles);
+    int ret = part && tiles ? SBK_SUCCESS : SBK_ENOMEM, nparts = 0;
+    for (int r = 0, l0 = 0; r < R && ret == SBK_SUCCESS; r++) {
+        int l1 = l0;
+        while (l1 < X->mt && sbk_matrix_tile_owner(X, l1, 0) == r)
+            l1++;
+        if (l1 == l0)
+            continue;
+        ret = sbk_matrix_create_on(&part[nparts], out->prec, NULL, out->m, out->n, out->m, out->mb, out->nb, r);
+        if (ret == SBK_SUCCESS)
+            ret = submit_xty_rows(X, Y, part[nparts++], lower, l0, l1);
+        l0 = l1;
+    }
+    for (int j = 0; j < out->nt && ret == SBK_SUCCESS; j++)
+        for (int i = lower ? j : 0; i < out->mt && ret == SBK_SUCCESS; i++) {
+            for (int p = 0; p < nparts; p++)
+                tiles[p] = sbk_tile(part[p], i, j);
+            ret = sbk_insert_tile_sum(tiles, nparts, sbk_tile(out, i, j));
+        }
+    for (int p = 0; part && p < nparts; p++)
+        sbk_matrix_destroy(part[p]);
+    free(part), free(tiles);
     return ret;
 }
 
 /* ||y - X a||^2 by one pass over X (e = y - X a, then e^T e by GEMM into the
  * 1×1 matrix dee over the host value at eev). */
-static int exact_ee(struct solver *s, sbk_matrix *dee, const void *eev, double *ee)
+static int exact_ee(struct solver *s, sbk_matrix *dee, void *eev, double *ee)
 {
     int ret = submit_residual(s);
     if (ret == SBK_SUCCESS)
         ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, s->e, s->e, 0.0, dee);
-    if (ret == SBK_SUCCESS) {
-        starpu_data_acquire(sbk_tile(dee, 0, 0), STARPU_R);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_data_read(sbk_tile(dee, 0, 0), eev, s->X->prec);
+    if (ret == SBK_SUCCESS)
         *ee = s->X->prec == SBK_DOUBLE ? *(const double *)eev : *(const float *)eev;
-        starpu_data_release(sbk_tile(dee, 0, 0));
-    }
     return ret;
 }
 
 /* Gram method: G = X^T X (lower), b = X^T y, yy = y^T y by GEMM tasks, then
- * one sweep task per iteration on G. The sweep's residual y^T y - 2 a^T b +
+ * one sweep task per iteration on G. Under MPI, G, b and the sums live on
+ * rank 0, formed from per-rank partials (submit_xty). The sweep's residual y^T y - 2 a^T b +
  * a^T G a cancels: its relative error grows as eps / rel^2, so below rel 1e-5
  * each iteration's residual is recomputed from X instead (one pass). */
 static int solve_gram(struct solver *s, double t0)
@@ -324,21 +381,20 @@ static int solve_gram(struct solver *s, double t0)
     size_t es = X->prec;
     int ret = SBK_ENOMEM, vars = s->vars;
     void *G = malloc((size_t)vars * vars * es), *b = malloc((size_t)vars * es), *yyv = malloc(es);
-    void *eev = malloc(es), *ebuf = calloc(s->obs, es);
+    void *eev = malloc(es);
     double *ee = calloc(s->o.max_iterations + 1, sizeof *ee);
     sbk_matrix *dG = NULL, *db = NULL, *dyy = NULL, *dee = NULL;
     starpu_data_handle_t hG = NULL, hb = NULL, *hee = malloc((s->o.max_iterations + 1) * sizeof *hee);
     int nee = 0;
-    if (!G || !b || !yyv || !eev || !ebuf || !ee || !hee)
+    if (!G || !b || !yyv || !eev || !ee || !hee)
         goto out;
-    if ((ret = sbk_matrix_create(&dG, X->prec, G, vars, vars, vars, X->nb, X->nb)) != SBK_SUCCESS ||
-        (ret = sbk_matrix_create(&db, X->prec, b, vars, 1, vars, X->nb, y->nb)) != SBK_SUCCESS ||
-        (ret = sbk_matrix_create(&dyy, X->prec, yyv, 1, 1, 1, y->nb, y->nb)) != SBK_SUCCESS ||
-        (ret = sbk_matrix_create(&dee, X->prec, eev, 1, 1, 1, y->nb, y->nb)) != SBK_SUCCESS ||
-        (ret = sbk_matrix_create(&s->e, X->prec, ebuf, s->obs, 1, s->obs, X->mb, y->nb)) != SBK_SUCCESS)
+    if ((ret = sbk_matrix_create_dist(&dG, X->prec, G, vars, vars, vars, X->nb, X->nb, SBK_DIST_ROOT)) ||
+        (ret = sbk_matrix_create_dist(&db, X->prec, b, vars, 1, vars, X->nb, y->nb, SBK_DIST_ROOT)) ||
+        (ret = sbk_matrix_create_dist(&dyy, X->prec, yyv, 1, 1, 1, y->nb, y->nb, SBK_DIST_ROOT)) ||
+        (ret = sbk_matrix_create_dist(&dee, X->prec, eev, 1, 1, 1, y->nb, y->nb, SBK_DIST_ROOT)) ||
+        (ret = create_e(s)))
         goto out;
-    if ((ret = submit_gram_lower(X, dG)) != SBK_SUCCESS ||
-        (ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, X, y, 0.0, db)) != SBK_SUCCESS ||
+    if ((ret = submit_xty(X, X, dG, 1)) != SBK_SUCCESS || (ret = submit_xty(X, y, db, 0)) != SBK_SUCCESS ||
         (ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, y, y, 0.0, dyy)) != SBK_SUCCESS)
         goto out;
     if (!s->o.use_initial_guess && (ret = sbk_scale(0.0, s->a)) != SBK_SUCCESS)
@@ -348,9 +404,11 @@ static int solve_gram(struct solver *s, double t0)
     dG = db = NULL;
     starpu_matrix_data_register(&hG, STARPU_MAIN_RAM, (uintptr_t)G, vars, vars, vars, es);
     starpu_matrix_data_register(&hb, STARPU_MAIN_RAM, (uintptr_t)b, vars, vars, 1, es);
-    starpu_data_acquire(sbk_tile(dyy, 0, 0), STARPU_R);
+    sbk_data_distribute(hG, 0), sbk_data_distribute(hb, 0);
+    /* Every rank reads G's diagonal and yy below and must decide alike. */
+    if ((ret = sbk_data_sync(hG)) != SBK_SUCCESS || (ret = sbk_data_read(sbk_tile(dyy, 0, 0), yyv, es)))
+        goto out;
     double yy = es == sizeof(double) ? *(double *)yyv : *(float *)yyv;
-    starpu_data_release(sbk_tile(dyy, 0, 0));
     int x_bad = 0;
     for (int j = 0; j < vars; j++) {
         double gjj = es == sizeof(double) ? ((double *)G)[j + (size_t)j * vars] : ((float *)G)[j + (size_t)j * vars];
@@ -363,13 +421,15 @@ static int solve_gram(struct solver *s, double t0)
     double t1 = starpu_timing_now() * 1e-6;
     if (s->r)
         s->r->seconds_setup = t1 - t0;
-    for (nee = 0; nee <= s->o.max_iterations; nee++)
+    for (nee = 0; nee <= s->o.max_iterations; nee++) {
         starpu_variable_data_register(&hee[nee], STARPU_MAIN_RAM, (uintptr_t)&ee[nee], sizeof(double));
+        sbk_data_distribute(hee[nee], sbk_matrix_tile_owner(s->a, 0, 0));
+    }
     for (int t = 0; t < s->o.max_iterations; t++) {
         if ((ret = sbk_insert_gram_sweep(hG, hb, sbk_tile(dyy, 0, 0), s->a->tiles, vars, s->a->mb, hee[t])) !=
             SBK_SUCCESS)
             goto out;
-        double e2 = fetch(hee[t], &ee[t]);
+        double e2 = fetch(hee[t]);
         if (e2 < 1e-10 * yy && (ret = exact_ee(s, dee, eev, &e2)) != SBK_SUCCESS)
             goto out;
         if (record(s, t, e2, yy, t0))
@@ -389,7 +449,7 @@ out:
     sbk_matrix_destroy(dG), sbk_matrix_destroy(db), sbk_matrix_destroy(dyy), sbk_matrix_destroy(dee);
     sbk_matrix_destroy(s->e);
     s->e = NULL;
-    free(G), free(b), free(yyv), free(eev), free(ebuf), free(ee), free(hee);
+    free(G), free(b), free(yyv), free(eev), free(ee), free(hee);
     return ret;
 }
 
@@ -405,6 +465,15 @@ void sbk_solvebak_report_free(sbk_solvebak_report *report)
     free(report->rel_residual);
     free(report->skipped);
     memset(report, 0, sizeof *report);
+}
+
+static int on_one_rank(const sbk_matrix *A)
+{
+    for (int i = 0; i < A->mt; i++)
+        for (int j = 0; j < A->nt; j++)
+            if (sbk_matrix_tile_owner(A, i, j) != sbk_matrix_tile_owner(A, 0, 0))
+                return 0;
+    return 1;
 }
 
 /* Per-column works a block of columns at a time (same iterates, one reduction
@@ -476,7 +545,22 @@ int sbk_solvebak(const sbk_matrix *X, const sbk_matrix *y, sbk_matrix *a, const 
     if (report && !(report->rel_residual = calloc(opts->max_iterations + 1, sizeof(double))))
         return SBK_ENOMEM;
     double t0 = starpu_timing_now() * 1e-6;
-    ret = opts->method == SBK_SOLVEBAK_GRAM ? solve_gram(&s, t0) : solve_batches(&s, t0);
+    /* The reduce and sweep tasks update a tile of a with data on a's rank:
+     * a spread over ranks is worked on in a copy on rank 0. */
+    sbk_matrix *a_work = NULL;
+    if (!on_one_rank(a)) {
+        ret = sbk_matrix_create_dist(&a_work, a->prec, NULL, a->m, 1, a->m, a->mb, a->nb, SBK_DIST_ROOT);
+        if (ret == SBK_SUCCESS)
+            ret = sbk_matrix_copy(a, a_work);
+        s.a = a_work;
+    }
+    if (ret == SBK_SUCCESS)
+        ret = opts->method == SBK_SOLVEBAK_GRAM ? solve_gram(&s, t0) : solve_batches(&s, t0);
+    if (a_work) {
+        int back = sbk_matrix_copy(a_work, a);
+        ret = ret != SBK_SUCCESS ? ret : back;
+        sbk_matrix_destroy(a_work);
+    }
     starpu_task_wait_for_all();
     solver_free(&s);
     if (report)

@@ -17,6 +17,8 @@ static void calls_before_init_report_enoinit(void **state)
     assert_int_equal(sbk_scale(1, NULL), SBK_ENOINIT);
     assert_int_equal(sbk_mcpi(10, 1, 0, &inside), SBK_ENOINIT);
     assert_int_equal(sbk_wait(), SBK_ENOINIT);
+    assert_int_equal(sbk_matrix_create_dist(&A, SBK_DOUBLE, NULL, 4, 4, 4, 2, 2, SBK_DIST_ROWS), SBK_ENOINIT);
+    assert_int_equal(sbk_matrix_copy(NULL, NULL), SBK_ENOINIT);
     assert_int_equal(sbk_ncpu_workers(), 0);
     assert_null(sbk_alloc(16));
     sbk_shutdown(); /* harmless */
@@ -36,6 +38,47 @@ static void matrix_create_rejects_bad_arguments(void **state)
     assert_int_equal(sbk_matrix_create(&A, SBK_DOUBLE, buf, 4, 4, 4, 2, -3), SBK_EINVAL);
     assert_int_equal(sbk_matrix_create(&A, (sbk_precision)3, buf, 4, 4, 4, 2, 2), SBK_EINVAL);
     assert_null(A);
+}
+
+/* Without mpirun there is one rank owning every tile, whatever the
+ * distribution; copies between matrices (the MPI scatter and gather) work and
+ * check their operands. */
+static void distributed_matrices_in_one_process(void **state)
+{
+    (void)state;
+    sbk_matrix *A, *W, *B, *F;
+    int P = 0, Q = 0;
+    assert_int_equal(sbk_rank(), 0);
+    assert_int_equal(sbk_nranks(), 1);
+    sbk_mpi_grid(&P, &Q);
+    assert_int_equal(P * 10 + Q, 11);
+    assert_int_equal(sbk_all_succeeded(1), 1);
+    assert_int_equal(sbk_all_succeeded(0), 0);
+    assert_int_equal(sbk_broadcast(buf, 8), SBK_SUCCESS);
+    assert_int_equal(sbk_matrix_create_dist(&A, SBK_DOUBLE, buf, 4, 4, 4, 2, 2, (sbk_distribution)7), SBK_EINVAL);
+    assert_null(A);
+    static double src[37 * 25], dst[37 * 25];
+    for (int i = 0; i < 37 * 25; i++)
+        src[i] = i * 0.25 - 3, dst[i] = 0;
+    assert_int_equal(sbk_matrix_create_dist(&A, SBK_DOUBLE, src, 37, 25, 37, 16, 7, SBK_DIST_ROOT), 0);
+    assert_int_equal(sbk_matrix_create_dist(&W, SBK_DOUBLE, NULL, 37, 25, 37, 16, 7, SBK_DIST_2D), 0);
+    assert_int_equal(sbk_matrix_create_dist(&B, SBK_DOUBLE, dst, 37, 25, 37, 16, 7, SBK_DIST_ROWS), 0);
+    assert_int_equal(sbk_matrix_create_dist(&F, SBK_FLOAT, fbuf, 37, 25, 37, 16, 7, SBK_DIST_ROWS), 0);
+    for (int j = 0; j < 4; j++)
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(sbk_matrix_tile_owner(W, i, j), 0);
+    assert_int_equal(sbk_matrix_tile_owner(W, 3, 0), -1);
+    assert_int_equal(sbk_matrix_tile_owner(NULL, 0, 0), -1);
+    assert_int_equal(sbk_matrix_copy(A, F), SBK_EPREC);
+    assert_int_equal(sbk_matrix_copy(A, NULL), SBK_EINVAL);
+    sbk_matrix *S;
+    assert_int_equal(sbk_matrix_create_dist(&S, SBK_DOUBLE, dst, 37, 25, 37, 16, 8, SBK_DIST_ROWS), 0);
+    assert_int_equal(sbk_matrix_copy(A, S), SBK_ESHAPE); /* other tiling */
+    sbk_matrix_destroy(S);
+    assert_int_equal(sbk_matrix_copy(A, W), 0); /* into StarPU's memory and out again */
+    assert_int_equal(sbk_matrix_copy(W, B), 0);
+    sbk_matrix_destroy(A), sbk_matrix_destroy(W), sbk_matrix_destroy(B), sbk_matrix_destroy(F);
+    assert_memory_equal(src, dst, sizeof src);
 }
 
 static void matrix_accessors_describe_the_tiling(void **state)
@@ -142,6 +185,7 @@ int main(void)
         cmocka_unit_test(init_twice_is_harmless),
         cmocka_unit_test(matrix_create_rejects_bad_arguments),
         cmocka_unit_test(matrix_accessors_describe_the_tiling),
+        cmocka_unit_test(distributed_matrices_in_one_process),
         cmocka_unit_test(gemm_rejects_nonconforming_operands),
         cmocka_unit_test(elementwise_rejects_bad_operands),
         cmocka_unit_test(mcpi_rejects_bad_arguments),

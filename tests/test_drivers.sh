@@ -7,18 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bin=$top/examples
 work=$(mktemp -d "${TMPDIR:-/tmp}/starbak-drivers.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-failures=0 checks=0
-
-# expect STATUS PATTERN COMMAND...: the exit status is STATUS and the output matches PATTERN.
-expect() {
-  local status=$1 pattern=$2 out rc; shift 2
-  out=$("$@" 2>&1); rc=$?
-  checks=$((checks + 1))
-  if [ "$rc" -ne "$status" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    failures=$((failures + 1))
-    echo "FAILED: $* (exit $rc, wanted $status and /$pattern/)"; echo "$out" | tail -n 5
-  fi
-}
+. "$top/tests/expect.sh"
 
 expect 0 'check: passed' "$bin/gemm" -m 77 -n 45 -k 63 -t 16 --transa T --beta 0.5 --check --iterations 1
 expect 0 'check: passed' "$bin/gemm" -m 40 -n 33 -k 50 -t 16 -p s --transb T --check --iterations 1

@@ -13,6 +13,41 @@ static inline int sbk_insert_status(int ret)
     return ret == 0 ? SBK_SUCCESS : ret == -ENODEV ? SBK_ENODEV : SBK_ERUNTIME;
 }
 
+/* StarPU-MPI (src/mpi.c), internal: every rank registers the same handles and
+ * submits the same tasks; each handle has an owner rank and a tag. Without an
+ * MPI launch these are no-ops and one process owns everything. */
+int sbk_mpi_wanted(void);      /* launched by mpirun/srun, or SBK_MPI=1 */
+int sbk_mpi_start(void);       /* starpu_mpi_init_conf and the grid; an SBK_ code */
+void sbk_mpi_stop(void);
+int sbk_mpi_active(void);
+int sbk_mpi_wait(void);        /* tasks and communications of every rank (collective) */
+/* Declares h's owner (and its tag) to StarPU-MPI; call right after registering. */
+void sbk_data_distribute(starpu_data_handle_t h, int owner);
+/* Declares that every rank holds h's same value (no transfers for reading it). */
+void sbk_data_replicate(starpu_data_handle_t h);
+int sbk_data_owned(starpu_data_handle_t h); /* 1 on the owner rank (always without MPI) */
+/* Sends h's current value from its owner to every rank (collective). */
+void sbk_data_broadcast(starpu_data_handle_t h);
+/* Brings h's current value into its home buffer on every rank (collective). */
+int sbk_data_sync(starpu_data_handle_t h);
+/* Copies h's current value (bytes of it) to out on every rank (collective). */
+int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes);
+long sbk_mpi_min_long(long value); /* the smallest over the ranks (collective) */
+int sbk_mpi_gather_longs(const long *mine, int count, long *all); /* onto rank 0 */
+
+/* The one place tasks are submitted: cl over descr[0..n), args (malloc'd, or
+ * NULL) as STARPU_CL_ARGS, freed whatever happens. Under MPI the task runs on
+ * the rank owning its written data, StarPU-MPI moving what it reads; every
+ * rank must make the same calls. */
+int sbk_submit(struct starpu_codelet *cl, const struct starpu_data_descr *descr, int n, void *args,
+               size_t args_size, double flops, int priority);
+
+/* C = parts[0] + ... + parts[nparts-1], matrix tiles of C's shape, in that order. */
+int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, starpu_data_handle_t C);
+
+/* dst = src (same interface and size), wherever each lives. */
+int sbk_insert_copy(starpu_data_handle_t src, starpu_data_handle_t dst);
+
 /* C = alpha op(A) op(B) + beta C on one tile triple. With accumulate set, C is
  * STARPU_RW | STARPU_COMMUTE (the k > 0 updates of one C tile may run in any
  * order); otherwise beta = 0 makes it write-only, so C is never fetched. */

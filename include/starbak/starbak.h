@@ -54,9 +54,31 @@ int sbk_ncuda_workers(void);
 
 /* Prints the scheduler, the workers and how many tasks each kind of worker ran
  * since sbk_init or the last sbk_print_workers / sbk_stats_reset, as
- * "key: value" lines; in simulation also each worker's tasks and idle share. */
+ * "key: value" lines; in simulation also each worker's tasks and idle share. Under MPI it is
+ * collective: rank 0 prints the totals and a line per rank (with the bytes each sent when
+ * STARPU_MPI_STATS=1). */
 void sbk_print_workers(FILE *out);
 void sbk_stats_reset(void);
+
+/* Several processes (doc/mpi.md): under mpirun/srun (or with SBK_MPI=1;
+ * SBK_MPI=0 opts out) sbk_init starts StarPU-MPI, every rank runs the same
+ * calls and StarPU-MPI moves the tiles between them. Without MPI there is one
+ * rank, 0. */
+int sbk_rank(void);
+int sbk_nranks(void);
+/* The P×Q process grid of block-cyclic matrices (P >= Q, as square as the rank
+ * count allows, or SBK_MPI_GRID=PxQ). */
+void sbk_mpi_grid(int *P, int *Q);
+/* Collective: 1 when every rank passes a non-zero ok, else 0 on every rank, so
+ * that a failure on one rank (a bad file, an allocation) stops them all. */
+int sbk_all_succeeded(int ok);
+/* Collective: copies rank 0's bytes at buf to every rank's buf. */
+int sbk_broadcast(void *buf, size_t bytes);
+/* Ends the whole job (MPI_Abort across ranks) or the process, with status. */
+void sbk_abort(int status);
+/* Bytes this rank has sent to others through StarPU-MPI (STARPU_MPI_STATS=1,
+ * else 0). */
+void sbk_mpi_comm_bytes(size_t *sent);
 
 /* Pinned host memory (faster GPU transfers); sbk_free releases it. */
 void *sbk_alloc(size_t bytes);
@@ -70,7 +92,26 @@ typedef struct sbk_matrix sbk_matrix;
 
 int sbk_matrix_create(sbk_matrix **out, sbk_precision prec, void *buf, int m, int n, int ld,
                       int mb, int nb);
+/* Which rank owns each tile (all rank 0 without MPI). */
+typedef enum {
+    SBK_DIST_2D,   /* block-cyclic over the P×Q grid: tile (i, j) on (i % P) * Q + j % Q (GEMM) */
+    SBK_DIST_ROWS, /* contiguous row blocks: tile row i on rank i * nranks / mt (SolveBak, ANN) */
+    SBK_DIST_ROOT, /* every tile on rank 0 (inputs read and outputs written there) */
+} sbk_distribution;
+
+/* As sbk_matrix_create, with the tiles owned as dist says (sbk_matrix_create
+ * is SBK_DIST_2D). Every rank calls it with the same sizes; on each, buf holds
+ * the values of the tiles that rank owns (at their place in the m×n layout)
+ * and receives them back on destroy. buf may be NULL: StarPU then allocates
+ * the tiles, which must be written (e.g. by sbk_matrix_copy) before being read. */
+int sbk_matrix_create_dist(sbk_matrix **out, sbk_precision prec, void *buf, int m, int n, int ld, int mb, int nb,
+                           sbk_distribution dist);
 void sbk_matrix_destroy(sbk_matrix *A);
+/* dst = src tile by tile (same shape and tiling, any distributions): from an
+ * SBK_DIST_ROOT matrix a scatter, into one a gather. Submits tasks. */
+int sbk_matrix_copy(const sbk_matrix *src, sbk_matrix *dst);
+/* The rank owning tile (i, j), or -1 when out of range. */
+int sbk_matrix_tile_owner(const sbk_matrix *A, int i, int j);
 
 int sbk_matrix_rows(const sbk_matrix *A);
 int sbk_matrix_cols(const sbk_matrix *A);

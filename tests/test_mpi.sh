@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# StarPU-MPI on this machine: GEMM, SolveBak (each method) and the ANN under
+# `mpirun -np 1, 2, 4` give the single-process results (tests/mpi_check.c), the
+# drivers run unchanged under mpirun, and a rank that fails stops every rank
+# with a message instead of a hang. Skipped (77) without mpirun or StarPU-MPI.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+check=$top/tests/mpi_check bin=$top/examples
+command -v mpirun >/dev/null || { echo "mpirun not found: skipped"; exit 77; }
+grep -q -- '-DSBK_HAVE_MPI=1' "$top/Makefile" 2>/dev/null || { echo "built without StarPU-MPI: skipped"; exit 77; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/starbak-mpi.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# Several ranks share this machine's cores; root (CI containers) needs Open MPI's consent.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+limit=${SBK_MPI_TEST_TIMEOUT:-300}
+. "$top/tests/expect.sh"
+# mpirun's own timeout ends every rank, so a hang shows as a failure.
+run() { local n=$1; shift; mpirun --oversubscribe --bind-to none --timeout "$limit" -np "$n" "$@"; }
+
+# The single-process results (no mpirun, SBK_MPI=0) every rank count must reproduce.
+expect 0 'solvebak on 1 rank.*passed' env SBK_MPI=0 "$check" solvebak "$work/solvebak.ref" write
+expect 0 'ann on 1 rank.*passed' env SBK_MPI=0 "$check" ann "$work/ann.ref" write
+for n in 1 2 4; do
+  expect 0 "gemm on $n rank.*passed" run "$n" "$check" gemm
+  expect 0 "solvebak on $n rank.*passed" run "$n" "$check" solvebak "$work/solvebak.ref"
+  expect 0 "ann on $n rank.*passed" run "$n" "$check" ann "$work/ann.ref"
+done
+
+# The drivers, unchanged: rank 0 reads and writes the files, the results do not
+# depend on the rank count (fixed row blocks: the same sums in the same order).
+"$bin/solvebak" --obs 900 --vars 30 --batch 10 --iters 3 --tile-rows 100 --method batched,block-exact \
+  --out "$work/a0.npy" >/dev/null 2>&1
+"$bin/ann" fit --obs 1500 --vars 3 --neurons 30 --tile-rows 200 --model "$work/m0.sbk" >/dev/null 2>&1
+for n in 1 2 4; do
+  expect 0 'check: passed' run "$n" "$bin/vecadd" -n 100003 -t 4096 -p s
+  expect 0 'check: passed' run "$n" "$bin/gemm" -m 77 -n 45 -k 63 -t 16 --transa T --beta 0.5 --check --iterations 1
+  workers='^workers: [0-9]+ CPU'; [ "$n" -gt 1 ] && workers="rank $((n - 1)): [0-9]+ CPU"
+  expect 0 "$workers" run "$n" "$bin/solvebak" --obs 900 --vars 30 --batch 10 --iters 3 \
+    --tile-rows 100 --method batched,block-exact --out "$work/a$n.npy"
+  expect 0 'r_test: 0\.99' run "$n" "$bin/ann" fit --obs 1500 --vars 3 --neurons 30 --tile-rows 200 \
+    --model "$work/m$n.sbk"
+  for f in a m; do
+    ext=npy; [ $f = m ] && ext=sbk
+    checks=$((checks + 1))
+    cmp -s "$work/${f}0.$ext" "$work/$f$n.$ext" || { failures=$((failures + 1)); echo "FAILED: $f$n.$ext differs from one process's"; }
+  done
+done
+
+# A rank that fails stops every rank, with a message, never a hang: a
+# malformed file on the last rank only, and a missing file on rank 0 (the reader).
+printf '\223NUMPY\001\000truncated' > "$work/bad.npy"
+printf '1,2\n3,4\n' > "$work/good.csv"
+expect 1 'rank 3: .*bad.npy: truncated header' run 4 "$check" one-rank-fails "$work/bad.npy" "$work/good.csv"
+expect 1 'rank 0 stops' run 4 "$check" one-rank-fails "$work/bad.npy" "$work/good.csv"
+expect 1 'missing.npy: cannot open.*' run 2 "$bin/solvebak" --X "$work/missing.npy" --y "$work/good.csv"
+expect 1 'rank 1 stops because another rank failed' run 2 "$bin/solvebak" --X "$work/missing.npy" --y "$work/good.csv"
+
+echo "$checks checks, $failures failed"
+[ "$failures" -eq 0 ]
