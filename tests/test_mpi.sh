@@ -10,8 +10,10 @@ command -v mpirun >/dev/null || { echo "mpirun not found: skipped"; exit 77; }
 grep -q -- '-DSBK_HAVE_MPI=1' "$top/Makefile" 2>/dev/null || { echo "built without StarPU-MPI: skipped"; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/starbak-mpi.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# Several ranks share this machine's cores; root (CI containers) needs Open MPI's consent.
+# Several ranks share this machine's cores; root (CI containers) needs Open MPI's consent;
+# containers often forbid the cross-process memory copies of Open MPI's shared-memory transport.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=${OMPI_MCA_btl_vader_single_copy_mechanism:-none}
 limit=${SBK_MPI_TEST_TIMEOUT:-300}
 . "$top/tests/expect.sh"
 # mpirun's own timeout ends every rank, so a hang shows as a failure.
