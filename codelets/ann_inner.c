@@ -144,6 +144,8 @@ static struct starpu_codelet cl_ann_inner = {
     .cpu_funcs_name = {"ann_inner_cpu"},
 #ifdef STARPU_USE_CUDA
     .cuda_funcs = {ann_inner_cuda},
+#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
+    .cuda_funcs = {(void *)1},
 #endif
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .model = &ann_inner_model,

@@ -209,6 +209,8 @@ static struct starpu_codelet cl_ann_solve = {
     .cpu_funcs_name = {"ann_solve_cpu"},
 #ifdef STARPU_USE_CUDA
     .cuda_funcs = {ann_solve_cuda},
+#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
+    .cuda_funcs = {(void *)1},
 #endif
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .model = &ann_solve_model,
