@@ -1,6 +1,8 @@
 /* Helpers shared by the example drivers and the benchmarks. */
 #include "driver.h"
 #include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -178,6 +180,34 @@ int drv_trace_finish(const char *prog)
     return 0;
 }
 
+/* SIGINT/SIGTERM: StarPU's own handler (it flushes an FxT trace) is chained
+ * after removing the temporary file of an output being written, so an
+ * interrupted run ends with the user's files as they were. */
+static struct sigaction previous[2];
+
+static void on_interrupt(int sig)
+{
+    sbk_discard_pending_output();
+    static const char msg[] = "starbak: interrupted: no output written, existing files left as they were\n";
+    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)ignored;
+    const struct sigaction *old = &previous[sig == SIGTERM];
+    if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN && !(old->sa_flags & SA_SIGINFO))
+        old->sa_handler(sig);
+    /* Whatever that handler left in place, the run ends here, by the signal
+     * (delivered once this handler returns: it is blocked until then). */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_interrupts(void)
+{
+    struct sigaction act = {.sa_handler = on_interrupt};
+    sigemptyset(&act.sa_mask);
+    sigaction(SIGINT, &act, &previous[0]);
+    sigaction(SIGTERM, &act, &previous[1]);
+}
+
 int drv_start(const char *prog)
 {
     int ret = sbk_init();
@@ -185,6 +215,7 @@ int drv_start(const char *prog)
         fprintf(stderr, "starbak: %s: cannot start StarPU: %s\n", prog, sbk_strerror(ret));
         return -1;
     }
+    catch_interrupts(); /* after sbk_init: StarPU installs its handlers there */
     if (trace_dir)
         write_worker_list();
     /* Under mpirun, rank 0 prints the results (each rank's workers and tasks

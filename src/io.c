@@ -1,6 +1,7 @@
 /* Data files, the parts shared by the .npy and CSV code: messages, sizes,
  * layout and precision conversion, atomic writes, and the sbk_array helpers. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
@@ -112,6 +113,17 @@ static int create_temp(const char *path, char *tmp, size_t tmplen)
     return -1;
 }
 
+/* The temporary file being written, for sbk_discard_pending_output (a signal
+ * handler): published once it exists, withdrawn once renamed or removed. */
+static char pending[4096];
+static volatile sig_atomic_t have_pending;
+
+void sbk_discard_pending_output(void)
+{
+    if (have_pending)
+        unlink(pending);
+}
+
 int sbk_io_write_atomic(const char *path, const void *const *parts, const size_t *lens, int nparts, char *err,
                         size_t errlen)
 {
@@ -124,6 +136,10 @@ int sbk_io_write_atomic(const char *path, const void *const *parts, const size_t
         int ret = sbk_io_fail(err, errlen, SBK_EIO, path, "cannot create %s: %s", tmp, strerror(errno));
         free(tmp);
         return ret;
+    }
+    if (strlen(tmp) < sizeof pending) {
+        memcpy(pending, tmp, strlen(tmp) + 1);
+        have_pending = 1;
     }
     const char *step = "write";
     int ok = 1;
@@ -138,8 +154,11 @@ int sbk_io_write_atomic(const char *path, const void *const *parts, const size_t
     if (ok && rename(tmp, path) != 0)
         ok = 0, step = "rename temporary file over", saved = errno;
     int ret = SBK_SUCCESS;
+    if (ok)
+        have_pending = 0;
     if (!ok) {
         unlink(tmp);
+        have_pending = 0;
         ret = sbk_io_fail(err, errlen, SBK_EIO, path, "cannot %s: %s", step, strerror(saved));
     }
     free(tmp);

@@ -69,5 +69,22 @@ expect 1 'not a starbak ANN model' "$bin/ann" predict --model "$work/X.csv" --X 
 expect 2 'first argument is fit or predict' "$bin/ann" train
 expect 2 'predict needs --model, --X and --out' "$bin/ann" predict --X "$work/X10.csv"
 
+# Interrupted runs (SIGINT, SIGTERM) end by the signal with a message, leave the
+# user's output as it was and no temporary file beside it.
+for sig in INT TERM; do
+  echo "precious" > "$work/keep-$sig.npy"
+  "$bin/solvebak" --obs 200000 --vars 400 --iters 1000 --tol 0 --out "$work/keep-$sig.npy" \
+    > "$work/sig.out" 2> "$work/sig.err" &
+  pid=$!
+  for _ in $(seq 100); do grep -q '^iteration' "$work/sig.out" 2>/dev/null && break; sleep 0.1; done
+  kill -s "$sig" "$pid"; wait "$pid"; rc=$?
+  checks=$((checks + 1))
+  if [ "$rc" -lt 128 ] || ! grep -q 'interrupted' "$work/sig.err" || [ "$(cat "$work/keep-$sig.npy")" != precious ] ||
+     ls "$work" | grep -q '\.tmp\.'; then
+    failures=$((failures + 1))
+    echo "FAILED: SIG$sig: exit $rc, stderr '$(tail -n 2 "$work/sig.err")', output '$(head -c 20 "$work/keep-$sig.npy")'"
+  fi
+done
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

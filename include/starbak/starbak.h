@@ -310,6 +310,10 @@ int sbk_csv_save(const char *path, sbk_precision prec, const void *data, int64_t
 /* Writes len bytes to path atomically (temporary file in the same directory,
  * synced, renamed over path): for reports and plots as well as arrays. */
 int sbk_file_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
+/* Removes the temporary file of an output being written, if any. Async-signal-safe:
+ * for a SIGINT/SIGTERM handler, so an interrupted run leaves neither a half file
+ * nor a stray temporary beside the user's files. */
+void sbk_discard_pending_output(void);
 
 /* Releases the data and empties the array (harmless on an empty one or NULL). */
 void sbk_array_free(sbk_array *a);
