@@ -52,6 +52,8 @@ static void free_set(struct set *s)
 /* The seed's problem: x uniform in [-1/2, 1/2), y = sin(sum of x) / 2. */
 static int seed_set(long obs, long vars, uint64_t seed, sbk_precision prec, struct set *s)
 {
+    if (drv_memory_refused(prog, "the generated data", ((double)obs * vars + obs) * prec))
+        return -1;
     *s = (struct set){obs, vars, calloc((size_t)obs * vars, prec), calloc(obs, prec)};
     if (!s->X || !s->y) {
         fprintf(stderr, "starbak: %s: cannot allocate %.2f GB\n", prog, (double)obs * vars * prec / 1e9);

@@ -333,3 +333,27 @@ long drv_default_tile_rows(long obs)
     long blocks = 4L * (sbk_ncpu_workers() + sbk_ncuda_workers()) * sbk_nranks(); /* ranks alike */
     return (obs + blocks - 1) / blocks;
 }
+/* MemAvailable of /proc/meminfo in bytes, or -1 where there is none. */
+static double available_memory(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[128];
+    double kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+
+int drv_memory_refused(const char *prog, const char *what, double bytes)
+{
+    double avail = sbk_simulated() ? -1 : available_memory();
+    if (avail < 0 || bytes <= avail)
+        return 0;
+    fprintf(stderr, "starbak: %s: not enough memory for %s: %.2f GB asked, %.2f GB available\n", prog, what,
+            bytes / 1e9, avail / 1e9);
+    return 1;
+}
+

@@ -34,6 +34,12 @@ long drv_default_tile_rows(long obs);
 /* Seconds on a monotonic clock (SimGrid's simulated one in simulation, once started). */
 double drv_now(void);
 
+/* 0 when bytes fit in the memory the machine has available now; otherwise
+ * says how much `what` asks and how much there is, and returns 1 (checked
+ * before allocating: Linux would promise the memory and kill the run later).
+ * Always 0 in simulation, where nothing is allocated for real. */
+int drv_memory_refused(const char *prog, const char *what, double bytes);
+
 /* Uniform values in [-0.5, 0.5) from a fixed seed, in the given precision.
  * In simulation it does nothing: no task reads the values (allocate with
  * calloc, so that host-side input checks see zeros). */

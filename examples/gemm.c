@@ -77,7 +77,9 @@ int main(int argc, char **argv)
      * block-cyclically over the ranks, then gathers C back. */
     void *A = NULL, *B = NULL, *C = NULL, *C0 = NULL;
     int root = sbk_rank() == 0, ok = 1;
-    if (root) {
+    if (root && drv_memory_refused(prog, "the matrices", (arows * acols + brows * bcols + 2.0 * m * n) * es))
+        ok = 0;
+    else if (root) {
         A = malloc(arows * acols * es), B = malloc(brows * bcols * es), C = malloc(m * n * es);
         C0 = malloc(m * n * es);
         if (!(ok = A && B && C && C0))

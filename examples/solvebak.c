@@ -85,6 +85,8 @@ struct data {
 static int generate(struct data *d, uint64_t seed)
 {
     size_t n = (size_t)d->obs * d->vars;
+    if (drv_memory_refused(prog, "the generated X and y", ((double)n + d->obs) * d->prec))
+        return -1;
     d->X = calloc(n, d->prec), d->y = calloc(d->obs, d->prec), d->a_true = calloc(d->vars, sizeof(double));
     if (!d->X || !d->y || !d->a_true) {
         fprintf(stderr, "starbak: %s: cannot allocate %.2f GB for X\n", prog, n * (double)d->prec / 1e9);

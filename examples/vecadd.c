@@ -65,7 +65,9 @@ int main(int argc, char **argv)
     /* Under MPI rank 0 makes the vectors; their tiles are spread over the ranks. */
     int root = sbk_rank() == 0, made = 1;
     void *A = NULL, *B = NULL, *C = NULL;
-    if (root) {
+    if (root && drv_memory_refused(prog, "the vectors", 3.0 * n * prec))
+        made = 0;
+    else if (root) {
         A = malloc(n * prec), B = malloc(n * prec), C = malloc(n * prec);
         if (!(made = A && B && C))
             fprintf(stderr, "starbak: %s: cannot allocate %.1f GB for the vectors\n", prog, 3.0 * n * prec / 1e9);

@@ -69,6 +69,11 @@ expect 1 'not a starbak ANN model' "$bin/ann" predict --model "$work/X.csv" --X 
 expect 2 'first argument is fit or predict' "$bin/ann" train
 expect 2 'predict needs --model, --X and --out' "$bin/ann" predict --X "$work/X10.csv"
 
+# A problem larger than the memory available is refused before any allocation.
+expect 1 'not enough memory for the matrices: 32000.00 GB asked, [0-9.]+ GB available' "$bin/gemm" -m 1000000 -n 1000000 -k 1000000
+expect 1 'not enough memory for the generated X and y: 80000.80 GB asked' "$bin/solvebak" --obs 100000000 --vars 100000
+expect 1 'not enough memory for the generated data: 8008.00 GB asked' "$bin/ann" fit --obs 1000000000 --vars 1000
+
 # Interrupted runs (SIGINT, SIGTERM) end by the signal with a message, leave the
 # user's output as it was and no temporary file beside it.
 for sig in INT TERM; do
