@@ -74,6 +74,12 @@ expect 1 'not enough memory for the matrices: 32000.00 GB asked, [0-9.]+ GB avai
 expect 1 'not enough memory for the generated X and y: 80000.80 GB asked' "$bin/solvebak" --obs 100000000 --vars 100000
 expect 1 'not enough memory for the generated data: 8008.00 GB asked' "$bin/ann" fit --obs 1000000000 --vars 1000
 
+# StarPU held to 8 MB of memory of its own (scratch buffers, copies): the same results.
+expect 0 'check: passed' env STARPU_LIMIT_CPU_MEM=8 "$bin/gemm" -m 700 -n 600 -k 500 --tile 128 --check -i 1
+free_err=$("$bin/solvebak" --obs 20000 --vars 200 --iters 5 | grep '^mean_abs_error')
+expect 0 "^$free_err\$" env STARPU_LIMIT_CPU_MEM=8 "$bin/solvebak" --obs 20000 --vars 200 --iters 5
+expect 0 'r_test: 0\.99' env STARPU_LIMIT_CPU_MEM=8 "$bin/ann" fit --obs 4000 --neurons 80
+
 # Interrupted runs (SIGINT, SIGTERM) end by the signal with a message, leave the
 # user's output as it was and no temporary file beside it.
 for sig in INT TERM; do
