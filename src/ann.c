@@ -18,14 +18,6 @@ void sbk_ann_opts_default(sbk_ann_opts *opts)
     *opts = (sbk_ann_opts){.neurons = 1000, .bias = 1, .seed = 1};
 }
 
-void sbk_ann_model_free(sbk_ann_model *model)
-{
-    if (!model)
-        return;
-    free(model->W), free(model->v);
-    memset(model, 0, sizeof *model);
-}
-
 void sbk_ann_report_free(sbk_ann_report *report)
 {
     if (!report)

@@ -7,12 +7,12 @@
  *  24  double   y_center, y_scale    predictions are y_center + y_scale * output
  *  40  double   W[(vars + 1) * neurons]  column k: neuron k's weights, then its bias
  *   …  double   v[neurons + 1]       outer weights, the last one v_0
- * Nothing follows; the size must match exactly. */
+ * Nothing follows; the size must match exactly.
+ * Pure host code (no StarPU), like the data readers: tests/fuzz loads models alone. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
 #include "io.h"
 
 static const char ann_magic[8] = {'S', 'B', 'K', 'A', 'N', 'N', 0, 1};
@@ -26,6 +26,14 @@ struct ann_header {
 static size_t weight_count(uint32_t vars, uint32_t neurons)
 {
     return ((size_t)vars + 1) * neurons + neurons + 1;
+}
+
+void sbk_ann_model_free(sbk_ann_model *model)
+{
+    if (!model)
+        return;
+    free(model->W), free(model->v);
+    memset(model, 0, sizeof *model);
 }
 
 int sbk_ann_save(const sbk_ann_model *m, const char *path, char *err, size_t errlen)

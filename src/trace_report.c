@@ -6,6 +6,7 @@
  * shown one after the other with a comparison table first. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +49,18 @@ static int parse_number(const char *text, double *out)
     errno = 0;
     *out = strtod(text, &end);
     return errno == 0 && end != text && (*end == '\0' || isspace((unsigned char)*end));
+}
+
+/* Worker ids index the report's per-worker arrays: they must lie in [0, MAX_WORKERS). */
+#define MAX_WORKERS 4096
+
+/* A whole number in [lo, hi] (WorkerId, JobId). */
+static int parse_integer(const char *text, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtol(text, &end, 10);
+    return errno == 0 && end != text && (*end == '\0' || isspace((unsigned char)*end)) && *out >= lo && *out <= hi;
 }
 
 /* Adds the record being read to t once it is complete. */
@@ -112,16 +125,27 @@ static int read_tasks(struct trace *t, char *err, size_t errlen)
         *colon = '\0';
         const char *key = buf, *value = colon + 2;
         double v = 0;
-        if ((!strcmp(key, "WorkerId") || !strcmp(key, "StartTime") || !strcmp(key, "EndTime") ||
-             !strcmp(key, "GFlop") || !strcmp(key, "EstimatedTime") || !strcmp(key, "JobId")) &&
+        long id = 0;
+        if ((!strcmp(key, "StartTime") || !strcmp(key, "EndTime") || !strcmp(key, "GFlop") ||
+             !strcmp(key, "EstimatedTime")) &&
             !parse_number(value, &v)) {
             ret = sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: %s '%s' is not a number", line, key, value);
+            break;
+        }
+        if (!strcmp(key, "JobId") && !parse_integer(value, LONG_MIN, LONG_MAX, &id)) {
+            ret = sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: JobId '%s' is not a whole number", line,
+                              value);
+            break;
+        }
+        if (!strcmp(key, "WorkerId") && !parse_integer(value, 0, MAX_WORKERS - 1, &id)) {
+            ret = sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: WorkerId '%s' is not a worker (0 to %d)",
+                              line, value, MAX_WORKERS - 1);
             break;
         }
         if (!strcmp(key, "Name"))
             snprintf(cur.name, sizeof cur.name, "%s", value), have |= 1;
         else if (!strcmp(key, "WorkerId"))
-            cur.worker = (int)v, have |= 2;
+            cur.worker = (int)id, have |= 2;
         else if (!strcmp(key, "StartTime"))
             cur.start = v, have |= 4;
         else if (!strcmp(key, "EndTime"))
@@ -139,7 +163,7 @@ static int read_tasks(struct trace *t, char *err, size_t errlen)
                 cur.estimates = grown, cur.estimates[cur.nestimates++] = e;
             }
         else if (!strcmp(key, "JobId"))
-            cur.job = (long)v;
+            cur.job = id;
         else if (!strcmp(key, "DependsOn"))
             for (char *tok = strtok((char *)value, " "); tok; tok = strtok(NULL, " ")) {
                 long *grown = realloc(cur.deps, (cur.ndeps + 1) * sizeof *grown);
@@ -178,7 +202,7 @@ static int read_workers(struct trace *t)
     FILE *f = beside(t, "workers.txt", path, sizeof path) ? fopen(path, "r") : NULL;
     while (f && fgets(line, sizeof line, f)) {
         int id;
-        if (sscanf(line, "%d\t", &id) == 1 && id >= t->nworkers && id < 4096)
+        if (sscanf(line, "%d\t", &id) == 1 && id >= t->nworkers && id < MAX_WORKERS)
             t->nworkers = id + 1;
     }
     t->worker_names = calloc(t->nworkers, sizeof *t->worker_names);

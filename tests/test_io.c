@@ -1,8 +1,8 @@
 /* Data files: .npy and CSV read back exactly what was written, hand-made
  * files in every accepted form read element by element, every malformed file
  * refused with its own error code and a message naming the problem, and saves
- * that never leave a partial or temporary file behind. Pure host code: no
- * sbk_init. */
+ * that never leave a partial or temporary file behind; tasks.rec records the
+ * fuzzer found to break the schedule report. Pure host code: no sbk_init. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <dirent.h>
 #include <ftw.h>
@@ -387,6 +387,42 @@ static void csv_refuses_malformed_files_naming_the_place(void **state)
     assert_int_equal(sbk_csv_load(p.s, SBK_DOUBLE, 2, &a, NULL, 0), SBK_EINVAL);
 }
 
+/* --- tasks.rec (the schedule report) ----------------------------------------- */
+
+/* Found by tests/fuzz (corpus/tasks_rec/regression-*): worker ids outside the
+ * report's per-worker arrays (a negative one overflowed them) and ids that are
+ * not whole numbers of their type must be refused, naming the line. */
+static void trace_report_refuses_worker_and_job_ids_out_of_range(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *record, *keyword;
+    } cases[] = {
+        {"Name: a\nWorkerId: -5\nStartTime: 1\nEndTime: 2\n\n", "line 2: WorkerId '-5' is not a worker (0 to 4095)"},
+        {"Name: a\nWorkerId: 4096\nStartTime: 1\nEndTime: 2\n\n", "line 2: WorkerId '4096' is not a worker"},
+        {"Name: a\nWorkerId: 2147483647\nStartTime: 1\nEndTime: 2\n\n", "WorkerId '2147483647' is not a worker"},
+        {"Name: a\nWorkerId: 1e10\nStartTime: 1\nEndTime: 2\n\n", "WorkerId '1e10' is not a worker"},
+        {"Name: a\nWorkerId: 1.5\nStartTime: 1\nEndTime: 2\n\n", "WorkerId '1.5' is not a worker"},
+        {"Name: a\nJobId: 1e300\nWorkerId: 0\nStartTime: 1\nEndTime: 2\n\n", "line 2: JobId '1e300' is not a whole number"},
+    };
+    struct path rec = at("tasks.rec"), html = at("report.html");
+    const char *paths[] = {rec.s};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char err[256] = "";
+        write_text(rec.s, cases[c].record);
+        int ret = sbk_trace_report(paths, NULL, 1, html.s, err, sizeof err);
+        print_message("case %zu: %s\n", c, err);
+        assert_refused(ret, SBK_EFORMAT, err, rec.s, cases[c].keyword);
+        assert_int_equal(access(html.s, F_OK), -1);
+    }
+    /* the largest worker id and a job id beyond int still make a report */
+    write_text(rec.s, "Name: a\nJobId: 4000000000\nWorkerId: 4095\nStartTime: 1\nEndTime: 2\n\n");
+    char err[256] = "";
+    assert_int_equal(sbk_trace_report(paths, NULL, 1, html.s, err, sizeof err), SBK_SUCCESS);
+    assert_int_equal(access(html.s, F_OK), 0);
+    assert_int_equal(unlink(html.s), 0);
+}
+
 static void array_load_chooses_the_reader_by_extension(void **state)
 {
     (void)state;
@@ -523,6 +559,7 @@ int main(void)
         cmocka_unit_test(unreadable_paths_are_io_errors),
         cmocka_unit_test(csv_reads_numbers_with_or_without_header),
         cmocka_unit_test(csv_refuses_malformed_files_naming_the_place),
+        cmocka_unit_test(trace_report_refuses_worker_and_job_ids_out_of_range),
         cmocka_unit_test(array_load_chooses_the_reader_by_extension),
         cmocka_unit_test(npy_save_replaces_a_file_and_leaves_no_temporary),
         cmocka_unit_test(npy_save_failures_leave_nothing_behind),
