@@ -81,6 +81,13 @@ struct data {
     double *a_true; /* NULL when the data came from files */
 };
 
+/* Every return after the data exist frees them (a run that fails leaks nothing either). */
+static int free_data(struct data *d, void *a, int status)
+{
+    free(d->X), free(d->y), free(d->a_true), free(a);
+    return status;
+}
+
 /* The seed's problem: X uniform in [-1/2, 1/2), a_true uniform too, y = X a_true. */
 static int generate(struct data *d, uint64_t seed)
 {
@@ -168,13 +175,13 @@ int main(int argc, char **argv)
     long shape[] = {d.obs, d.vars, tile_rows};
     if (drv_share(prog, ok, shape, 3)) {
         sbk_shutdown();
-        return 1;
+        return free_data(&d, a, 1);
     }
     d.obs = shape[0], d.vars = shape[1], tile_rows = shape[2];
     if (batch > d.vars) {
         fprintf(stderr, "starbak: %s: --batch %ld exceeds the %ld columns of X\n", prog, batch, d.vars);
         sbk_shutdown();
-        return 2;
+        return free_data(&d, a, 2);
     }
     printf("obs: %ld\nvars: %ld\nprecision: %s\nbatch: %ld\ntile_rows: %ld\n", d.obs, d.vars,
            d.prec == SBK_DOUBLE ? "d" : "s", batch, tile_rows);
@@ -186,7 +193,7 @@ int main(int argc, char **argv)
     if (ret == SBK_SUCCESS)
         ret = sbk_matrix_create_dist(&da, d.prec, a, d.vars, 1, d.vars, batch, 1, SBK_DIST_ROOT);
     if (ret != SBK_SUCCESS)
-        return drv_fail(prog, "describing X, y and a", ret);
+        return free_data(&d, a, drv_fail(prog, "describing X, y and a", ret));
     sbk_solvebak_report reports[4];
     struct plot_series series[4];
     int status = 0, done = 0;
@@ -230,7 +237,7 @@ int main(int argc, char **argv)
             printf("mean_abs_error: %.3e\n", err / d.vars);
         }
         if ((ret = sbk_matrix_create_dist(&da, d.prec, a, d.vars, 1, d.vars, batch, 1, SBK_DIST_ROOT)))
-            return drv_fail(prog, "describing a", ret);
+            return free_data(&d, a, drv_fail(prog, "describing a", ret));
     }
     sbk_matrix_destroy(dX), sbk_matrix_destroy(dy), sbk_matrix_destroy(da);
     sbk_matrix_destroy(rX), sbk_matrix_destroy(ry);
@@ -248,6 +255,5 @@ int main(int argc, char **argv)
     }
     for (int k = 0; k < done; k++)
         sbk_solvebak_report_free(&reports[k]);
-    free(d.X), free(d.y), free(d.a_true), free(a);
-    return status;
+    return free_data(&d, a, status);
 }
