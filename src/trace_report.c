@@ -47,8 +47,8 @@ static int parse_number(const char *text, double *out)
 {
     char *end;
     errno = 0;
-    *out = strtod(text, &end);
-    return errno == 0 && end != text && (*end == '\0' || isspace((unsigned char)*end));
+    *out = strtod(text, &end); /* inf and nan are refused too: a time must place a task */
+    return errno == 0 && end != text && (*end == '\0' || isspace((unsigned char)*end)) && isfinite(*out);
 }
 
 /* Worker ids index the report's per-worker arrays: they must lie in [0, MAX_WORKERS). */

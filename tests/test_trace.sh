@@ -74,6 +74,8 @@ expect_refusal() {
 }
 printf 'Name: gemm\nWorkerId: 0\nStartTime: 1.0\nEndTime: oops\n\n' > "$work/nan.rec"
 expect_refusal 'nan.rec: line 4: EndTime .oops. is not a number' "$work/nan.rec"
+printf 'Name: gemm\nWorkerId: 0\nStartTime: 1.0\nEndTime: inf\n\n' > "$work/inf.rec"
+expect_refusal 'inf.rec: line 4: EndTime .inf. is not a number' "$work/inf.rec"
 printf 'Name: gemm\nthis is not a field\n' > "$work/garbage.rec"
 expect_refusal "garbage.rec: line 2: expected 'Key: value'" "$work/garbage.rec"
 head -c 300 "$work/gemm/tasks.rec" | head -n 12 > "$work/cut.rec"
