@@ -273,37 +273,53 @@ static void mark_outliers(struct trace *t)
     free(by_name), free(d);
 }
 
+static int cmp_job(const void *a, const void *b)
+{
+    long x = (*(const struct task *const *)a)->job, y = (*(const struct task *const *)b)->job;
+    return (x > y) - (x < y);
+}
+
+/* Where job `job` stands in by_job (sorted by JobId), or -1. */
+static int find_job(struct task *const *by_job, int n, long job)
+{
+    for (int lo = 0, hi = n - 1; lo <= hi;) {
+        int mid = lo + (hi - lo) / 2;
+        if (by_job[mid]->job == job)
+            return mid;
+        if (by_job[mid]->job < job)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
 /* Longest chain of durations through DependsOn (JobIds grow with submission,
- * so dependencies point to earlier jobs: one pass in JobId order). */
+ * so dependencies point to earlier jobs: one pass in JobId order). Memory
+ * follows the task count, not the JobIds, which may be as large as they like. */
 static double critical_path(const struct trace *t)
 {
-    long maxjob = 0;
-    for (int i = 0; i < t->ntasks; i++)
-        maxjob = t->tasks[i].job > maxjob ? t->tasks[i].job : maxjob;
-    double *finish = calloc(maxjob + 1, sizeof *finish), best = 0;
-    int *order = malloc(t->ntasks * sizeof *order);
-    if (!finish || !order) {
-        free(finish), free(order);
+    struct task **by_job = malloc(t->ntasks * sizeof *by_job);
+    double *finish = calloc(t->ntasks, sizeof *finish), best = 0;
+    if (!by_job || !finish) {
+        free(by_job), free(finish);
         return 0;
     }
     for (int i = 0; i < t->ntasks; i++)
-        order[i] = i;
-    for (int i = 1; i < t->ntasks; i++) /* insertion sort by job id: traces are nearly sorted */
-        for (int j = i; j > 0 && t->tasks[order[j - 1]].job > t->tasks[order[j]].job; j--) {
-            int tmp = order[j];
-            order[j] = order[j - 1], order[j - 1] = tmp;
-        }
+        by_job[i] = &t->tasks[i];
+    qsort(by_job, t->ntasks, sizeof *by_job, cmp_job);
     for (int k = 0; k < t->ntasks; k++) {
-        const struct task *x = &t->tasks[order[k]];
+        const struct task *x = by_job[k];
         double ready = 0;
-        for (int d = 0; d < x->ndeps; d++)
-            if (x->deps[d] >= 0 && x->deps[d] <= maxjob)
-                ready = fmax(ready, finish[x->deps[d]]);
-        if (x->job >= 0 && x->job <= maxjob)
-            finish[x->job] = ready + (x->end - x->start);
-        best = fmax(best, ready + (x->end - x->start));
+        for (int d = 0; d < x->ndeps; d++) {
+            int at = find_job(by_job, t->ntasks, x->deps[d]);
+            if (at >= 0 && at < k)
+                ready = fmax(ready, finish[at]);
+        }
+        finish[k] = ready + (x->end - x->start);
+        best = fmax(best, finish[k]);
     }
-    free(finish), free(order);
+    free(by_job), free(finish);
     return best;
 }
 
