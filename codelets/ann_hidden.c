@@ -63,6 +63,8 @@ static void hidden_cpu(const struct block *b, const struct hidden_args *a, int r
 /* Buffers: X_b (R), y_b (R), W (R), H scratch, P (W, ncol × ncol), q (W, ncol × 1). */
 static void normal_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct hidden_args *a = cl_arg;
     struct block b = block_of(buffers, a, 3);
     void *P = buffers[4];
@@ -90,6 +92,8 @@ static void normal_cpu(void *buffers[], void *cl_arg)
 /* Buffers: X_b (R), W (R), v (R, ncol × 1), H scratch, yhat_b (W). */
 static void predict_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct hidden_args *a = cl_arg;
     struct block b = block_of(buffers, a, 3);
     const void *v = (const void *)STARPU_MATRIX_GET_PTR(buffers[2]);
@@ -134,6 +138,8 @@ static void hidden_cuda(const struct block *b, const struct hidden_args *a, int 
 
 static void normal_cuda(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct hidden_args *a = cl_arg;
     struct block b = block_of(buffers, a, 3);
     void *P = buffers[4];
@@ -159,6 +165,8 @@ static void normal_cuda(void *buffers[], void *cl_arg)
 
 static void predict_cuda(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct hidden_args *a = cl_arg;
     struct block b = block_of(buffers, a, 3);
     const void *v = (const void *)STARPU_MATRIX_GET_PTR(buffers[2]);

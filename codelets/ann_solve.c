@@ -57,6 +57,8 @@ static double next_ridge(double ridge, double trace, int n)
  * negative if no ridge makes the system solvable), scratch (SCRATCH). */
 static void ann_solve_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct solve_args *s = cl_arg;
     int n = s->ncol, np = s->nparts, dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double);
     size_t nn = (size_t)n * n, ldp = STARPU_MATRIX_GET_LD(buffers[0]);
@@ -151,6 +153,8 @@ static double factor_with_ridge(struct sbk_ann_sum *A_sum, const double *diag, d
  * positive definite, as this task runs once per fit. */
 static void ann_solve_cuda(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct solve_args *s = cl_arg;
     int n = s->ncol, np = s->nparts, dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double), lwork = 0;
     void *vh = buffers[2 * np];

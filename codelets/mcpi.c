@@ -11,6 +11,8 @@ struct mcpi_args {
 
 static void mcpi_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct mcpi_args *a = cl_arg;
     uint64_t *inside = (uint64_t *)STARPU_VARIABLE_GET_PTR(buffers[0]);
     uint64_t n = 0;
@@ -21,12 +23,16 @@ static void mcpi_cpu(void *buffers[], void *cl_arg)
 
 static void mcpi_zero_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     (void)cl_arg;
     *(uint64_t *)STARPU_VARIABLE_GET_PTR(buffers[0]) = 0;
 }
 
 static void mcpi_sum_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     (void)cl_arg;
     *(uint64_t *)STARPU_VARIABLE_GET_PTR(buffers[0]) += *(const uint64_t *)STARPU_VARIABLE_GET_PTR(buffers[1]);
 }
@@ -37,6 +43,8 @@ cudaError_t sbk_mcpi_cuda_launch(uint64_t first, uint64_t count, uint64_t seed, 
 
 static void mcpi_cuda(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct mcpi_args *a = cl_arg;
     cudaError_t status = sbk_mcpi_cuda_launch(a->first, a->count, a->seed,
                                               (uint64_t *)STARPU_VARIABLE_GET_PTR(buffers[0]),
@@ -47,6 +55,8 @@ static void mcpi_cuda(void *buffers[], void *cl_arg)
 
 static void mcpi_zero_cuda(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     (void)cl_arg;
     cudaError_t status = cudaMemsetAsync((void *)STARPU_VARIABLE_GET_PTR(buffers[0]), 0, sizeof(uint64_t),
                                          starpu_cuda_get_local_stream());
@@ -110,6 +120,8 @@ void sbk_mcpi_set_reduction(starpu_data_handle_t inside)
 
 int sbk_insert_mcpi(uint64_t first, uint64_t count, uint64_t seed, starpu_data_handle_t inside)
 {
+    if (sbk_cancelled())
+        return SBK_ECANCELED;
     struct mcpi_args *args = malloc(sizeof *args);
     if (!args)
         return SBK_ENOMEM;

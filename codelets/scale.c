@@ -12,6 +12,8 @@
 
 static void scale_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const double *alpha = cl_arg;
     void *A = buffers[0];
     int m = STARPU_MATRIX_GET_NX(A), n = STARPU_MATRIX_GET_NY(A);
@@ -32,6 +34,8 @@ static void scale_cpu(void *buffers[], void *cl_arg)
  * means B is not read. */
 static void scale_cuda(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const double *alpha = cl_arg;
     void *A = buffers[0];
     int m = STARPU_MATRIX_GET_NX(A), n = STARPU_MATRIX_GET_NY(A), lda = STARPU_MATRIX_GET_LD(A);

@@ -44,6 +44,8 @@ static struct gram_operands unpack(void *buffers[], const struct gram_args *g)
 
 static void gram_partial_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct gram_args *g = cl_arg;
     struct gram_operands o = unpack(buffers, g);
     if (g->whole && o.dbl)
@@ -70,6 +72,8 @@ static void check_cublas(cublasStatus_t status)
 
 static void gram_partial_cuda(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct gram_args *g = cl_arg;
     struct gram_operands o = unpack(buffers, g);
     cublasHandle_t handle = starpu_cublas_get_local_handle();
@@ -106,6 +110,8 @@ static double part(void *p, size_t k)
  * status: 0 fine, 1 regularized, 2 a non-finite diagonal (X holds NaN/Inf). */
 static void gram_reduce_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct gram_args *g = cl_arg;
     int nparts = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 1, n = g->count;
     double *diag = (double *)STARPU_VECTOR_GET_PTR(buffers[nparts]), *L = diag + n;

@@ -23,6 +23,8 @@ static double part(void *p, int k)
 /* Buffers: p_0 .. p_{nparts-1} (R), scale (R, double), da (W), a tile (RW). */
 static void reduce_da_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct reduce_args *r = cl_arg;
     const double *scale = (const double *)STARPU_VECTOR_GET_PTR(buffers[r->nparts]);
     void *da = buffers[r->nparts + 1], *a = buffers[r->nparts + 2];
@@ -57,6 +59,8 @@ static void reduce_da_cpu(void *buffers[], void *cl_arg)
 /* Buffers: p_0 .. p_{nparts-1} (R), out (W, one double). */
 static void reduce_norm_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct reduce_args *r = cl_arg;
     double sum = 0.0;
     for (int i = 0; i < r->nparts; i++)

@@ -50,6 +50,8 @@ static struct step_operands unpack(void *buffers[], const struct step_args *a)
 
 static void step_cpu(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct step_args *a = cl_arg;
     struct step_operands o = unpack(buffers, a);
     if (a->prev_count && o.dbl)
@@ -75,6 +77,8 @@ static void check_cublas(cublasStatus_t status)
 
 static void step_cuda(void *buffers[], void *cl_arg)
 {
+    if (sbk_kernel_skipped())
+        return;
     const struct step_args *a = cl_arg;
     struct step_operands o = unpack(buffers, a);
     cublasHandle_t handle = starpu_cublas_get_local_handle();

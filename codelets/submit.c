@@ -28,6 +28,10 @@ int sbk_submit(struct starpu_codelet *cl, const struct starpu_data_descr *descr,
                size_t args_size, double flops, int priority)
 {
     struct starpu_data_descr *d = (struct starpu_data_descr *)descr;
+    if (sbk_cancelled()) {
+        free(args);
+        return SBK_ECANCELED;
+    }
 #ifdef SBK_HAVE_MPI
     if (sbk_mpi_active()) {
         int runs_on = executing_rank(descr, n);
@@ -50,6 +54,8 @@ int sbk_submit(struct starpu_codelet *cl, const struct starpu_data_descr *descr,
 
 int sbk_insert_copy(starpu_data_handle_t src, starpu_data_handle_t dst)
 {
+    if (sbk_cancelled())
+        return SBK_ECANCELED;
 #ifdef SBK_HAVE_MPI
     if (sbk_mpi_active()) {
         /* A send/receive pair between the two owners (StarPU-MPI's copy, which

@@ -180,32 +180,54 @@ int drv_trace_finish(const char *prog)
     return 0;
 }
 
-/* SIGINT/SIGTERM: StarPU's own handler (it flushes an FxT trace) is chained
- * after removing the temporary file of an output being written, so an
- * interrupted run ends with the user's files as they were. */
-static struct sigaction previous[2];
+/* SIGINT/SIGTERM. The first one removes the temporary file of an output being
+ * written (the user's files stay as they were) and cancels the run: tasks not
+ * started skip their work, the driver fails with "interrupted", and at exit
+ * StarPU is shut down (perf models and an FxT trace saved) before the process
+ * ends by the signal, as an interrupted program should. A second signal ends it
+ * at once; so does the first under MPI with several ranks, which could not
+ * agree on where to stop. */
+static volatile sig_atomic_t interrupted_by;
+
+static void say_async(const char *msg, size_t len)
+{
+    ssize_t ignored = write(STDERR_FILENO, msg, len);
+    (void)ignored;
+}
 
 static void on_interrupt(int sig)
 {
+    static const char msg[] = "starbak: interrupted: stopping; no output written, existing files left as they were\n";
     sbk_discard_pending_output();
-    static const char msg[] = "starbak: interrupted: no output written, existing files left as they were\n";
-    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)ignored;
-    const struct sigaction *old = &previous[sig == SIGTERM];
-    if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN && !(old->sa_flags & SA_SIGINFO))
-        old->sa_handler(sig);
-    /* Whatever that handler left in place, the run ends here, by the signal
-     * (delivered once this handler returns: it is blocked until then). */
-    signal(sig, SIG_DFL);
-    raise(sig);
+    if (interrupted_by || sbk_nranks() > 1) {
+        signal(sig, SIG_DFL);
+        raise(sig); /* delivered once this handler returns */
+        return;
+    }
+    say_async(msg, sizeof msg - 1);
+    interrupted_by = sig;
+    sbk_cancel();
+}
+
+static void end_interrupted_run(void)
+{
+    if (!interrupted_by)
+        return;
+    sbk_shutdown();
+    fflush(NULL);
+    static const char msg[] = "starbak: interrupted: StarPU shut down\n";
+    say_async(msg, sizeof msg - 1);
+    signal(interrupted_by, SIG_DFL);
+    raise(interrupted_by);
 }
 
 static void catch_interrupts(void)
 {
     struct sigaction act = {.sa_handler = on_interrupt};
     sigemptyset(&act.sa_mask);
-    sigaction(SIGINT, &act, &previous[0]);
-    sigaction(SIGTERM, &act, &previous[1]);
+    sigaction(SIGINT, &act, NULL);
+    sigaction(SIGTERM, &act, NULL);
+    atexit(end_interrupted_run);
 }
 
 int drv_start(const char *prog)
@@ -215,7 +237,7 @@ int drv_start(const char *prog)
         fprintf(stderr, "starbak: %s: cannot start StarPU: %s\n", prog, sbk_strerror(ret));
         return -1;
     }
-    catch_interrupts(); /* after sbk_init: StarPU installs its handlers there */
+    catch_interrupts(); /* after sbk_init: StarPU installs its own handlers there */
     if (trace_dir)
         write_worker_list();
     /* Under mpirun, rank 0 prints the results (each rank's workers and tasks
@@ -333,23 +355,9 @@ long drv_default_tile_rows(long obs)
     long blocks = 4L * (sbk_ncpu_workers() + sbk_ncuda_workers()) * sbk_nranks(); /* ranks alike */
     return (obs + blocks - 1) / blocks;
 }
-/* MemAvailable of /proc/meminfo in bytes, or -1 where there is none. */
-static double available_memory(void)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[128];
-    double kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb < 0 ? -1 : kb * 1024;
-}
-
 int drv_memory_refused(const char *prog, const char *what, double bytes)
 {
-    double avail = sbk_simulated() ? -1 : available_memory();
+    double avail = sbk_simulated() ? -1 : sbk_memory_available();
     if (avail < 0 || bytes <= avail)
         return 0;
     fprintf(stderr, "starbak: %s: not enough memory for %s: %.2f GB asked, %.2f GB available\n", prog, what,

@@ -148,7 +148,7 @@ static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
         ret = sbk_insert_ann_inner(X->tiles, yw->tiles, X->mt, X->mb, X->n, o->bias, t * per_task,
                                    sbk_tile_cols(W, t), rows, o->seed, sbk_tile(W, 0, t));
     for (int t = 0; t < W->nt && ret == SBK_SUCCESS && o->progress; t++) {
-        sbk_data_sync(sbk_tile(W, 0, t));
+        sbk_data_read(sbk_tile(W, 0, t), NULL, 0);
         o->progress(t * per_task + sbk_tile_cols(W, t), neurons, o->user);
     }
     sbk_matrix_destroy(W);
@@ -176,8 +176,10 @@ static int fit_outer(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
                                     q[i]);
     if (ret == SBK_SUCCESS)
         ret = sbk_insert_ann_solve(P, q, mt, ncol, o->ridge, v, ridge);
-    if (ret == SBK_SUCCESS) /* every rank returns the model */
-        sbk_data_sync(W), sbk_data_sync(v), sbk_data_sync(ridge);
+    /* Every rank returns the model. */
+    if (ret == SBK_SUCCESS && (ret = sbk_data_read(W, NULL, 0)) == SBK_SUCCESS &&
+        (ret = sbk_data_read(v, NULL, 0)) == SBK_SUCCESS)
+        ret = sbk_data_read(ridge, NULL, 0);
     unregister_all(P, mt), unregister_all(q, mt);
     starpu_data_unregister(scratch), starpu_data_unregister(ridge), starpu_data_unregister(v);
     starpu_data_unregister(W);
@@ -306,6 +308,8 @@ int sbk_ann_predict(const sbk_ann_model *m, const sbk_matrix *X, sbk_matrix *yha
         ret = sbk_insert_ann_predict(sbk_tile(X, i, 0), W, v, m->neurons, m->bias, scratch, sbk_tile(yhat, i, 0));
     starpu_data_unregister(scratch), starpu_data_unregister(v), starpu_data_unregister(W);
     free(Wbuf), free(vbuf);
+    if (ret == SBK_SUCCESS && sbk_cancelled())
+        return SBK_ECANCELED;
     for (int i = 0; i < yhat->mt && ret == SBK_SUCCESS && !m->bias && m->y_center != 0.0; i++) {
         starpu_data_handle_t h = sbk_tile(yhat, i, 0);
         if (!sbk_data_owned(h))

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -113,6 +114,19 @@ static int create_temp(const char *path, char *tmp, size_t tmplen)
     return -1;
 }
 
+double sbk_memory_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[128];
+    double kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+
 /* The temporary file being written, for sbk_discard_pending_output (a signal
  * handler): published once it exists, withdrawn once renamed or removed. */
 static char pending[4096];
@@ -151,15 +165,17 @@ int sbk_io_write_atomic(const char *path, const void *const *parts, const size_t
     int saved = errno;
     if (close(fd) != 0 && ok)
         ok = 0, step = "close", saved = errno;
-    if (ok && rename(tmp, path) != 0)
+    int cancelled = ok && sbk_cancelled(); /* an interrupted run writes nothing */
+    if (ok && !cancelled && rename(tmp, path) != 0)
         ok = 0, step = "rename temporary file over", saved = errno;
     int ret = SBK_SUCCESS;
-    if (ok)
+    if (ok && !cancelled)
         have_pending = 0;
-    if (!ok) {
+    else {
         unlink(tmp);
         have_pending = 0;
-        ret = sbk_io_fail(err, errlen, SBK_EIO, path, "cannot %s: %s", step, strerror(saved));
+        ret = cancelled ? sbk_io_fail(err, errlen, SBK_ECANCELED, path, "not written: the run was interrupted")
+                        : sbk_io_fail(err, errlen, SBK_EIO, path, "cannot %s: %s", step, strerror(saved));
     }
     free(tmp);
     return ret;

@@ -23,5 +23,5 @@ int sbk_mcpi(uint64_t samples, uint64_t seed, int tasks, uint64_t *inside)
         ret = sbk_insert_mcpi(first, base + (t < extra), seed, counter);
     }
     starpu_data_unregister(counter);
-    return ret;
+    return ret == SBK_SUCCESS && sbk_cancelled() ? SBK_ECANCELED : ret;
 }

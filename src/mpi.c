@@ -171,23 +171,16 @@ void sbk_data_broadcast(starpu_data_handle_t h)
 #endif
 }
 
-int sbk_data_sync(starpu_data_handle_t h)
-{
-    sbk_data_broadcast(h);
-    if (starpu_data_acquire(h, STARPU_R) != 0)
-        return SBK_ERUNTIME;
-    starpu_data_release(h);
-    return SBK_SUCCESS;
-}
-
 int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes)
 {
     sbk_data_broadcast(h);
     if (starpu_data_acquire(h, STARPU_R) != 0)
         return SBK_ERUNTIME;
-    memcpy(out, starpu_data_get_local_ptr(h), bytes);
+    if (out)
+        memcpy(out, starpu_data_get_local_ptr(h), bytes);
     starpu_data_release(h);
-    return SBK_SUCCESS;
+    /* After sbk_cancel the tasks that made h skipped their work. */
+    return sbk_cancelled() ? SBK_ECANCELED : SBK_SUCCESS;
 }
 
 int sbk_all_succeeded(int ok)

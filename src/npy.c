@@ -304,14 +304,23 @@ static int check_shape(const struct npy_header *h, size_t data_bytes_in_file, in
     return SBK_SUCCESS;
 }
 
-/* Reads the elements into out->data, column-major in out->prec. A vector is
- * laid out alike in C and Fortran order, so only a C-order matrix is
- * transposed; only a transposition or a conversion needs a second buffer. */
+/* A C-order matrix (a vector is laid out alike in both orders). */
+static int row_major(const struct npy_header *h, int64_t rows, int64_t cols)
+{
+    return !h->fortran_order && rows > 1 && cols > 1;
+}
+
+/* Whether reading needs a second buffer: to transpose or to convert. */
+static int converted(const struct npy_header *h, sbk_precision prec, int64_t rows, int64_t cols)
+{
+    return row_major(h, rows, cols) || h->elsize != (size_t)prec;
+}
+
+/* Reads the elements into out->data, column-major in out->prec. */
 static int read_elements(FILE *f, const struct npy_header *h, size_t bytes, sbk_array *out, const char *path,
                          char *err, size_t errlen)
 {
-    const int row_major = !h->fortran_order && out->rows > 1 && out->cols > 1;
-    const int direct = !row_major && h->elsize == (size_t)out->prec;
+    const int transpose = row_major(h, out->rows, out->cols), direct = !converted(h, out->prec, out->rows, out->cols);
     void *raw = direct ? out->data : malloc(bytes);
     if (!raw)
         return sbk_io_fail(err, errlen, SBK_ENOMEM, path, "out of memory for %zu bytes", bytes);
@@ -319,7 +328,7 @@ static int read_elements(FILE *f, const struct npy_header *h, size_t bytes, sbk_
     if (fread(raw, 1, bytes, f) != bytes)
         ret = read_failed(f, path, err, errlen);
     else if (!direct)
-        sbk_io_to_colmajor(out->data, out->prec, raw, h->elsize, row_major, out->rows, out->cols);
+        sbk_io_to_colmajor(out->data, out->prec, raw, h->elsize, transpose, out->rows, out->cols);
     if (!direct)
         free(raw);
     return ret;
@@ -356,7 +365,17 @@ int sbk_npy_load(const char *path, sbk_precision prec, sbk_array *out, char *err
     if (ret == SBK_SUCCESS) {
         a.ndim = h.ndim;
         size_t out_bytes = 0;
-        a.data = sbk_io_bytes(a.rows, a.cols, (size_t)prec, &out_bytes) ? malloc(out_bytes) : NULL;
+        int sized = sbk_io_bytes(a.rows, a.cols, (size_t)prec, &out_bytes);
+        /* Checked before allocating: Linux would promise the memory and kill the run later. */
+        double needed = (double)out_bytes + (converted(&h, prec, a.rows, a.cols) ? (double)bytes : 0.0),
+               avail = sbk_memory_available();
+        if (sized && avail >= 0 && needed > avail) {
+            fclose(f);
+            return sbk_io_fail(err, errlen, SBK_ENOMEM, path,
+                               "not enough memory for its %lld x %lld elements: %.2f GB asked, %.2f GB available",
+                               (long long)a.rows, (long long)a.cols, needed / 1e9, avail / 1e9);
+        }
+        a.data = sized ? malloc(out_bytes) : NULL;
         ret = a.data ? read_elements(f, &h, bytes, &a, path, err, errlen)
                      : sbk_io_fail(err, errlen, SBK_ENOMEM, path, "out of memory for %lld x %lld elements",
                                    (long long)a.rows, (long long)a.cols);

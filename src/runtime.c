@@ -1,4 +1,5 @@
 /* starbak's runtime glue: StarPU start and stop, error strings, worker report. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -8,6 +9,7 @@
 void openblas_set_num_threads(int num_threads);
 
 static int initialized;
+static volatile sig_atomic_t cancel_requested;
 static size_t sent_before; /* StarPU-MPI's count of bytes sent is cumulative */
 
 const char *sbk_strerror(int code)
@@ -23,6 +25,7 @@ const char *sbk_strerror(int code)
     case SBK_ENODEV: return "no worker can run this kernel (check STARPU_NCPU / STARPU_NCUDA)";
     case SBK_EIO: return "a file could not be opened, read or written";
     case SBK_EFORMAT: return "a file's content is malformed or unsupported";
+    case SBK_ECANCELED: return "interrupted: the run was cancelled";
     default: return "unknown starbak error";
     }
 }
@@ -31,6 +34,7 @@ int sbk_init(void)
 {
     if (initialized)
         return SBK_SUCCESS;
+    cancel_requested = 0;
     if (sbk_mpi_wanted()) {
         int ret = sbk_mpi_start();
         if (ret != SBK_SUCCESS)
@@ -69,6 +73,22 @@ void sbk_shutdown(void)
 
 int sbk_is_initialized(void) { return initialized; }
 
+void sbk_cancel(void) { cancel_requested = 1; }
+
+int sbk_cancelled(void) { return cancel_requested; }
+
+int sbk_kernel_skipped(void)
+{
+    if (!cancel_requested)
+        return 0;
+    /* A history model still calibrating records every run's duration: this
+     * one would teach it that the kernel takes no time. */
+    struct starpu_task *task = starpu_task_get_current();
+    if (task && task->cl && task->cl->model)
+        task->cl->model->benchmarking = 0;
+    return 1;
+}
+
 int sbk_simulated(void)
 {
 #ifdef STARPU_SIMGRID
@@ -86,7 +106,9 @@ int sbk_wait(void)
 {
     if (!initialized)
         return SBK_ENOINIT;
-    return sbk_mpi_wait() == 0 ? SBK_SUCCESS : SBK_ERUNTIME;
+    if (sbk_mpi_wait() != 0)
+        return SBK_ERUNTIME;
+    return cancel_requested ? SBK_ECANCELED : SBK_SUCCESS;
 }
 
 /* Reading a worker's profiling info also resets it. */

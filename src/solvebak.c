@@ -192,6 +192,8 @@ static int submit_pass(struct solver *s, int prev, int cur, starpu_data_handle_t
 static int reject_nonfinite(struct solver *s, int x_bad, double yy)
 {
     long row = 0, col = 0;
+    if (sbk_cancelled()) /* the set-up's tasks skipped their work */
+        return SBK_ECANCELED;
     if (x_bad && sbk_matrix_find_nonfinite(s->X, &row, &col)) {
         say(s, "X holds a NaN or Inf at row %ld, column %ld", row, col);
         return SBK_EINVAL;
@@ -222,9 +224,12 @@ static int submit_norm(struct solver *s, int slot)
     return submit_pass(s, -1, -1, s->resh[slot]);
 }
 
-/* Iteration t's relative residual; calls the progress callback; 1 to stop. */
+/* Iteration t's relative residual; calls the progress callback; 1 to stop
+ * (converged, or cancelled: then the next submission says so). */
 static int record(struct solver *s, int t, double ee, double yy, double t0)
 {
+    if (sbk_cancelled())
+        return 1;
     double rel = yy > 0 ? sqrt(ee / yy) : 0.0;
     if (s->r) {
         s->r->rel_residual[t] = rel;
@@ -270,7 +275,7 @@ static int solve_batches(struct solver *s, double t0)
     double yy = fetch(s->resh[s->nres - 1]);
     int x_bad = 0;
     for (int k = 0; k < s->nbatch; k++) {
-        sbk_data_sync(s->scale[k]);
+        sbk_data_read(s->scale[k], NULL, 0);
         const double *sc = s->scalebuf + s->scale_off[k];
         double status = sc[scale_len(s, s->batches[k].count) - 1];
         x_bad |= status == 2.0;
@@ -406,7 +411,7 @@ static int solve_gram(struct solver *s, double t0)
     starpu_matrix_data_register(&hb, STARPU_MAIN_RAM, (uintptr_t)b, vars, vars, 1, es);
     sbk_data_distribute(hG, 0), sbk_data_distribute(hb, 0);
     /* Every rank reads G's diagonal and yy below and must decide alike. */
-    if ((ret = sbk_data_sync(hG)) != SBK_SUCCESS || (ret = sbk_data_read(sbk_tile(dyy, 0, 0), yyv, es)))
+    if ((ret = sbk_data_read(hG, NULL, 0)) != SBK_SUCCESS || (ret = sbk_data_read(sbk_tile(dyy, 0, 0), yyv, es)))
         goto out;
     double yy = es == sizeof(double) ? *(double *)yyv : *(float *)yyv;
     int x_bad = 0;

@@ -80,8 +80,9 @@ free_err=$("$bin/solvebak" --obs 20000 --vars 200 --iters 5 | grep '^mean_abs_er
 expect 0 "^$free_err\$" env STARPU_LIMIT_CPU_MEM=8 "$bin/solvebak" --obs 20000 --vars 200 --iters 5
 expect 0 'r_test: 0\.99' env STARPU_LIMIT_CPU_MEM=8 "$bin/ann" fit --obs 4000 --neurons 80
 
-# Interrupted runs (SIGINT, SIGTERM) end by the signal with a message, leave the
-# user's output as it was and no temporary file beside it.
+# Interrupted runs (SIGINT, SIGTERM) cancel the tasks, shut StarPU down and end
+# by the signal with a message, leaving the user's output as it was and no
+# temporary file beside it.
 for sig in INT TERM; do
   echo "precious" > "$work/keep-$sig.npy"
   "$bin/solvebak" --obs 200000 --vars 400 --iters 1000 --tol 0 --out "$work/keep-$sig.npy" \
@@ -90,7 +91,8 @@ for sig in INT TERM; do
   for _ in $(seq 100); do grep -q '^iteration' "$work/sig.out" 2>/dev/null && break; sleep 0.1; done
   kill -s "$sig" "$pid"; wait "$pid"; rc=$?
   checks=$((checks + 1))
-  if [ "$rc" -lt 128 ] || ! grep -q 'interrupted' "$work/sig.err" || [ "$(cat "$work/keep-$sig.npy")" != precious ] ||
+  if [ "$rc" -ne $((128 + $(kill -l "$sig"))) ] || ! grep -q 'interrupted: StarPU shut down' "$work/sig.err" ||
+     [ "$(cat "$work/keep-$sig.npy")" != precious ] ||
      ls "$work" | grep -q '\.tmp\.'; then
     failures=$((failures + 1))
     echo "FAILED: SIG$sig: exit $rc, stderr '$(tail -n 2 "$work/sig.err")', output '$(head -c 20 "$work/keep-$sig.npy")'"

@@ -202,6 +202,34 @@ static void npy_matrices_come_back_column_major_from_either_order(void **state)
 
 /* Keys in any order, either quote, blanks anywhere, no trailing comma,
  * Python 2's long suffix. */
+/* A file whose data would not fit in the memory available is refused before
+ * anything is allocated, naming both sizes (a sparse file: nothing is written
+ * or read but the header). */
+static void npy_larger_than_memory_is_refused_before_allocating(void **state)
+{
+    (void)state;
+    double avail = sbk_memory_available();
+    if (avail < 0)
+        skip();
+    long long rows = (long long)(2 * avail / 8 / 1000) + 1;
+    char dict[128];
+    snprintf(dict, sizeof dict, "{'descr': '<f8', 'fortran_order': True, 'shape': (%lld, 1000), }", rows);
+    struct path p = at("huge.npy");
+    write_npy(p.s, 1, dict, NULL, 0);
+    struct stat st;
+    assert_int_equal(stat(p.s, &st), 0);
+    if (truncate(p.s, st.st_size + rows * 1000 * 8) != 0) {
+        unlink(p.s);
+        skip(); /* no sparse file of that size here */
+    }
+    sbk_array a;
+    char err[512];
+    int ret = sbk_npy_load(p.s, SBK_DOUBLE, &a, err, sizeof err);
+    unlink(p.s);
+    assert_refused(ret, SBK_ENOMEM, err, p.s, "not enough memory");
+    assert_non_null(strstr(err, "GB available"));
+}
+
 static void npy_header_is_parsed_as_a_python_dict(void **state)
 {
     (void)state;
@@ -554,6 +582,7 @@ int main(void)
         cmocka_unit_test(npy_reads_format_versions_1_2_and_3),
         cmocka_unit_test(npy_matrices_come_back_column_major_from_either_order),
         cmocka_unit_test(npy_header_is_parsed_as_a_python_dict),
+        cmocka_unit_test(npy_larger_than_memory_is_refused_before_allocating),
         cmocka_unit_test(npy_refuses_unsupported_or_inconsistent_headers),
         cmocka_unit_test(npy_refuses_files_that_are_not_npy),
         cmocka_unit_test(unreadable_paths_are_io_errors),

@@ -13,6 +13,11 @@ static inline int sbk_insert_status(int ret)
     return ret == 0 ? SBK_SUCCESS : ret == -ENODEV ? SBK_ENODEV : SBK_ERUNTIME;
 }
 
+/* Every kernel's first call: 1 after sbk_cancel, when the kernel must return
+ * without computing; it also keeps that meaningless duration out of the
+ * codelet's performance model. */
+int sbk_kernel_skipped(void);
+
 /* StarPU-MPI (src/mpi.c), internal: every rank registers the same handles and
  * submits the same tasks; each handle has an owner rank and a tag. Without an
  * MPI launch these are no-ops and one process owns everything. */
@@ -28,9 +33,8 @@ void sbk_data_replicate(starpu_data_handle_t h);
 int sbk_data_owned(starpu_data_handle_t h); /* 1 on the owner rank (always without MPI) */
 /* Sends h's current value from its owner to every rank (collective). */
 void sbk_data_broadcast(starpu_data_handle_t h);
-/* Brings h's current value into its home buffer on every rank (collective). */
-int sbk_data_sync(starpu_data_handle_t h);
-/* Copies h's current value (bytes of it) to out on every rank (collective). */
+/* Brings h's current value into its home buffer on every rank and copies
+ * bytes of it to out unless out is NULL (collective). */
 int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes);
 long sbk_mpi_min_long(long value); /* the smallest over the ranks (collective) */
 int sbk_mpi_gather_longs(const long *mine, int count, long *all); /* onto rank 0 */

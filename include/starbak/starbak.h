@@ -28,6 +28,7 @@ enum {
     SBK_ENODEV = -7,   /* no worker can run the requested kernel */
     SBK_EIO = -8,      /* a file cannot be opened, read or written */
     SBK_EFORMAT = -9,  /* a file's content is malformed or of an unsupported kind */
+    SBK_ECANCELED = -10, /* the run was cancelled by sbk_cancel (an interrupt) */
 };
 const char *sbk_strerror(int code);
 
@@ -42,6 +43,14 @@ typedef enum { SBK_NOTRANS = 0, SBK_TRANS = 1 } sbk_trans;
 int sbk_init(void);
 void sbk_shutdown(void);
 int sbk_is_initialized(void);
+
+/* Cancels the run in progress: async-signal-safe, for a SIGINT handler. Tasks
+ * not yet started return at once without computing, nothing more is submitted,
+ * and the functions running or called later return SBK_ECANCELED, so the
+ * caller reaches sbk_shutdown in moments; results are then meaningless. The
+ * next sbk_init clears it. sbk_cancelled says whether it was called. */
+void sbk_cancel(void);
+int sbk_cancelled(void);
 
 /* 1 when this libstarbak runs on the SimGrid build of StarPU (scripts/simulate,
  * doc/simulation.md): workers and their task times are simulated, codelets are
@@ -314,6 +323,11 @@ int sbk_file_write_atomic(const char *path, const void *data, size_t len, char *
  * for a SIGINT/SIGTERM handler, so an interrupted run leaves neither a half file
  * nor a stray temporary beside the user's files. */
 void sbk_discard_pending_output(void);
+
+/* Bytes of memory available now without swapping (MemAvailable of
+ * /proc/meminfo), or -1 where the system does not say. The .npy reader refuses
+ * a file whose data would not fit, before allocating. */
+double sbk_memory_available(void);
 
 /* Releases the data and empties the array (harmless on an empty one or NULL). */
 void sbk_array_free(sbk_array *a);
