@@ -49,6 +49,23 @@ static void free_set(struct set *s)
     memset(s, 0, sizeof *s);
 }
 
+/* What a run owns once StarPU is started: every exit goes through finish. */
+struct run {
+    struct set train, test;
+    void *yhat, *that; /* predictions on the training and test sets */
+    sbk_ann_model model;
+    sbk_ann_report rep;
+};
+
+static int finish(struct run *r, int status)
+{
+    sbk_shutdown();
+    sbk_ann_model_free(&r->model), sbk_ann_report_free(&r->rep);
+    free(r->yhat), free(r->that);
+    free_set(&r->train), free_set(&r->test);
+    return status;
+}
+
 /* The seed's problem: x uniform in [-1/2, 1/2), y = sin(sum of x) / 2. */
 static int seed_set(long obs, long vars, uint64_t seed, sbk_precision prec, struct set *s)
 {
@@ -212,114 +229,108 @@ int main(int argc, char **argv)
         return 1;
     /* Rank 0 reads or makes the data sets; the other ranks learn their sizes. */
     int root = sbk_rank() == 0;
-    struct set train = {0}, test = {0};
-    int ok = !root || !(xpath ? drv_load_xy(prog, xpath, fitting ? ypath : NULL, prec, &train.X, &train.obs,
-                                            &train.vars, &train.y)
-                              : seed_set(obs, vars, seed, prec, &train));
+    struct run run = {0};
+    struct set *train = &run.train, *test = &run.test;
+    int ok = !root || !(xpath ? drv_load_xy(prog, xpath, fitting ? ypath : NULL, prec, &train->X, &train->obs,
+                                            &train->vars, &train->y)
+                              : seed_set(obs, vars, seed, prec, train));
     if (ok && root && fitting &&
-        (txpath ? drv_load_xy(prog, txpath, typath, prec, &test.X, &test.obs, &test.vars, &test.y)
-                : !xpath ? seed_set(test_obs > 0 ? test_obs : obs / 4, vars, seed + 1000, prec, &test) : 0))
+        (txpath ? drv_load_xy(prog, txpath, typath, prec, &test->X, &test->obs, &test->vars, &test->y)
+                : !xpath ? seed_set(test_obs > 0 ? test_obs : obs / 4, vars, seed + 1000, prec, test) : 0))
         ok = 0;
-    if (ok && test.X && test.vars != train.vars) {
-        fprintf(stderr, "starbak: %s: the test set has %ld columns, the training set %ld\n", prog, test.vars,
-                train.vars);
+    if (ok && test->X && test->vars != train->vars) {
+        fprintf(stderr, "starbak: %s: the test set has %ld columns, the training set %ld\n", prog, test->vars,
+                train->vars);
         ok = 0;
     }
     if (!tile_rows)
-        tile_rows = drv_default_tile_rows(train.obs);
-    long shape[] = {train.obs, train.vars, test.X != NULL, test.obs, tile_rows};
-    if (drv_share(prog, ok, shape, 5)) {
-        sbk_shutdown();
-        return 1;
-    }
-    train.obs = shape[0], train.vars = test.vars = shape[1], test.obs = shape[3], tile_rows = shape[4];
+        tile_rows = drv_default_tile_rows(train->obs);
+    long shape[] = {train->obs, train->vars, test->X != NULL, test->obs, tile_rows};
+    if (drv_share(prog, ok, shape, 5))
+        return finish(&run, 1);
+    train->obs = shape[0], train->vars = test->vars = shape[1], test->obs = shape[3], tile_rows = shape[4];
     int has_test = shape[2] != 0;
     int status = 0;
     char err[512];
-    sbk_ann_model model;
+    sbk_ann_model *model = &run.model;
     if (!fitting) {
         /* Every rank reads the (small) model file: each needs the weights. */
-        void *yhat = root ? calloc(train.obs, prec) : NULL;
-        int ret = sbk_ann_load(&model, model_path, err, sizeof err);
+        void *yhat = run.yhat = root ? calloc(train->obs, prec) : NULL;
+        int ret = sbk_ann_load(model, model_path, err, sizeof err);
         if (ret != SBK_SUCCESS)
             fprintf(stderr, "starbak: %s: %s\n", prog, err);
-        else if (model.vars != train.vars)
-            fprintf(stderr, "starbak: %s: %s was fitted on %d columns, %s has %ld\n", prog, model_path, model.vars,
-                    xpath, train.vars);
-        if (drv_share(prog, ret == SBK_SUCCESS && model.vars == train.vars, NULL, 0)) {
-            sbk_shutdown();
-            return 1;
-        }
+        else if (model->vars != train->vars)
+            fprintf(stderr, "starbak: %s: %s was fitted on %d columns, %s has %ld\n", prog, model_path, model->vars,
+                    xpath, train->vars);
+        if (drv_share(prog, ret == SBK_SUCCESS && model->vars == train->vars, NULL, 0))
+            return finish(&run, 1);
         double t0 = drv_now();
-        if ((ret = predict(&model, &train, prec, tile_rows, yhat)) != SBK_SUCCESS)
-            return drv_fail(prog, "predict", ret);
-        printf("obs: %ld\nneurons: %d\n", train.obs, model.neurons);
+        if ((ret = predict(model, train, prec, tile_rows, yhat)) != SBK_SUCCESS)
+            return finish(&run, drv_fail(prog, "predict", ret));
+        printf("obs: %ld\nneurons: %d\n", train->obs, model->neurons);
         sbk_print_workers(stdout);
         printf("time_s: %.4f\n", drv_now() - t0);
         sbk_shutdown();
         status = drv_trace_finish(prog) ||
-                 (root && !sbk_simulated() && drv_save_vector(prog, out, prec, yhat, train.obs) != SBK_SUCCESS);
-        sbk_ann_model_free(&model);
-        free(yhat);
-        free_set(&train);
-        return status;
+                 (root && !sbk_simulated() && drv_save_vector(prog, out, prec, yhat, train->obs) != SBK_SUCCESS);
+        return finish(&run, status);
     }
 
-    sbk_matrix *dX, *dy, *rX, *ry;
-    int ret = drv_distribute(&dX, &rX, prec, train.X, train.obs, train.vars, tile_rows, train.vars, SBK_DIST_ROWS);
+    sbk_matrix *dX = NULL, *dy = NULL, *rX = NULL, *ry = NULL;
+    int ret = drv_distribute(&dX, &rX, prec, train->X, train->obs, train->vars, tile_rows, train->vars,
+                             SBK_DIST_ROWS);
     if (ret == SBK_SUCCESS)
-        ret = drv_distribute(&dy, &ry, prec, train.y, train.obs, 1, tile_rows, 1, SBK_DIST_ROWS);
-    if (ret != SBK_SUCCESS)
-        return drv_fail(prog, "describing X and y", ret);
+        ret = drv_distribute(&dy, &ry, prec, train->y, train->obs, 1, tile_rows, 1, SBK_DIST_ROWS);
+    if (ret != SBK_SUCCESS) {
+        sbk_matrix_destroy(dX), sbk_matrix_destroy(rX), sbk_matrix_destroy(dy), sbk_matrix_destroy(ry);
+        return finish(&run, drv_fail(prog, "describing X and y", ret));
+    }
     sbk_ann_opts o;
     sbk_ann_opts_default(&o);
     int last = -1;
     o.neurons = (int)neurons, o.rows_per_neuron = (int)rows_per_neuron, o.bias = bias, o.ridge = ridge;
     o.seed = seed, o.progress = progress, o.user = &last, o.neurons_per_task = (int)per_task;
-    printf("obs: %ld\nvars: %ld\nneurons: %ld\nbias: %s\nprecision: %s\ntile_rows: %ld\n", train.obs, train.vars,
+    printf("obs: %ld\nvars: %ld\nneurons: %ld\nbias: %s\nprecision: %s\ntile_rows: %ld\n", train->obs, train->vars,
            neurons, bias ? "yes" : "no", prec == SBK_DOUBLE ? "d" : "s", tile_rows);
-    sbk_ann_report rep;
-    ret = sbk_ann_fit(dX, dy, scale_y, &o, &model, &rep);
+    sbk_ann_report *rep = &run.rep;
+    ret = sbk_ann_fit(dX, dy, scale_y, &o, model, rep);
     drv_collect(dX, rX), drv_collect(dy, ry);
     if (ret != SBK_SUCCESS) {
-        fprintf(stderr, "starbak: %s: fit: %s%s%s\n", prog, sbk_strerror(ret), rep.message[0] ? ": " : "", rep.message);
-        return 1;
+        fprintf(stderr, "starbak: %s: fit: %s%s%s\n", prog, sbk_strerror(ret), rep->message[0] ? ": " : "",
+                rep->message);
+        return finish(&run, 1);
     }
     sbk_print_workers(stdout);
     if (!sbk_simulated())
-        printf("dropped_neurons: %d\nredrawn_neurons: %d\nridge: %g\n", rep.dropped, rep.redrawn, rep.ridge_used);
-    if (rep.message[0] && !sbk_simulated())
-        printf("note: %s\n", rep.message);
-    printf("time_inner_s: %.4f\ntime_outer_s: %.4f\ntime_fit_s: %.4f\n", rep.seconds_inner, rep.seconds_outer,
-           rep.seconds_total);
-    void *yhat = root ? calloc(train.obs, prec) : NULL;
+        printf("dropped_neurons: %d\nredrawn_neurons: %d\nridge: %g\n", rep->dropped, rep->redrawn, rep->ridge_used);
+    if (rep->message[0] && !sbk_simulated())
+        printf("note: %s\n", rep->message);
+    printf("time_inner_s: %.4f\ntime_outer_s: %.4f\ntime_fit_s: %.4f\n", rep->seconds_inner, rep->seconds_outer,
+           rep->seconds_total);
+    void *yhat = run.yhat = root ? calloc(train->obs, prec) : NULL;
     if (sbk_simulated()) /* r is not computed in simulation: nor are the predictions it needs */
         plot = NULL;
-    else if ((ret = predict(&model, &train, prec, tile_rows, yhat)) != SBK_SUCCESS)
-        return drv_fail(prog, "predict", ret);
+    else if ((ret = predict(model, train, prec, tile_rows, yhat)) != SBK_SUCCESS)
+        return finish(&run, drv_fail(prog, "predict", ret));
     else if (root)
-        printf("r_train: %.8f\n", sbk_correlation(prec, yhat, train.y, train.obs));
+        printf("r_train: %.8f\n", sbk_correlation(prec, yhat, train->y, train->obs));
     if (has_test && !sbk_simulated()) {
-        void *that = root ? calloc(test.obs, prec) : NULL;
-        if ((ret = predict(&model, &test, prec, drv_default_tile_rows(test.obs), that)) != SBK_SUCCESS)
-            return drv_fail(prog, "predict", ret);
-        double r = root ? sbk_correlation(prec, that, test.y, test.obs) : 0.0;
+        void *that = run.that = root ? calloc(test->obs, prec) : NULL;
+        if ((ret = predict(model, test, prec, drv_default_tile_rows(test->obs), that)) != SBK_SUCCESS)
+            return finish(&run, drv_fail(prog, "predict", ret));
+        double r = root ? sbk_correlation(prec, that, test->y, test->obs) : 0.0;
         printf("r_test: %.8f\n", r);
-        if (root && plot && plot_scatter(plot, prec, that, test.y, test.obs, r) != SBK_SUCCESS)
+        if (root && plot && plot_scatter(plot, prec, that, test->y, test->obs, r) != SBK_SUCCESS)
             status = 1;
-        free(that);
     } else if (plot) {
         fprintf(stderr, "starbak: %s: --plot needs a test set (--test-X, --test-y)\n", prog);
         status = 1;
     }
     sbk_shutdown();
     status |= drv_trace_finish(prog);
-    if (root && model_path && !sbk_simulated() && sbk_ann_save(&model, model_path, err, sizeof err) != SBK_SUCCESS) {
+    if (root && model_path && !sbk_simulated() && sbk_ann_save(model, model_path, err, sizeof err) != SBK_SUCCESS) {
         fprintf(stderr, "starbak: %s: %s\n", prog, err);
         status = 1;
     }
-    sbk_ann_model_free(&model), sbk_ann_report_free(&rep);
-    free(yhat);
-    free_set(&train), free_set(&test);
-    return status;
+    return finish(&run, status);
 }
