@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "io.h"
 
 /* The whole file, NUL-terminated and refused if it holds a NUL. Read as a stream rather than by its size
@@ -15,6 +16,12 @@ static int read_text(const char *path, char **text, size_t *len, char *err, size
     int ret = sbk_io_open(path, &f, err, errlen);
     if (ret != SBK_SUCCESS)
         return ret;
+    struct stat st; /* a pipe's size is only known once read */
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && !sbk_io_fits((size_t)st.st_size + 1)) {
+        fclose(f);
+        return sbk_io_fail(err, errlen, SBK_ENOMEM, path, "not enough memory to read it: %.2f GB, %.2f GB available",
+                           st.st_size / 1e9, sbk_memory_available() / 1e9);
+    }
     size_t cap = 1 << 16, n = 0, got;
     char *buf = malloc(cap), *bigger;
     while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0)
@@ -135,14 +142,19 @@ static int not_a_number(const char *path, long line, int64_t col, const char *te
                        line, (long long)col, len > 40 ? 40 : len, text, len > 40 ? "..." : "", hint);
 }
 
-/* Room for one more row of cols doubles in the row-major *values. */
-static int grow(double **values, int64_t *cap_rows, int64_t rows, int64_t cols)
+/* Room for one more row of cols doubles in the row-major *values: twice the
+ * rows, or an eighth more when twice would not fit; 0 when neither does. */
+static int grow(double **values, int64_t *cap_rows, int64_t rows, int64_t cols, size_t *asked)
 {
-    size_t bytes;
     if (rows < *cap_rows)
         return 1;
+    double held = (double)*cap_rows * cols * sizeof(double);
     int64_t want = *cap_rows ? *cap_rows * 2 : 64;
-    double *bigger = sbk_io_bytes(want, cols, sizeof(double), &bytes) ? realloc(*values, bytes) : NULL;
+    if (!sbk_io_bytes(want, cols, sizeof(double), asked) || !sbk_io_fits(*asked - held))
+        want = *cap_rows + *cap_rows / 8 + 1;
+    if (!sbk_io_bytes(want, cols, sizeof(double), asked) || !sbk_io_fits(*asked - held))
+        return 0;
+    double *bigger = realloc(*values, *asked);
     if (!bigger)
         return 0;
     *values = bigger, *cap_rows = want;
@@ -176,8 +188,11 @@ static int parse_text(char *text, size_t len, int skip_header, const char *path,
                                "line %ld has %lld fields, expected %lld as on line %ld", number,
                                (long long)fields, (long long)*cols, first);
         }
-        if (!grow(values, &cap, *rows, *cols))
-            return sbk_io_fail(err, errlen, SBK_ENOMEM, path, "out of memory at line %ld", number);
+        size_t asked = 0;
+        if (!grow(values, &cap, *rows, *cols, &asked))
+            return sbk_io_fail(err, errlen, SBK_ENOMEM, path,
+                               "not enough memory at line %ld: %.2f GB asked for the values, %.2f GB available",
+                               number, asked / 1e9, sbk_memory_available() / 1e9);
         if ((col = parse_row(line, *cols, *values + *rows * *cols, &bad, &bad_len)) != 0)
             return not_a_number(path, number, col, bad, bad_len, err, errlen);
         ++*rows;
@@ -214,8 +229,8 @@ int sbk_csv_load(const char *path, sbk_precision prec, int skip_header, sbk_arra
     }
     free(text);
     if (ret == SBK_SUCCESS) {
-        /* rows × cols doubles were allocated, so as many floats fit too. */
-        a.data = malloc((size_t)(a.rows * a.cols) * (size_t)prec);
+        size_t bytes = (size_t)(a.rows * a.cols) * (size_t)prec; /* rows × cols doubles fitted */
+        a.data = sbk_io_fits(bytes) ? malloc(bytes) : NULL;
         if (a.data)
             sbk_io_to_colmajor(a.data, prec, values, sizeof(double), 1, a.rows, a.cols);
         else

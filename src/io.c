@@ -127,6 +127,12 @@ double sbk_memory_available(void)
     return kb < 0 ? -1 : kb * 1024;
 }
 
+int sbk_io_fits(double bytes)
+{
+    double avail = sbk_memory_available();
+    return avail < 0 || bytes <= avail;
+}
+
 /* The temporary file being written, for sbk_discard_pending_output (a signal
  * handler): published once it exists, withdrawn once renamed or removed. */
 static char pending[4096];

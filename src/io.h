@@ -24,6 +24,10 @@ int sbk_io_open(const char *path, FILE **f, char *err, size_t errlen);
 /* rows * cols * elsize in *bytes; 0 when a size is not positive or the product
  * overflows size_t, so that no allocation or read is sized by a wrapped value. */
 int sbk_io_bytes(int64_t rows, int64_t cols, size_t elsize, size_t *bytes);
+/* 1 when bytes more fit in the memory available now (or the system does not
+ * say): checked before allocating, as Linux would promise the memory and kill
+ * the run later. */
+int sbk_io_fits(double bytes);
 
 /* Copies a rows × cols array of floats (src_size 4) or doubles (8), stored
  * row-major when src_row_major and column-major otherwise, into dst

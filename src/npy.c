@@ -366,14 +366,12 @@ int sbk_npy_load(const char *path, sbk_precision prec, sbk_array *out, char *err
         a.ndim = h.ndim;
         size_t out_bytes = 0;
         int sized = sbk_io_bytes(a.rows, a.cols, (size_t)prec, &out_bytes);
-        /* Checked before allocating: Linux would promise the memory and kill the run later. */
-        double needed = (double)out_bytes + (converted(&h, prec, a.rows, a.cols) ? (double)bytes : 0.0),
-               avail = sbk_memory_available();
-        if (sized && avail >= 0 && needed > avail) {
+        double needed = (double)out_bytes + (converted(&h, prec, a.rows, a.cols) ? (double)bytes : 0.0);
+        if (sized && !sbk_io_fits(needed)) {
             fclose(f);
             return sbk_io_fail(err, errlen, SBK_ENOMEM, path,
                                "not enough memory for its %lld x %lld elements: %.2f GB asked, %.2f GB available",
-                               (long long)a.rows, (long long)a.cols, needed / 1e9, avail / 1e9);
+                               (long long)a.rows, (long long)a.cols, needed / 1e9, sbk_memory_available() / 1e9);
         }
         a.data = sized ? malloc(out_bytes) : NULL;
         ret = a.data ? read_elements(f, &h, bytes, &a, path, err, errlen)

@@ -203,9 +203,9 @@ static void npy_matrices_come_back_column_major_from_either_order(void **state)
 /* Keys in any order, either quote, blanks anywhere, no trailing comma,
  * Python 2's long suffix. */
 /* A file whose data would not fit in the memory available is refused before
- * anything is allocated, naming both sizes (a sparse file: nothing is written
- * or read but the header). */
-static void npy_larger_than_memory_is_refused_before_allocating(void **state)
+ * anything is allocated, naming both sizes (sparse files: nothing is written
+ * or read but a header). */
+static void files_larger_than_memory_are_refused_before_allocating(void **state)
 {
     (void)state;
     double avail = sbk_memory_available();
@@ -228,6 +228,14 @@ static void npy_larger_than_memory_is_refused_before_allocating(void **state)
     unlink(p.s);
     assert_refused(ret, SBK_ENOMEM, err, p.s, "not enough memory");
     assert_non_null(strstr(err, "GB available"));
+
+    /* A CSV file is read whole first: one larger than the memory is refused unread. */
+    p = at("huge.csv");
+    write_text(p.s, "1,2\n");
+    assert_int_equal(truncate(p.s, (off_t)(2 * avail)), 0);
+    ret = sbk_csv_load(p.s, SBK_DOUBLE, -1, &a, err, sizeof err);
+    unlink(p.s);
+    assert_refused(ret, SBK_ENOMEM, err, p.s, "not enough memory to read it");
 }
 
 static void npy_header_is_parsed_as_a_python_dict(void **state)
@@ -582,7 +590,7 @@ int main(void)
         cmocka_unit_test(npy_reads_format_versions_1_2_and_3),
         cmocka_unit_test(npy_matrices_come_back_column_major_from_either_order),
         cmocka_unit_test(npy_header_is_parsed_as_a_python_dict),
-        cmocka_unit_test(npy_larger_than_memory_is_refused_before_allocating),
+        cmocka_unit_test(files_larger_than_memory_are_refused_before_allocating),
         cmocka_unit_test(npy_refuses_unsupported_or_inconsistent_headers),
         cmocka_unit_test(npy_refuses_files_that_are_not_npy),
         cmocka_unit_test(unreadable_paths_are_io_errors),
