@@ -1,12 +1,13 @@
-/* C = A_0 + A_1 + ... + A_{n-1} on tiles of one shape, summed in that order:
- * the per-rank partials of a product (src/solvebak.c's X^T X under MPI) come
- * together on one rank the same way every run. CPU only: it is one pass over
+/* C = A_0 + A_1 + ... + A_{n-1} on tiles of one shape, summed in that order
+ * (or only their lower triangles, for symmetric partials whose upper part was
+ * never written): the partials of X^T X (src/solvebak.c) come together the
+ * same way every run, on one rank under MPI. CPU only: it is one pass over
  * n tiles, after StarPU-MPI brought them to the rank. */
 #include <stdlib.h>
 #include <starbak/codelets.h>
 
 struct tile_sum_args {
-    int nparts;
+    int nparts, lower;
 };
 
 static void tile_sum_cpu(void *buffers[], void *cl_arg)
@@ -18,7 +19,7 @@ static void tile_sum_cpu(void *buffers[], void *cl_arg)
     int rows = STARPU_MATRIX_GET_NX(C), cols = STARPU_MATRIX_GET_NY(C), ldc = STARPU_MATRIX_GET_LD(C);
     int dbl = STARPU_MATRIX_GET_ELEMSIZE(C) == sizeof(double);
     for (int c = 0; c < cols; c++)
-        for (int r = 0; r < rows; r++) {
+        for (int r = a->lower ? c : 0; r < rows; r++) {
             double sum = 0.0;
             for (int p = 0; p < a->nparts; p++) {
                 void *A = buffers[p];
@@ -46,12 +47,12 @@ static struct starpu_codelet cl_tile_sum = {
     .model = &tile_sum_model,
 };
 
-int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, starpu_data_handle_t C)
+int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, starpu_data_handle_t C)
 {
     struct tile_sum_args *args = malloc(sizeof *args);
     if (!args)
         return SBK_ENOMEM;
-    args->nparts = nparts;
+    *args = (struct tile_sum_args){nparts, lower};
     const enum starpu_data_access_mode mode = STARPU_W;
     return sbk_insert_gather(&cl_tile_sum, args, sizeof *args, parts, nparts, &C, &mode, 1, 0);
 }

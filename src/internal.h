@@ -10,7 +10,6 @@ struct sbk_matrix {
     int m, n, ld, mb, nb, mt, nt;
     int pinned;                    /* buf was pinned by sbk_matrix_create */
     sbk_distribution dist;         /* which rank owns each tile (sbk_matrix_tile_owner) */
-    int root;                      /* the owner of every tile of an SBK_DIST_ROOT matrix */
     starpu_data_handle_t *tiles;   /* mt × nt, column-major */
 };
 
@@ -18,11 +17,6 @@ struct sbk_matrix {
 static inline int sbk_tile_rows(const sbk_matrix *A, int i) { return i == A->mt - 1 ? A->m - i * A->mb : A->mb; }
 static inline int sbk_tile_cols(const sbk_matrix *A, int j) { return j == A->nt - 1 ? A->n - j * A->nb : A->nb; }
 static inline starpu_data_handle_t sbk_tile(const sbk_matrix *A, int i, int j) { return A->tiles[i + (size_t)j * A->mt]; }
-
-/* An SBK_DIST_ROOT matrix whose tiles all live on rank `rank` (a partial result
- * computed there). */
-int sbk_matrix_create_on(sbk_matrix **out, sbk_precision prec, void *buf, int m, int n, int ld, int mb, int nb,
-                         int rank);
 
 /* The first NaN/Inf of A, read through StarPU (acquire), for input checks:
  * 1 and its 0-based position, or 0. */

@@ -11,9 +11,6 @@ static size_t span_bytes(const sbk_matrix *A)
     return ((size_t)A->ld * (A->n - 1) + A->m) * A->prec;
 }
 
-static int create(sbk_matrix **out, sbk_precision prec, void *buf, int m, int n, int ld, int mb, int nb,
-                  sbk_distribution dist, int root);
-
 int sbk_matrix_create(sbk_matrix **out, sbk_precision prec, void *buf, int m, int n, int ld, int mb,
                       int nb)
 {
@@ -33,25 +30,13 @@ int sbk_matrix_tile_owner(const sbk_matrix *A, int i, int j)
     sbk_mpi_grid(&P, &Q);
     switch (A->dist) {
     case SBK_DIST_ROWS: return (int)((long)i * sbk_nranks() / A->mt);
-    case SBK_DIST_ROOT: return A->root;
+    case SBK_DIST_ROOT: return 0;
     default: return (i % P) * Q + j % Q;
     }
 }
 
 int sbk_matrix_create_dist(sbk_matrix **out, sbk_precision prec, void *buf, int m, int n, int ld, int mb, int nb,
                            sbk_distribution dist)
-{
-    return create(out, prec, buf, m, n, ld, mb, nb, dist, 0);
-}
-
-int sbk_matrix_create_on(sbk_matrix **out, sbk_precision prec, void *buf, int m, int n, int ld, int mb, int nb,
-                         int rank)
-{
-    return create(out, prec, buf, m, n, ld, mb, nb, SBK_DIST_ROOT, rank);
-}
-
-static int create(sbk_matrix **out, sbk_precision prec, void *buf, int m, int n, int ld, int mb, int nb,
-                  sbk_distribution dist, int root)
 {
     if (!out)
         return SBK_EINVAL;
@@ -65,7 +50,7 @@ static int create(sbk_matrix **out, sbk_precision prec, void *buf, int m, int n,
     if (!A)
         return SBK_ENOMEM;
     *A = (sbk_matrix){.prec = prec, .buf = buf, .m = m, .n = n, .ld = ld, .mb = mb, .nb = nb,
-                      .mt = (m + mb - 1) / mb, .nt = (n + nb - 1) / nb, .dist = dist, .root = root};
+                      .mt = (m + mb - 1) / mb, .nt = (n + nb - 1) / nb, .dist = dist};
     A->tiles = malloc((size_t)A->mt * A->nt * sizeof *A->tiles);
     if (!A->tiles) {
         free(A);

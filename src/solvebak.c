@@ -11,7 +11,8 @@
  * not per column.
  * with one more step pass per iteration that finishes the last batch and
  * yields ||e||^2. The host waits once per iteration, for that norm.
- * Gram forms G = X^T X and b = X^T y with the GEMM tasks, then sweeps on G. */
+ * Gram forms G = X^T X and b = X^T y with one SYRK task per row block
+ * (gram_form), then sweeps on G. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -312,52 +313,44 @@ static int solve_batches(struct solver *s, double t0)
     return ret;
 }
 
-/* out = X^T Y by GEMM tasks over X's row blocks l, on out's tiles (i >= j
- * only when lower: G = X^T X is symmetric, the upper tiles would double the
- * work for nothing), rows [l0, l1) of X, Y. */
-static int submit_xty_rows(const sbk_matrix *X, const sbk_matrix *Y, sbk_matrix *out, int lower, int l0, int l1)
-{
-    int ret = SBK_SUCCESS;
-    for (int j = 0; j < out->nt; j++)
-        for (int i = lower ? j : 0; i < out->mt; i++)
-            for (int l = l0; l < l1 && ret == SBK_SUCCESS; l++)
-                ret = sbk_insert_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, sbk_tile(X, l, i), sbk_tile(Y, l, j),
-                                      l == l0 ? 0.0 : 1.0, sbk_tile(out, i, j), l > l0);
-    return ret;
-}
+/* M = [X | y]^T [X | y] (lower triangle, on M's rank): G = X^T X, b = X^T y
+ * and y^T y at once. Each row block adds its part to an accumulator with one
+ * gram_form task; at most GRAM_CHAINS accumulators, each fed consecutive row
+ * blocks in order (STARPU_RW chains them), are then summed in chain order by
+ * one tile_sum task. So the sums and their order depend on the problem only,
+ * not on the scheduler or the worker count, and the accumulators' memory is
+ * bounded whatever the number of row blocks. Under MPI a chain also starts
+ * where the rank owning X's rows changes (SBK_DIST_ROWS), so X never moves;
+ * only the accumulators travel to M's rank. */
+enum { GRAM_CHAINS = 8 };
 
-/* out = X^T Y (on out's rank). Under MPI each rank forms the partial sum of
- * its own row blocks (X's rows never move) and a tile_sum task adds the
- * partials in rank order on out's rank. Row blocks on each rank are contiguous
- * for SBK_DIST_ROWS; any other X is treated as one block of rows. */
-static int submit_xty(const sbk_matrix *X, const sbk_matrix *Y, sbk_matrix *out, int lower)
+static int submit_gram(const sbk_matrix *X, const sbk_matrix *y, starpu_data_handle_t M)
 {
-    int R = sbk_nranks();
-    if (R == 1 || X->dist != SBK_DIST_ROWS)
-        return submit_xty_rows(X, Y, out, lower, 0, X->mt);
-    sbk_matrix **part = calloc(R, sizeof *part);
-    starpu_data_handle_t *tiles = malloc(R * sizeof *tiles);
-    int ret = part && tiles ? SBK_SUCCESS : SBK_ENOMEM, nparts = 0;
-    for (int r = 0, l0 = 0; r < R && ret == SBK_SUCCESS; r++) {
-        int l1 = l0;
-        while (l1 < X->mt && sbk_matrix_tile_owner(X, l1, 0) == r)
-            l1++;
-        if (l1 == l0)
-            continue;
-        ret = sbk_matrix_create_on(&part[nparts], out->prec, NULL, out->m, out->n, out->m, out->mb, out->nb, r);
-        if (ret == SBK_SUCCESS)
-            ret = submit_xty_rows(X, Y, part[nparts++], lower, l0, l1);
-        l0 = l1;
+    int n = X->n + 1, per_chain = (X->mt + GRAM_CHAINS - 1) / GRAM_CHAINS, nacc = 0;
+    starpu_data_handle_t *acc = malloc(X->mt * sizeof *acc), *tiles = malloc(X->nt * sizeof *tiles), scratch;
+    if (!acc || !tiles) {
+        free(acc), free(tiles);
+        return SBK_ENOMEM;
     }
-    for (int j = 0; j < out->nt && ret == SBK_SUCCESS; j++)
-        for (int i = lower ? j : 0; i < out->mt && ret == SBK_SUCCESS; i++) {
-            for (int p = 0; p < nparts; p++)
-                tiles[p] = sbk_tile(part[p], i, j);
-            ret = sbk_insert_tile_sum(tiles, nparts, sbk_tile(out, i, j));
+    sbk_gram_form_scratch(&scratch, X->mb, n, X->prec);
+    int ret = SBK_SUCCESS;
+    for (int l = 0; l < X->mt && ret == SBK_SUCCESS; l++) {
+        int owner = sbk_matrix_tile_owner(X, l, 0);
+        int start = l % per_chain == 0 || (X->dist == SBK_DIST_ROWS && owner != sbk_matrix_tile_owner(X, l - 1, 0));
+        if (start) {
+            starpu_matrix_data_register(&acc[nacc], -1, 0, n, n, n, X->prec);
+            sbk_data_distribute(acc[nacc++], owner);
         }
-    for (int p = 0; part && p < nparts; p++)
-        sbk_matrix_destroy(part[p]);
-    free(part), free(tiles);
+        for (int j = 0; j < X->nt; j++)
+            tiles[j] = sbk_tile(X, l, j);
+        ret = sbk_insert_gram_form(tiles, X->nt, sbk_tile(y, l, 0), !start, acc[nacc - 1], scratch);
+    }
+    if (ret == SBK_SUCCESS)
+        ret = sbk_insert_tile_sum(acc, nacc, 1, M);
+    for (int k = 0; k < nacc; k++)
+        starpu_data_unregister(acc[k]);
+    starpu_data_unregister(scratch);
+    free(acc), free(tiles);
     return ret;
 }
 
@@ -375,48 +368,43 @@ static int exact_ee(struct solver *s, sbk_matrix *dee, void *eev, double *ee)
     return ret;
 }
 
-/* Gram method: G = X^T X (lower), b = X^T y, yy = y^T y by GEMM tasks, then
- * one sweep task per iteration on G. Under MPI, G, b and the sums live on
- * rank 0, formed from per-rank partials (submit_xty). The sweep's residual y^T y - 2 a^T b +
- * a^T G a cancels: its relative error grows as eps / rel^2, so below rel 1e-5
- * each iteration's residual is recomputed from X instead (one pass). */
+/* Element k of a float or double buffer, in double. */
+static double element(const void *buf, size_t es, size_t k)
+{
+    return es == sizeof(double) ? ((const double *)buf)[k] : ((const float *)buf)[k];
+}
+
+/* Gram method: M = [X | y]^T [X | y] (G, b = X^T y, y^T y; submit_gram),
+ * then one sweep task per iteration on M, on rank 0. The sweep's residual
+ * y^T y - 2 a^T b + a^T G a cancels: its relative error grows as eps / rel^2,
+ * so below rel 1e-5 each iteration's residual is recomputed from X instead
+ * (one pass). */
 static int solve_gram(struct solver *s, double t0)
 {
-    const sbk_matrix *X = s->X, *y = s->y;
-    size_t es = X->prec;
-    int ret = SBK_ENOMEM, vars = s->vars;
-    void *G = malloc((size_t)vars * vars * es), *b = malloc((size_t)vars * es), *yyv = malloc(es);
-    void *eev = malloc(es);
+    size_t es = s->X->prec;
+    int ret = SBK_ENOMEM, vars = s->vars, n = vars + 1;
+    /* Zeroed: the upper triangle is never formed, but the whole of M travels. */
+    void *M = calloc((size_t)n * n, es), *eev = malloc(es);
     double *ee = calloc(s->o.max_iterations + 1, sizeof *ee);
-    sbk_matrix *dG = NULL, *db = NULL, *dyy = NULL, *dee = NULL;
-    starpu_data_handle_t hG = NULL, hb = NULL, *hee = malloc((s->o.max_iterations + 1) * sizeof *hee);
+    sbk_matrix *dee = NULL;
+    starpu_data_handle_t hM = NULL, *hee = malloc((s->o.max_iterations + 1) * sizeof *hee);
     int nee = 0;
-    if (!G || !b || !yyv || !eev || !ee || !hee)
+    if (!M || !eev || !ee || !hee)
         goto out;
-    if ((ret = sbk_matrix_create_dist(&dG, X->prec, G, vars, vars, vars, X->nb, X->nb, SBK_DIST_ROOT)) ||
-        (ret = sbk_matrix_create_dist(&db, X->prec, b, vars, 1, vars, X->nb, y->nb, SBK_DIST_ROOT)) ||
-        (ret = sbk_matrix_create_dist(&dyy, X->prec, yyv, 1, 1, 1, y->nb, y->nb, SBK_DIST_ROOT)) ||
-        (ret = sbk_matrix_create_dist(&dee, X->prec, eev, 1, 1, 1, y->nb, y->nb, SBK_DIST_ROOT)) ||
-        (ret = create_e(s)))
-        goto out;
-    if ((ret = submit_xty(X, X, dG, 1)) != SBK_SUCCESS || (ret = submit_xty(X, y, db, 0)) != SBK_SUCCESS ||
-        (ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, y, y, 0.0, dyy)) != SBK_SUCCESS)
+    starpu_matrix_data_register(&hM, STARPU_MAIN_RAM, (uintptr_t)M, n, n, n, es);
+    sbk_data_distribute(hM, 0);
+    if ((ret = sbk_matrix_create_dist(&dee, s->X->prec, eev, 1, 1, 1, s->y->nb, s->y->nb, SBK_DIST_ROOT)) ||
+        (ret = create_e(s)) || (ret = submit_gram(s->X, s->y, hM)) != SBK_SUCCESS)
         goto out;
     if (!s->o.use_initial_guess && (ret = sbk_scale(0.0, s->a)) != SBK_SUCCESS)
         goto out;
-    /* The sweep reads G whole: hand the tiles back and register it as one. */
-    sbk_matrix_destroy(dG), sbk_matrix_destroy(db);
-    dG = db = NULL;
-    starpu_matrix_data_register(&hG, STARPU_MAIN_RAM, (uintptr_t)G, vars, vars, vars, es);
-    starpu_matrix_data_register(&hb, STARPU_MAIN_RAM, (uintptr_t)b, vars, vars, 1, es);
-    sbk_data_distribute(hG, 0), sbk_data_distribute(hb, 0);
-    /* Every rank reads G's diagonal and yy below and must decide alike. */
-    if ((ret = sbk_data_read(hG, NULL, 0)) != SBK_SUCCESS || (ret = sbk_data_read(sbk_tile(dyy, 0, 0), yyv, es)))
+    /* Every rank reads G's diagonal and y^T y below and must decide alike. */
+    if ((ret = sbk_data_read(hM, NULL, 0)) != SBK_SUCCESS)
         goto out;
-    double yy = es == sizeof(double) ? *(double *)yyv : *(float *)yyv;
+    double yy = element(M, es, vars + (size_t)vars * n);
     int x_bad = 0;
     for (int j = 0; j < vars; j++) {
-        double gjj = es == sizeof(double) ? ((double *)G)[j + (size_t)j * vars] : ((float *)G)[j + (size_t)j * vars];
+        double gjj = element(M, es, j + (size_t)j * n);
         x_bad |= !isfinite(gjj);
         if (gjj == 0.0)
             add_skipped(s, j);
@@ -431,8 +419,7 @@ static int solve_gram(struct solver *s, double t0)
         sbk_data_distribute(hee[nee], sbk_matrix_tile_owner(s->a, 0, 0));
     }
     for (int t = 0; t < s->o.max_iterations; t++) {
-        if ((ret = sbk_insert_gram_sweep(hG, hb, sbk_tile(dyy, 0, 0), s->a->tiles, vars, s->a->mb, hee[t])) !=
-            SBK_SUCCESS)
+        if ((ret = sbk_insert_gram_sweep(hM, s->a->tiles, vars, s->a->mb, hee[t])) != SBK_SUCCESS)
             goto out;
         double e2 = fetch(hee[t]);
         if (e2 < 1e-10 * yy && (ret = exact_ee(s, dee, eev, &e2)) != SBK_SUCCESS)
@@ -447,14 +434,14 @@ static int solve_gram(struct solver *s, double t0)
     if ((ret = exact_ee(s, dee, eev, &e2)) == SBK_SUCCESS && s->r)
         s->r->final_rel_residual = yy > 0 ? sqrt(e2 / yy) : 0.0;
 out:
-    if (hG)
-        starpu_data_unregister(hG), starpu_data_unregister(hb);
+    if (hM)
+        starpu_data_unregister(hM);
     for (int t = 0; t < nee; t++)
         starpu_data_unregister(hee[t]);
-    sbk_matrix_destroy(dG), sbk_matrix_destroy(db), sbk_matrix_destroy(dyy), sbk_matrix_destroy(dee);
+    sbk_matrix_destroy(dee);
     sbk_matrix_destroy(s->e);
     s->e = NULL;
-    free(G), free(b), free(yyv), free(eev), free(ee), free(hee);
+    free(M), free(eev), free(ee), free(hee);
     return ret;
 }
 

@@ -149,6 +149,37 @@ static void methods_match_the_sequential_reference(void **state)
     free_problem(&p);
 }
 
+/* Gram's set-up chains row blocks into a bounded number of accumulators and
+ * copies each row block to a scratch buffer in chunks of rows: more row blocks
+ * than accumulators (23 blocks of 9 rows, the last of 5: chains of 3, the last
+ * of 2) and row blocks taller than a chunk (1100 rows: chunks of 512, 512 and
+ * 76), tile widths not dividing vars. The iterates are per-column's. */
+static void gram_matches_the_reference_on_many_and_tall_row_blocks(void **state)
+{
+    (void)state;
+    static const int shapes[][4] = {{203, 37, 9, 10}, {1300, 12, 1100, 5}}; /* obs, vars, mb, nb */
+    const int iterations[] = {1, 2, 10};
+    for (int sh = 0; sh < 2; sh++) {
+        struct problem p = make_problem(shapes[sh][0], shapes[sh][1], shapes[sh][2], shapes[sh][3], 0.01);
+        double *a = malloc(p.vars * sizeof *a), *ref = malloc(p.vars * sizeof *ref);
+        for (int k = 0; k < 3; k++)
+            for (int prec = 0; prec < 2; prec++) {
+                sbk_solvebak_opts o;
+                sbk_solvebak_opts_default(&o);
+                o.method = SBK_SOLVEBAK_GRAM, o.max_iterations = iterations[k];
+                assert_int_equal(run(&p, prec ? SBK_FLOAT : SBK_DOUBLE, &o, a, NULL), 0);
+                reference(SBK_SOLVEBAK_GRAM, p.obs, p.vars, p.X, p.y, 1, iterations[k], ref);
+                double diff = rel_diff(a, ref, p.vars), bound = prec ? 1e-4 : 1e-10;
+                if (!(diff <= bound))
+                    print_error("gram %s, obs %d in blocks of %d, after %d iterations: relative difference %.3e\n",
+                                prec ? "float" : "double", p.obs, p.mb, iterations[k], diff);
+                assert_true(diff <= bound);
+            }
+        free(a), free(ref);
+        free_problem(&p);
+    }
+}
+
 static void methods_converge_to_the_least_squares_solution(void **state)
 {
     (void)state;
@@ -325,6 +356,7 @@ int main(void)
         cmocka_unit_test(nonfinite_input_is_rejected_with_its_position),
         cmocka_unit_test(bad_shapes_and_options_are_refused),
         cmocka_unit_test(gram_refuses_wide_matrices),
+        cmocka_unit_test(gram_matches_the_reference_on_many_and_tall_row_blocks),
     };
     return cmocka_run_group_tests(tests, start_starbak, stop_starbak);
 }

@@ -46,8 +46,9 @@ int sbk_mpi_gather_longs(const long *mine, int count, long *all); /* onto rank 0
 int sbk_submit(struct starpu_codelet *cl, const struct starpu_data_descr *descr, int n, void *args,
                size_t args_size, double flops, int priority);
 
-/* C = parts[0] + ... + parts[nparts-1], matrix tiles of C's shape, in that order. */
-int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, starpu_data_handle_t C);
+/* C = parts[0] + ... + parts[nparts-1], matrix tiles of C's shape, in that
+ * order; with lower set, only the lower triangle (rows >= columns) is read and written. */
+int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, starpu_data_handle_t C);
 
 /* dst = src (same interface and size), wherever each lives. */
 int sbk_insert_copy(starpu_data_handle_t src, starpu_data_handle_t dst);
@@ -112,8 +113,17 @@ int sbk_insert_solvebak_reduce_norm(starpu_data_handle_t *parts, int nparts, int
 int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count, int whole, starpu_data_handle_t q);
 int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, enum sbk_batch_solve solve,
                                     starpu_data_handle_t out);
-int sbk_insert_gram_sweep(starpu_data_handle_t G, starpu_data_handle_t b, starpu_data_handle_t yy,
-                          starpu_data_handle_t *a_tiles, int vars, int nb, starpu_data_handle_t out);
+/* M += [X_i | y_i]^T [X_i | y_i], lower triangle, for row block i given as its ntiles X tiles
+ * and y's tile; M ((vars+1)×(vars+1)) is written, not read, unless accumulate; scratch from
+ * sbk_gram_form_scratch. */
+int sbk_insert_gram_form(starpu_data_handle_t *X_tiles, int ntiles, starpu_data_handle_t y, int accumulate,
+                         starpu_data_handle_t M, starpu_data_handle_t scratch);
+/* Registers the scratch handle gram_form tasks share, for row blocks of up to
+ * rows rows and M of order n; unregister it after the tasks. */
+void sbk_gram_form_scratch(starpu_data_handle_t *scratch, int rows, int n, size_t es);
+/* M as gram_form leaves it: G, then b^T and y^T y in its last row. */
+int sbk_insert_gram_sweep(starpu_data_handle_t M, starpu_data_handle_t *a_tiles, int vars, int nb,
+                          starpu_data_handle_t out);
 
 /* ANN (codelets/ann_*.c): see each file's header. */
 #define SBK_ANN_ATTEMPTS 4 /* draws per neuron before it is dropped */
