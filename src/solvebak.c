@@ -374,22 +374,84 @@ static double element(const void *buf, size_t es, size_t k)
     return es == sizeof(double) ? ((const double *)buf)[k] : ((const float *)buf)[k];
 }
 
+enum { PENDING = 16 }; /* Gram iterates whose residuals one pass over X gives */
+
+/* Copies a's current value into column k of A (vars×PENDING) on every rank. */
+static int keep_iterate(struct solver *s, char *A, int k)
+{
+    size_t es = s->X->prec;
+    int ret = SBK_SUCCESS;
+    for (int i = 0; i < s->a->mt && ret == SBK_SUCCESS; i++)
+        ret = sbk_data_read(sbk_tile(s->a, i, 0), A + ((size_t)k * s->vars + (size_t)i * s->a->mb) * es,
+                            (size_t)sbk_tile_rows(s->a, i) * es);
+    return ret;
+}
+
+/* a = column k of A. */
+static int restore_iterate(struct solver *s, char *A, int k)
+{
+    sbk_matrix *kept;
+    int ret = sbk_matrix_create_dist(&kept, s->X->prec, A + (size_t)k * s->vars * s->X->prec, s->vars, 1, s->vars,
+                                     s->a->mb, s->a->nb, SBK_DIST_ROOT);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_add(1.0, kept, 0.0, kept, s->a);
+    sbk_matrix_destroy(kept);
+    return ret;
+}
+
+/* ||y - X a_k||^2 for the c iterates in the columns of A by one pass over X:
+ * E = y 1^T - X A in X's row blocks, then the diagonal of E^T E. */
+static int pending_residuals(struct solver *s, char *A, int c, double *ee)
+{
+    sbk_precision prec = s->X->prec;
+    size_t es = prec;
+    char *ones = malloc(c * es), *S = malloc((size_t)c * c * es);
+    sbk_matrix *dA = NULL, *d1 = NULL, *dE = NULL, *dS = NULL;
+    int ret = ones && S ? SBK_SUCCESS : SBK_ENOMEM;
+    for (int k = 0; ret == SBK_SUCCESS && k < c; k++)
+        prec == SBK_DOUBLE ? (((double *)ones)[k] = 1.0) : (((float *)ones)[k] = 1.0f);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_create_dist(&dA, prec, A, s->vars, c, s->vars, s->X->nb, c, SBK_DIST_ROOT);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_create_dist(&d1, prec, ones, 1, c, 1, s->y->nb, c, SBK_DIST_ROOT);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_create_dist(&dE, prec, NULL, s->obs, c, s->obs, s->X->mb, c, s->X->dist);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_create_dist(&dS, prec, S, c, c, c, c, c, SBK_DIST_ROOT);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_gemm(SBK_NOTRANS, SBK_NOTRANS, 1.0, s->y, d1, 0.0, dE);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_gemm(SBK_NOTRANS, SBK_NOTRANS, -1.0, s->X, dA, 1.0, dE);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_gemm(SBK_TRANS, SBK_NOTRANS, 1.0, dE, dE, 0.0, dS);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_data_read(sbk_tile(dS, 0, 0), S, (size_t)c * c * es);
+    for (int k = 0; ret == SBK_SUCCESS && k < c; k++)
+        ee[k] = element(S, es, k + (size_t)k * c);
+    sbk_matrix_destroy(dA), sbk_matrix_destroy(d1), sbk_matrix_destroy(dE), sbk_matrix_destroy(dS);
+    free(ones), free(S);
+    return ret;
+}
+
 /* Gram method: M = [X | y]^T [X | y] (G, b = X^T y, y^T y; submit_gram),
  * then one sweep task per iteration on M, on rank 0. The sweep's residual
  * y^T y - 2 a^T b + a^T G a cancels: its relative error grows as eps / rel^2,
- * so below rel 1e-5 each iteration's residual is recomputed from X instead
- * (one pass). */
+ * so below rel 1e-5 the residuals come from X instead: the iterates are kept
+ * and up to PENDING of them cost one pass over X (pending_residuals; the
+ * sweeps on G are cheap). Reaching the tolerance among them brings a back to
+ * that iterate. */
 static int solve_gram(struct solver *s, double t0)
 {
     size_t es = s->X->prec;
     int ret = SBK_ENOMEM, vars = s->vars, n = vars + 1;
     /* Zeroed: the upper triangle is never formed, but the whole of M travels. */
     void *M = calloc((size_t)n * n, es), *eev = malloc(es);
+    char *A = malloc((size_t)vars * PENDING * es); /* kept iterates */
     double *ee = calloc(s->o.max_iterations + 1, sizeof *ee);
     sbk_matrix *dee = NULL;
     starpu_data_handle_t hM = NULL, *hee = malloc((s->o.max_iterations + 1) * sizeof *hee);
     int nee = 0;
-    if (!M || !eev || !ee || !hee)
+    if (!M || !eev || !A || !ee || !hee)
         goto out;
     starpu_matrix_data_register(&hM, STARPU_MAIN_RAM, (uintptr_t)M, n, n, n, es);
     sbk_data_distribute(hM, 0);
@@ -418,20 +480,33 @@ static int solve_gram(struct solver *s, double t0)
         starpu_variable_data_register(&hee[nee], STARPU_MAIN_RAM, (uintptr_t)&ee[nee], sizeof(double));
         sbk_data_distribute(hee[nee], sbk_matrix_tile_owner(s->a, 0, 0));
     }
-    for (int t = 0; t < s->o.max_iterations; t++) {
+    double e2 = 0, pend_ee[PENDING];
+    int npend = 0, first = 0, stop = 0, exact = 0; /* exact: e2 is a's residual from X */
+    for (int t = 0; t < s->o.max_iterations && !stop; t++) {
         if ((ret = sbk_insert_gram_sweep(hM, s->a->tiles, vars, s->a->mb, hee[t])) != SBK_SUCCESS)
             goto out;
-        double e2 = fetch(hee[t]);
-        if (e2 < 1e-10 * yy && (ret = exact_ee(s, dee, eev, &e2)) != SBK_SUCCESS)
+        e2 = fetch(hee[t]);
+        if (npend == 0 && e2 >= 1e-10 * yy) { /* the estimate holds */
+            stop = record(s, t, e2, yy, t0);
+            continue;
+        }
+        if ((ret = keep_iterate(s, A, npend)) != SBK_SUCCESS)
             goto out;
-        if (record(s, t, e2, yy, t0))
-            break;
+        first = npend++ ? first : t;
+        if (npend < PENDING && t < s->o.max_iterations - 1)
+            continue;
+        if ((ret = pending_residuals(s, A, npend, pend_ee)) != SBK_SUCCESS)
+            goto out;
+        for (int k = 0; k < npend && !stop; k++)
+            if ((stop = record(s, first + k, e2 = pend_ee[k], yy, t0)) && k < npend - 1 &&
+                (ret = restore_iterate(s, A, k)) != SBK_SUCCESS)
+                goto out;
+        npend = 0, exact = 1;
     }
     if (s->r)
         s->r->seconds_iterations = starpu_timing_now() * 1e-6 - t1;
     /* The exact residual from X, as for the other methods. */
-    double e2;
-    if ((ret = exact_ee(s, dee, eev, &e2)) == SBK_SUCCESS && s->r)
+    if ((exact || (ret = exact_ee(s, dee, eev, &e2)) == SBK_SUCCESS) && s->r)
         s->r->final_rel_residual = yy > 0 ? sqrt(e2 / yy) : 0.0;
 out:
     if (hM)
@@ -441,7 +516,7 @@ out:
     sbk_matrix_destroy(dee);
     sbk_matrix_destroy(s->e);
     s->e = NULL;
-    free(M), free(eev), free(ee), free(hee);
+    free(M), free(eev), free(A), free(ee), free(hee);
     return ret;
 }
 

@@ -220,6 +220,47 @@ static void tolerance_stops_early(void **state)
     free_problem(&p);
 }
 
+/* On an exact fit the residual soon drops below what Gram's estimate resolves
+ * (1e-5): those iterations' residuals come from X, PENDING iterates at a time,
+ * and a tolerance met among them brings a back to that iterate. Both must
+ * agree with per-column, whose iterates Gram's equal. */
+static void gram_matches_per_column_below_the_estimate(void **state)
+{
+    (void)state;
+    struct problem p = make_problem(OBS, VARS, MB, NB, 0.0);
+    const double tolerances[] = {0, 1e-9};
+    for (int k = 0; k < 2; k++) {
+        double a[2][VARS];
+        sbk_solvebak_report r[2];
+        for (int g = 0; g < 2; g++) {
+            sbk_solvebak_opts o;
+            sbk_solvebak_opts_default(&o);
+            o.method = g ? SBK_SOLVEBAK_GRAM : SBK_SOLVEBAK_PER_COLUMN, o.batch = BATCH;
+            o.max_iterations = 40, o.tolerance = tolerances[k];
+            assert_int_equal(run(&p, SBK_DOUBLE, &o, a[g], &r[g]), 0);
+        }
+        assert_int_equal(r[1].iterations, r[0].iterations);
+        assert_true(k == 0 || r[0].iterations < 40);
+        double diff = rel_diff(a[1], a[0], VARS);
+        if (!(diff <= 1e-10))
+            print_error("tolerance %g: gram and per-column iterates differ by %.3e\n", tolerances[k], diff);
+        assert_true(diff <= 1e-10);
+        /* Rounding moves a residual of ||y|| rel by about eps ||y||; Gram's
+         * estimate would be off by eps / rel, 1e-5 at rel 1e-11. */
+        for (int t = 0; t < r[0].iterations; t++) {
+            double pc = r[0].rel_residual[t], gr = r[1].rel_residual[t];
+            if (!(fabs(gr - pc) <= 1e-6 * pc + 1e-13))
+                print_error("tolerance %g, iteration %d: residual %.6e (gram) against %.6e\n", tolerances[k],
+                            t + 1, gr, pc);
+            assert_true(fabs(gr - pc) <= 1e-6 * pc + 1e-13);
+        }
+        double last = r[1].rel_residual[r[1].iterations - 1];
+        assert_true(fabs(last - r[1].final_rel_residual) <= 1e-6 * r[1].final_rel_residual + 1e-13);
+        sbk_solvebak_report_free(&r[0]), sbk_solvebak_report_free(&r[1]);
+    }
+    free_problem(&p);
+}
+
 static void zero_column_is_skipped_and_reported(void **state)
 {
     (void)state;
@@ -351,6 +392,7 @@ int main(void)
         cmocka_unit_test(methods_match_the_sequential_reference),
         cmocka_unit_test(methods_converge_to_the_least_squares_solution),
         cmocka_unit_test(tolerance_stops_early),
+        cmocka_unit_test(gram_matches_per_column_below_the_estimate),
         cmocka_unit_test(zero_column_is_skipped_and_reported),
         cmocka_unit_test(duplicated_columns_still_solve),
         cmocka_unit_test(nonfinite_input_is_rejected_with_its_position),
