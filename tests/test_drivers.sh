@@ -14,6 +14,15 @@ expect 0 'check: passed' "$bin/gemm" -m 40 -n 33 -k 50 -t 16 -p s --transb T --c
 expect 0 'check: passed' "$bin/vecadd" -n 100003 -t 4096 -p s
 expect 0 'check: passed' "$bin/vecadd" -n 1000 -t 64 --alpha 0.3 --beta -2
 expect 0 'error_sigmas' "$bin/mcpi" -s 1e6 --seed 3
+# Tiles at the edges: one tile larger than the whole matrix, one-element tiles.
+expect 0 'check: passed' "$bin/gemm" -m 30 -n 20 -k 10 -t 5000 --check --iterations 1
+expect 0 'check: passed' "$bin/gemm" -m 9 -n 7 -k 5 -t 1 -p s --check --iterations 1
+for rows in 100000 1; do
+  for method in per-column batched block-exact gram; do
+    expect 0 'mean_abs_error: [0-9.]+e-(09|1[0-9])' "$bin/solvebak" --obs 300 --vars 6 --batch 3 \
+      --tile-rows $rows --iters 60 --method $method
+  done
+done
 expect 0 'usage: gemm' "$bin/gemm" --help
 expect 2 'gemm: --m: .x. is not an integer' "$bin/gemm" -m x
 expect 2 'gemm: --tile: .0. is not an integer' "$bin/gemm" --tile 0
