@@ -15,7 +15,7 @@ static void usage(FILE *out)
             "  Estimates pi from random points of the unit square (counter-based generator).\n"
             "  -s, --samples=N   number of points (default 100000000; 1e9 works)\n"
             "      --seed=S      stream of random numbers (default 42)\n"
-            "  -t, --tasks=T     tasks to split the samples into (default 0: 4 per worker)\n"
+            "  -t, --tasks=T     tasks to split the samples into (default 0: 4 per worker; per rank under MPI)\n"
             DRV_TRACE_USAGE
             "  -h, --help        this text\n"
             "Environment: STARPU_SCHED, STARPU_NCPU, STARPU_NCUDA, STARPU_HOME.\n");

@@ -226,6 +226,15 @@ long sbk_mpi_min_long(long value)
     return value;
 }
 
+uint64_t sbk_mpi_sum_u64(uint64_t value)
+{
+#ifdef SBK_HAVE_MPI
+    if (active)
+        MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+#endif
+    return value;
+}
+
 int sbk_mpi_gather_longs(const long *mine, int count, long *all)
 {
 #ifdef SBK_HAVE_MPI

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# StarPU-MPI on this machine: GEMM, SolveBak (each method) and the ANN under
+# StarPU-MPI on this machine: GEMM, SolveBak (each method), the ANN and Monte-Carlo under
 # `mpirun -np 1, 2, 4` give the single-process results (tests/mpi_check.c), the
 # drivers run unchanged under mpirun, and a rank that fails stops every rank
 # with a message instead of a hang. Skipped (77) without mpirun or StarPU-MPI.
@@ -33,6 +33,13 @@ done
 "$bin/solvebak" --obs 900 --vars 30 --batch 10 --iters 3 --tile-rows 100 --method batched,block-exact \
   --out "$work/a0.npy" >/dev/null 2>&1
 "$bin/ann" fit --obs 1500 --vars 3 --neurons 30 --tile-rows 200 --model "$work/m0.sbk" >/dev/null 2>&1
+# Monte-Carlo: each rank counts its share of the samples; the same count as one process.
+inside=$("$bin/mcpi" -s 3000017 --seed 5 | grep '^inside:')
+for n in 1 2 4; do
+  mcpi_tasks='tasks on CPU: [1-9]'; [ "$n" -gt 1 ] && mcpi_tasks="rank $((n - 1)): .*tasks on CPU: [1-9]"
+  expect 0 "$inside" run "$n" "$bin/mcpi" -s 3000017 --seed 5
+  expect 0 "$mcpi_tasks" run "$n" "$bin/mcpi" -s 3000017 --seed 5
+done
 for n in 1 2 4; do
   expect 0 'check: passed' run "$n" "$bin/vecadd" -n 100003 -t 4096 -p s
   expect 0 'check: passed' run "$n" "$bin/gemm" -m 77 -n 45 -k 63 -t 16 --transa T --beta 0.5 --check --iterations 1

@@ -37,6 +37,7 @@ void sbk_data_broadcast(starpu_data_handle_t h);
  * bytes of it to out unless out is NULL (collective). */
 int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes);
 long sbk_mpi_min_long(long value); /* the smallest over the ranks (collective) */
+uint64_t sbk_mpi_sum_u64(uint64_t value); /* the sum over the ranks (collective) */
 int sbk_mpi_gather_longs(const long *mine, int count, long *all); /* onto rank 0 */
 
 /* The one place tasks are submitted: cl over descr[0..n), args (malloc'd, or

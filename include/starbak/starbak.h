@@ -149,8 +149,9 @@ int sbk_scale(double alpha, sbk_matrix *A);
 
 /* Monte-Carlo estimate of pi from `samples` points of the unit square, drawn by a
  * counter-based generator: the count for a given seed is the same whatever the
- * scheduler, the number of tasks' workers or the device. Splits the samples
- * into `tasks` tasks (0 chooses). Waits for the result. */
+ * scheduler, the number of tasks, workers or ranks, or the device. Splits the
+ * samples into `tasks` tasks (0 chooses; under MPI, per rank, each rank taking
+ * its share of the samples). Waits for the result, which every rank gets. */
 int sbk_mcpi(uint64_t samples, uint64_t seed, int tasks, uint64_t *inside);
 
 /* SolveBak (arXiv 2104.12570): solves X a ~ y for a tall X (obs >> vars) by
