@@ -80,7 +80,7 @@ static starpu_data_handle_t *register_vectors(const struct solver *s, void *buf,
 
 static void unregister_vectors(starpu_data_handle_t *h, int n)
 {
-    for (int k = 0; h && k < n; k++)
+    for (int k = 0; h && k < n && h[k]; k++) /* NULL: not registered (set-up stopped short) */
         starpu_data_unregister(h[k]);
     free(h);
 }
@@ -148,7 +148,7 @@ static int solver_alloc(struct solver *s)
     for (int k = 0; k < nb; k++)
         off[k] = s->scale_off[k], len[k] = s->scale_off[k + 1] - s->scale_off[k];
     s->scale = register_vectors(s, s->scalebuf, nb, off, len, sizeof(double), batch_owner);
-    s->resh = malloc(s->nres * sizeof *s->resh);
+    s->resh = calloc(s->nres, sizeof *s->resh);
     if (!s->q || !s->p || !s->da || !s->scale || !s->resh)
         goto out;
     for (int t = 0; t < s->nres; t++) {
@@ -487,7 +487,7 @@ static int solve_gram(struct solver *s, double t0)
             goto out;
         e2 = fetch(hee[t]);
         if (npend == 0 && e2 >= 1e-10 * yy) { /* the estimate holds */
-            stop = record(s, t, e2, yy, t0);
+            stop = record(s, t, e2, yy, t0), exact = 0;
             continue;
         }
         if ((ret = keep_iterate(s, A, npend)) != SBK_SUCCESS)
@@ -639,5 +639,5 @@ int sbk_solvebak(const sbk_matrix *X, const sbk_matrix *y, sbk_matrix *a, const 
     solver_free(&s);
     if (report)
         report->seconds_total = starpu_timing_now() * 1e-6 - t0;
-    return ret;
+    return ret == SBK_SUCCESS && sbk_cancelled() ? SBK_ECANCELED : ret;
 }

@@ -261,6 +261,40 @@ static void gram_matches_per_column_below_the_estimate(void **state)
     free_problem(&p);
 }
 
+static void cancel_after(int iteration, double rel, double seconds, void *user)
+{
+    (void)rel, (void)seconds;
+    if (iteration == *(const int *)user)
+        sbk_cancel();
+}
+
+/* sbk_cancel from the progress callback (as a SIGINT handler would, between
+ * two tasks): every method stops within an iteration and says SBK_ECANCELED,
+ * and the next sbk_init solves normally. */
+static void cancelled_solve_says_so_and_next_start_solves(void **state)
+{
+    (void)state;
+    struct problem p = make_problem(OBS, VARS, MB, NB, 0.0);
+    double a[VARS], ref[VARS];
+    int at = 2;
+    for (int m = SBK_SOLVEBAK_PER_COLUMN; m <= SBK_SOLVEBAK_GRAM; m++) {
+        sbk_solvebak_opts o;
+        sbk_solvebak_opts_default(&o);
+        o.method = m, o.batch = BATCH, o.max_iterations = 40, o.progress = cancel_after, o.user = &at;
+        sbk_solvebak_report r;
+        assert_int_equal(run(&p, SBK_DOUBLE, &o, a, &r), SBK_ECANCELED);
+        assert_true(r.iterations <= at);
+        sbk_solvebak_report_free(&r);
+        sbk_shutdown();
+        assert_int_equal(sbk_init(), 0);
+        o.progress = NULL, o.max_iterations = 3;
+        assert_int_equal(run(&p, SBK_DOUBLE, &o, a, NULL), 0);
+        reference(m, p.obs, p.vars, p.X, p.y, BATCH, 3, ref);
+        assert_true(rel_diff(a, ref, VARS) <= 1e-10);
+    }
+    free_problem(&p);
+}
+
 static void zero_column_is_skipped_and_reported(void **state)
 {
     (void)state;
@@ -393,6 +427,7 @@ int main(void)
         cmocka_unit_test(methods_converge_to_the_least_squares_solution),
         cmocka_unit_test(tolerance_stops_early),
         cmocka_unit_test(gram_matches_per_column_below_the_estimate),
+        cmocka_unit_test(cancelled_solve_says_so_and_next_start_solves),
         cmocka_unit_test(zero_column_is_skipped_and_reported),
         cmocka_unit_test(duplicated_columns_still_solve),
         cmocka_unit_test(nonfinite_input_is_rejected_with_its_position),
