@@ -217,21 +217,23 @@ void sbk_abort(int status)
     exit(status);
 }
 
+/* value combined over the ranks, in place (collective); one process keeps it. */
+#ifdef SBK_HAVE_MPI
+#define ALLREDUCE(value, type, op) \
+    (active ? (void)MPI_Allreduce(MPI_IN_PLACE, &(value), 1, type, op, MPI_COMM_WORLD) : (void)0)
+#else
+#define ALLREDUCE(value, type, op) ((void)0)
+#endif
+
 long sbk_mpi_min_long(long value)
 {
-#ifdef SBK_HAVE_MPI
-    if (active)
-        MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_LONG, MPI_MIN, MPI_COMM_WORLD);
-#endif
+    ALLREDUCE(value, MPI_LONG, MPI_MIN);
     return value;
 }
 
 uint64_t sbk_mpi_sum_u64(uint64_t value)
 {
-#ifdef SBK_HAVE_MPI
-    if (active)
-        MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-#endif
+    ALLREDUCE(value, MPI_UINT64_T, MPI_SUM);
     return value;
 }
 
