@@ -28,6 +28,8 @@ int sbk_io_bytes(int64_t rows, int64_t cols, size_t elsize, size_t *bytes);
  * say): checked before allocating, as Linux would promise the memory and kill
  * the run later. */
 int sbk_io_fits(double bytes);
+/* sbk_init's: a new run is not cancelled (src/cancel.c). */
+void sbk_cancel_clear(void);
 
 /* Copies a rows × cols array of floats (src_size 4) or doubles (8), stored
  * row-major when src_row_major and column-major otherwise, into dst

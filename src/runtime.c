@@ -1,15 +1,14 @@
 /* starbak's runtime glue: StarPU start and stop, error strings, worker report. */
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "io.h"
 #include <starpu_cusolver.h>
 
 /* OpenBLAS's own call, declared here so that any cblas.h will do. */
 void openblas_set_num_threads(int num_threads);
 
 static int initialized;
-static volatile sig_atomic_t cancel_requested;
 static size_t sent_before; /* StarPU-MPI's count of bytes sent is cumulative */
 
 const char *sbk_strerror(int code)
@@ -34,7 +33,7 @@ int sbk_init(void)
 {
     if (initialized)
         return SBK_SUCCESS;
-    cancel_requested = 0;
+    sbk_cancel_clear();
     if (sbk_mpi_wanted()) {
         int ret = sbk_mpi_start();
         if (ret != SBK_SUCCESS)
@@ -73,13 +72,9 @@ void sbk_shutdown(void)
 
 int sbk_is_initialized(void) { return initialized; }
 
-void sbk_cancel(void) { cancel_requested = 1; }
-
-int sbk_cancelled(void) { return cancel_requested; }
-
 int sbk_kernel_skipped(void)
 {
-    if (!cancel_requested)
+    if (!sbk_cancelled())
         return 0;
     /* A history model still calibrating records every run's duration: this
      * one would teach it that the kernel takes no time. */
@@ -108,7 +103,7 @@ int sbk_wait(void)
         return SBK_ENOINIT;
     if (sbk_mpi_wait() != 0)
         return SBK_ERUNTIME;
-    return cancel_requested ? SBK_ECANCELED : SBK_SUCCESS;
+    return sbk_cancelled() ? SBK_ECANCELED : SBK_SUCCESS;
 }
 
 /* Reading a worker's profiling info also resets it. */
