@@ -76,11 +76,13 @@ int sbk_kernel_skipped(void)
 {
     if (!sbk_cancelled())
         return 0;
-    /* A history model still calibrating records every run's duration: this
-     * one would teach it that the kernel takes no time. */
+    /* StarPU keeps no duration of a failed task in its model (driver_common.c;
+     * the field is public): this one would teach it the kernel takes no time.
+     * Per task, unlike the model's benchmarking flag, which the schedulers set
+     * back while other tasks still run. */
     struct starpu_task *task = starpu_task_get_current();
-    if (task && task->cl && task->cl->model)
-        task->cl->model->benchmarking = 0;
+    if (task)
+        task->failed = 1;
     return 1;
 }
 
