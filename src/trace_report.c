@@ -51,6 +51,29 @@ static int parse_number(const char *text, double *out)
     return errno == 0 && end != text && (*end == '\0' || isspace((unsigned char)*end)) && isfinite(*out);
 }
 
+/* EstimatedTime: µs, one value per worker (starpu_tasks_rec_complete), 'inf'
+ * where the model has no entry for the task's footprint. */
+static int parse_estimates(const struct trace *t, int line, const char *value, struct task *cur, char *err,
+                           size_t errlen)
+{
+    char *end;
+    for (const char *p = value;; p = end) {
+        double e = strtod(p, &end);
+        if (end == p)
+            break;
+        double *grown = realloc(cur->estimates, (cur->nestimates + 1) * sizeof *grown);
+        if (!grown)
+            return sbk_io_fail(err, errlen, SBK_ENOMEM, t->path, "out of memory");
+        cur->estimates = grown, cur->estimates[cur->nestimates++] = e;
+    }
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end)
+        return sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: EstimatedTime '%s' is not a list of numbers",
+                           line, value);
+    return SBK_SUCCESS;
+}
+
 /* Worker ids index the report's per-worker arrays: they must lie in [0, MAX_WORKERS). */
 #define MAX_WORKERS 4096
 
@@ -81,7 +104,8 @@ static int finish_record(struct trace *t, struct task *cur, int *have, int line,
     }
     if (!(cur->end >= cur->start))
         return sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: EndTime before StartTime", line);
-    if (cur->worker >= 0 && cur->worker < cur->nestimates) /* this worker's prediction, in ms like the times */
+    if (cur->worker >= 0 && cur->worker < cur->nestimates && isfinite(cur->estimates[cur->worker]) &&
+        cur->estimates[cur->worker] > 0) /* this worker's prediction, in ms like the times */
         cur->estimated = cur->estimates[cur->worker] / 1000;
     struct task *grown = realloc(t->tasks, (t->ntasks + 1) * sizeof *grown);
     if (!grown)
@@ -126,8 +150,7 @@ static int read_tasks(struct trace *t, char *err, size_t errlen)
         const char *key = buf, *value = colon + 2;
         double v = 0;
         long id = 0;
-        if ((!strcmp(key, "StartTime") || !strcmp(key, "EndTime") || !strcmp(key, "GFlop") ||
-             !strcmp(key, "EstimatedTime")) &&
+        if ((!strcmp(key, "StartTime") || !strcmp(key, "EndTime") || !strcmp(key, "GFlop")) &&
             !parse_number(value, &v)) {
             ret = sbk_io_fail(err, errlen, SBK_EFORMAT, t->path, "line %d: %s '%s' is not a number", line, key, value);
             break;
@@ -154,14 +177,8 @@ static int read_tasks(struct trace *t, char *err, size_t errlen)
             cur.gflop = v;
         else if (!strcmp(key, "Footprint"))
             snprintf(cur.footprint, sizeof cur.footprint, "%s", value);
-        else if (!strcmp(key, "EstimatedTime")) /* µs, one value per worker (starpu_tasks_rec_complete) */
-            for (char *p = (char *)value, *end;; p = end) {
-                double e = strtod(p, &end);
-                double *grown = end == p ? NULL : realloc(cur.estimates, (cur.nestimates + 1) * sizeof *grown);
-                if (!grown)
-                    break;
-                cur.estimates = grown, cur.estimates[cur.nestimates++] = e;
-            }
+        else if (!strcmp(key, "EstimatedTime") && (ret = parse_estimates(t, line, value, &cur, err, errlen)))
+            break;
         else if (!strcmp(key, "JobId"))
             cur.job = id;
         else if (!strcmp(key, "DependsOn"))

@@ -27,6 +27,16 @@ while read -r w n busy; do
 done < "$work/expected"
 check grep -q "tasks on CPU" "$work/gemm.out"
 
+# Under a scheduler that does not learn (lws), the models keep only what earlier runs
+# (here one under dmda) saved: StarPU estimates footprints they lack as 'inf', which the report takes as
+# "no prediction".
+check env STARPU_SCHED=dmda "$top/examples/gemm" -m 128 -n 128 -k 128 -t 64 > /dev/null
+check env STARPU_SCHED=lws "$top/examples/gemm" -m 300 -n 200 -k 250 -t 40 --trace "$work/unknown" > /dev/null
+checks=$((checks + 1))
+grep -q '^EstimatedTime: inf' "$work/unknown/tasks_estimated.rec" ||
+  fail "the lws run's tasks should have footprints the model lacks (EstimatedTime inf)"
+check test -s "$work/unknown/report.html"
+
 # The efficiency breakdown (trace.rec) sees the same task time as tasks.rec, and
 # its four parts fill workers × makespan.
 row=$(grep -A1 '<th>task</th><th>scheduling</th>' "$work/gemm/report.html" | tail -n 1 | sed 's/<[^>]*>/ /g; s/ ms//g')
@@ -76,6 +86,8 @@ printf 'Name: gemm\nWorkerId: 0\nStartTime: 1.0\nEndTime: oops\n\n' > "$work/nan
 expect_refusal 'nan.rec: line 4: EndTime .oops. is not a number' "$work/nan.rec"
 printf 'Name: gemm\nWorkerId: 0\nStartTime: 1.0\nEndTime: inf\n\n' > "$work/inf.rec"
 expect_refusal 'inf.rec: line 4: EndTime .inf. is not a number' "$work/inf.rec"
+printf 'Name: gemm\nWorkerId: 0\nStartTime: 1.0\nEndTime: 2.0\nEstimatedTime: 5 oops\n\n' > "$work/estimate.rec"
+expect_refusal 'estimate.rec: line 5: EstimatedTime .5 oops. is not a list of numbers' "$work/estimate.rec"
 printf 'Name: gemm\nthis is not a field\n' > "$work/garbage.rec"
 expect_refusal "garbage.rec: line 2: expected 'Key: value'" "$work/garbage.rec"
 head -c 300 "$work/gemm/tasks.rec" | head -n 12 > "$work/cut.rec"
