@@ -151,14 +151,22 @@ static void write_worker_list(void)
         fclose(f);
 }
 
+/* A StarPU tool from the StarPU this tree was built with, else from PATH
+ * (a copied build, such as scripts/gpu-bundle's, has its own bin/ there). */
+static const char *starpu_tool(const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s", SBK_STARPU_BINDIR, name);
+    return access(buf, X_OK) == 0 ? buf : name;
+}
+
 int drv_trace_finish(const char *prog)
 {
     /* Under MPI each rank writes its prof_file_*; rank 0 converts them all. */
     if (!trace_dir || rank != 0)
         return 0;
-    char cmd[8192], tasks[4096], report[4096], err[512];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s/starpu_fxt_tool' -i prof_file_* -d . > fxt_tool.log 2>&1", trace_dir,
-             SBK_STARPU_BINDIR);
+    char cmd[8192], tasks[4096], report[4096], err[512], tool[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' -i prof_file_* -d . > fxt_tool.log 2>&1", trace_dir,
+             starpu_tool("starpu_fxt_tool", tool, sizeof tool));
     if (strchr(trace_dir, '\'') || system(cmd) != 0) {
         fprintf(stderr, "starbak: %s: --trace: starpu_fxt_tool failed on %s (see %s/fxt_tool.log)\n", prog,
                 trace_dir, trace_dir);
@@ -166,8 +174,8 @@ int drv_trace_finish(const char *prog)
     }
     /* The perf models' predictions (EstimatedTime) join each task, when the
      * models in STARPU_HOME know the codelets: the report compares them. */
-    snprintf(cmd, sizeof cmd, "cd '%s' && STARPU_FXT_TRACE=0 '%s/starpu_tasks_rec_complete' tasks.rec "
-             "tasks_estimated.rec >> fxt_tool.log 2>&1", trace_dir, SBK_STARPU_BINDIR);
+    snprintf(cmd, sizeof cmd, "cd '%s' && STARPU_FXT_TRACE=0 '%s' tasks.rec tasks_estimated.rec >> fxt_tool.log 2>&1",
+             trace_dir, starpu_tool("starpu_tasks_rec_complete", tool, sizeof tool));
     int estimated = system(cmd) == 0;
     snprintf(tasks, sizeof tasks, "%s/%s", trace_dir, estimated ? "tasks_estimated.rec" : "tasks.rec");
     snprintf(report, sizeof report, "%s/report.html", trace_dir);
