@@ -26,8 +26,9 @@ static void usage(FILE *out)
             "      --seed=S          (default 1)\n"
             "  Method:\n"
             "      --method=LIST     per-column, batched, block-exact, gram, comma-separated (default batched)\n"
-            "      --batch=B         columns per batch (default 100); per-column and gram give the same\n"
-            "                        iterates whatever B (per-column works blocks of at most B columns)\n"
+            "      --batch=B         columns per batch (default 100, or vars if fewer); per-column and\n"
+            "                        gram give the same iterates whatever B (per-column works blocks of\n"
+            "                        at most B columns)\n"
             "      --iters=N         iterations (default 10)\n"
             "      --tol=T           stop once ||e||/||y|| <= T (default 0: never)\n"
             "  -p, --precision=s|d   (default d)\n"
@@ -116,7 +117,7 @@ static int generate(struct data *d, uint64_t seed)
 
 int main(int argc, char **argv)
 {
-    long obs = 100000, vars = 1000, batch = 100, iters = 10, tile_rows = 0;
+    long obs = 100000, vars = 1000, batch = 0, iters = 10, tile_rows = 0; /* batch 0: the default */
     uint64_t seed = 1;
     double tol = 0.0;
     const char *xpath = NULL, *ypath = NULL, *out = NULL, *plot = NULL;
@@ -179,6 +180,8 @@ int main(int argc, char **argv)
         return free_data(&d, a, 1);
     }
     d.obs = shape[0], d.vars = shape[1], tile_rows = shape[2];
+    if (!batch)
+        batch = d.vars < 100 ? d.vars : 100;
     if (batch > d.vars) {
         fprintf(stderr, "starbak: %s: --batch %ld exceeds the %ld columns of X\n", prog, batch, d.vars);
         sbk_shutdown();

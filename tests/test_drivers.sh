@@ -53,7 +53,8 @@ expect 1 'nan.csv: NaN or Inf at row 1, column 0 \(counting from 0\)' "$bin/solv
 expect 1 'missing.npy' "$bin/solvebak" --X "$work/missing.npy" --y "$work/y.csv"
 expect 2 '--X and --y go together' "$bin/solvebak" --X "$work/X.csv"
 expect 2 "method: 'fast' is not one of" "$bin/solvebak" --method fast
-expect 2 'batch 100 exceeds the 5 columns' "$bin/solvebak" --X "$work/X.csv" --y "$work/y.csv"
+expect 2 'batch 100 exceeds the 5 columns' "$bin/solvebak" --X "$work/X.csv" --y "$work/y.csv" --batch 100
+expect 0 'batch: 5' "$bin/solvebak" --X "$work/X.csv" --y "$work/y.csv" --iters 1 # the default: all 5 columns
 # A run that fails must leave an existing output untouched.
 echo "precious" > "$work/keep.npy"
 expect 1 'nan.csv' "$bin/solvebak" --X "$work/nan.csv" --y "$work/y.csv" --out "$work/keep.npy"
