@@ -41,14 +41,16 @@ static void draw(FILE *f, const char *title, const char *ylabel, const struct pl
     fprintf(f, "<text transform='translate(16 %.1f) rotate(-90)' text-anchor='middle'>%s</text>\n",
             TOP + ph / 2, ylabel);
     for (int k = 0; k < nseries; k++) {
-        const char *c = colours[k % (sizeof colours / sizeof colours[0])];
-        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", c);
+        /* Dashes too: series that coincide (gram and per-column do) stay visible. */
+        static const char *const dashes[] = {"none", "8 4", "2 3", "10 3 2 3"};
+        const char *c = colours[k % (sizeof colours / sizeof colours[0])], *d = dashes[k % 4];
+        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' stroke-dasharray='%s' points='", c, d);
         for (int i = 0; i < s[k].n; i++)
             if (s[k].y[i] > 0 && isfinite(s[k].y[i]))
                 fprintf(f, "%.1f,%.1f ", PX(i + 1), PY(log10(s[k].y[i])));
-        fprintf(f, "'/>\n<line x1='%.0f' x2='%.0f' y1='%d' y2='%d' stroke='%s' stroke-width='2'/>"
-                   "<text x='%.0f' y='%d'>%s</text>\n",
-                LEFT + pw + 12, LEFT + pw + 34, TOP + 12 + 20 * k, TOP + 12 + 20 * k, c, LEFT + pw + 40,
+        fprintf(f, "'/>\n<line x1='%.0f' x2='%.0f' y1='%d' y2='%d' stroke='%s' stroke-width='2' "
+                   "stroke-dasharray='%s'/><text x='%.0f' y='%d'>%s</text>\n",
+                LEFT + pw + 12, LEFT + pw + 34, TOP + 12 + 20 * k, TOP + 12 + 20 * k, c, d, LEFT + pw + 40,
                 TOP + 16 + 20 * k, s[k].name);
     }
     fprintf(f, "</svg>\n");
