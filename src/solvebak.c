@@ -13,6 +13,7 @@
  * yields ||e||^2. The host waits once per iteration, for that norm.
  * Gram forms G = X^T X and b = X^T y with one SYRK task per row block
  * (gram_form), then sweeps on G. */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -436,7 +437,9 @@ static int pending_residuals(struct solver *s, char *A, int c, double *ee)
 /* Gram method: M = [X | y]^T [X | y] (G, b = X^T y, y^T y; submit_gram),
  * then one sweep task per iteration on M, on rank 0. The sweep's residual
  * y^T y - 2 a^T b + a^T G a cancels: its relative error grows as eps / rel^2,
- * so below rel 1e-5 the residuals come from X instead: the iterates are kept
+ * so below rel^2 = 4.5e5 eps (rel 1e-5 in double, 0.23 in single precision,
+ * where it would stall above any small tolerance) the residuals come from X
+ * instead (the estimate is then off by 2e-6 of itself at most): the iterates are kept
  * and up to PENDING of them cost one pass over X (pending_residuals; the
  * sweeps on G are cheap). Reaching the tolerance among them brings a back to
  * that iterate. */
@@ -480,13 +483,13 @@ static int solve_gram(struct solver *s, double t0)
         starpu_variable_data_register(&hee[nee], STARPU_MAIN_RAM, (uintptr_t)&ee[nee], sizeof(double));
         sbk_data_distribute(hee[nee], sbk_matrix_tile_owner(s->a, 0, 0));
     }
-    double e2 = 0, pend_ee[PENDING];
+    double e2 = 0, pend_ee[PENDING], trusted = 4.5e5 * (es == sizeof(float) ? FLT_EPSILON : DBL_EPSILON);
     int npend = 0, first = 0, stop = 0, exact = 0; /* exact: e2 is a's residual from X */
     for (int t = 0; t < s->o.max_iterations && !stop; t++) {
         if ((ret = sbk_insert_gram_sweep(hM, s->a->tiles, vars, s->a->mb, hee[t])) != SBK_SUCCESS)
             goto out;
         e2 = fetch(hee[t]);
-        if (npend == 0 && e2 >= 1e-10 * yy) { /* the estimate holds */
+        if (npend == 0 && e2 >= trusted * yy) { /* the estimate holds */
             stop = record(s, t, e2, yy, t0), exact = 0;
             continue;
         }
