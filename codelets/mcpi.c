@@ -53,6 +53,20 @@ static void mcpi_cuda(void *buffers[], void *cl_arg)
         STARPU_CUDA_REPORT_ERROR(status);
 }
 
+cudaError_t sbk_mcpi_sum_cuda_launch(uint64_t *into, const uint64_t *from, cudaStream_t stream);
+
+static void mcpi_sum_cuda(void *buffers[], void *cl_arg)
+{
+    if (sbk_kernel_skipped())
+        return;
+    (void)cl_arg;
+    cudaError_t status = sbk_mcpi_sum_cuda_launch((uint64_t *)STARPU_VARIABLE_GET_PTR(buffers[0]),
+                                                  (const uint64_t *)STARPU_VARIABLE_GET_PTR(buffers[1]),
+                                                  starpu_cuda_get_local_stream());
+    if (status != cudaSuccess)
+        STARPU_CUDA_REPORT_ERROR(status);
+}
+
 static void mcpi_zero_cuda(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
@@ -109,6 +123,10 @@ static struct starpu_codelet cl_mcpi_zero = {
 static struct starpu_codelet cl_mcpi_sum = {
     .name = "mcpi_sum",
     .cpu_funcs = {mcpi_sum_cpu},
+#ifdef STARPU_USE_CUDA
+    .cuda_funcs = {mcpi_sum_cuda},
+    .cuda_flags = {STARPU_CUDA_ASYNC},
+#endif
     .nbuffers = 2,
     .modes = {STARPU_RW | STARPU_COMMUTE, STARPU_R},
 };
