@@ -10,20 +10,21 @@ template <> __device__ float activate<float>(float z, float b) { return sbk_ann_
 template <typename T>
 __global__ static void ann_activate(T *H, int ld, int rows, int neurons, int ones, const T *bias, int bias_stride)
 {
-    int r = blockIdx.x * blockDim.x + threadIdx.x, k = blockIdx.y;
+    int r = blockIdx.x * blockDim.x + threadIdx.x;
     if (r >= rows)
         return;
-    if (k < neurons)
-        H[r + (size_t)k * ld] = activate<T>(H[r + (size_t)k * ld], bias[(size_t)k * bias_stride]);
-    else if (ones)
-        H[r + (size_t)k * ld] = T(1);
+    for (int k = blockIdx.y; k < neurons + ones; k += gridDim.y) /* gridDim.y is at most 65535 */
+        if (k < neurons)
+            H[r + (size_t)k * ld] = activate<T>(H[r + (size_t)k * ld], bias[(size_t)k * bias_stride]);
+        else
+            H[r + (size_t)k * ld] = T(1);
 }
 
 /* bias[k * bias_stride] is neuron k's bias (0 without one). */
 extern "C" cudaError_t sbk_ann_activate_cuda(void *H, int ld, int rows, int neurons, int ones, const void *bias,
                                              int bias_stride, int dbl, cudaStream_t stream)
 {
-    dim3 grid((rows + 255) / 256, neurons + ones);
+    dim3 grid((rows + 255) / 256, neurons + ones < 65535 ? neurons + ones : 65535);
     if (rows == 0 || neurons + ones == 0)
         return cudaSuccess;
     if (dbl)
