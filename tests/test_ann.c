@@ -196,8 +196,13 @@ static void saved_model_predicts_identically(void **state)
     double *first = malloc(d.obs * sizeof *first);
     memcpy(first, r.yhat, d.obs * sizeof *first);
     double r2 = predicted_r(&loaded, &r, SBK_DOUBLE, d.obs);
-    assert_memory_equal(first, r.yhat, d.obs * sizeof *first);
-    assert_true(r1 == r2 && r1 > 0.99);
+    /* The same bits on CPU workers; with GPUs a row block may run on either
+     * device in each prediction (cuBLAS and CUDA's tanh round differently). */
+    double tol = sbk_ncuda_workers() > 0 ? 1e-12 : 0.0, worst = 0;
+    for (int i = 0; i < d.obs; i++)
+        worst = fmax(worst, fabs(first[i] - ((double *)r.yhat)[i]) / fmax(fabs(first[i]), 1.0));
+    assert_true(worst <= tol);
+    assert_true(fabs(r1 - r2) <= tol && r1 > 0.99);
     /* The prediction is back on y's scale. */
     double mean = 0;
     for (int i = 0; i < d.obs; i++)
