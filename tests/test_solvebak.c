@@ -332,29 +332,37 @@ static void zero_column_is_skipped_and_reported(void **state)
     free_problem(&p);
 }
 
+/* Columns 11 and 12 equal (same batch 10..14), exactly or but for the last
+ * bits, as a GPU's differently rounded partials would make them look: either
+ * way block-exact regularises that batch, once, and says so. */
 static void duplicated_columns_still_solve(void **state)
 {
     (void)state;
-    struct problem p = make_problem(OBS, VARS, MB, NB, 0.01);
-    memcpy(p.X + 11 * OBS, p.X + 12 * OBS, OBS * sizeof(double)); /* same batch (10..14) */
-    make_y(&p, 0.01);
-    double a[VARS];
-    for (int m = SBK_SOLVEBAK_PER_COLUMN; m <= SBK_SOLVEBAK_BLOCK_EXACT; m++) {
-        sbk_solvebak_opts o;
-        sbk_solvebak_opts_default(&o);
-        o.method = m, o.batch = BATCH, o.max_iterations = 20;
-        sbk_solvebak_report r;
-        assert_int_equal(run(&p, SBK_DOUBLE, &o, a, &r), 0);
-        for (int j = 0; j < VARS; j++)
-            assert_true(isfinite(a[j]));
-        if (m == SBK_SOLVEBAK_BLOCK_EXACT)
-            assert_int_equal(r.nregularized, 1);
-        if (m != SBK_SOLVEBAK_BATCHED && !(r.final_rel_residual < 0.1)) /* Jacobi batches may stall on equal columns */
-            print_error("%s: residual %.3e with duplicated columns\n", method_name[m], r.final_rel_residual);
-        assert_true(m == SBK_SOLVEBAK_BATCHED || r.final_rel_residual < 0.1);
-        sbk_solvebak_report_free(&r);
+    for (int exact = 1; exact >= 0; exact--) {
+        struct problem p = make_problem(OBS, VARS, MB, NB, 0.01);
+        for (int i = 0; i < OBS; i++)
+            p.X[i + 11 * OBS] = p.X[i + 12 * OBS] * (1 + (exact ? 0 : 1e-7 * (i % 3 - 1)));
+        make_y(&p, 0.01);
+        double a[VARS];
+        for (int m = SBK_SOLVEBAK_PER_COLUMN; m <= SBK_SOLVEBAK_BLOCK_EXACT; m++) {
+            sbk_solvebak_opts o;
+            sbk_solvebak_opts_default(&o);
+            o.method = m, o.batch = BATCH, o.max_iterations = 20;
+            sbk_solvebak_report r;
+            assert_int_equal(run(&p, SBK_DOUBLE, &o, a, &r), 0);
+            for (int j = 0; j < VARS; j++)
+                assert_true(isfinite(a[j]));
+            if (m == SBK_SOLVEBAK_BLOCK_EXACT && r.nregularized != 1)
+                print_error("%s duplicate: %d batches regularised\n", exact ? "exact" : "rounded", r.nregularized);
+            if (m == SBK_SOLVEBAK_BLOCK_EXACT)
+                assert_int_equal(r.nregularized, 1);
+            if (m != SBK_SOLVEBAK_BATCHED && !(r.final_rel_residual < 0.1)) /* Jacobi batches may stall on equal columns */
+                print_error("%s: residual %.3e with duplicated columns\n", method_name[m], r.final_rel_residual);
+            assert_true(m == SBK_SOLVEBAK_BATCHED || r.final_rel_residual < 0.1);
+            sbk_solvebak_report_free(&r);
+        }
+        free_problem(&p);
     }
-    free_problem(&p);
 }
 
 static void nonfinite_input_is_rejected_with_its_position(void **state)
