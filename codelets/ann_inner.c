@@ -150,6 +150,21 @@ static void ann_inner_cuda(void *buffers[], void *cl_arg)
 }
 #endif
 
+/* Every inner task reads the whole of X and y: a GPU whose memory cannot hold
+ * them with room to spare is never offered the task (StarPU would retry its
+ * allocations for ever). */
+static int ann_inner_can_execute(unsigned worker, struct starpu_task *task, unsigned nimpl)
+{
+    (void)nimpl;
+    if (starpu_worker_get_type(worker) != STARPU_CUDA_WORKER)
+        return 1;
+    ssize_t total = starpu_memory_get_total(starpu_worker_get_memory_node(worker));
+    size_t need = 0;
+    for (unsigned i = 0; i < STARPU_TASK_GET_NBUFFERS(task); i++)
+        need += starpu_data_get_size(STARPU_TASK_GET_HANDLE(task, i));
+    return total < 0 || need < (size_t)total / 4 * 3;
+}
+
 static struct starpu_perfmodel ann_inner_model = {
     .type = STARPU_HISTORY_BASED,
     .symbol = "sbk_ann_inner_gels",
@@ -164,6 +179,7 @@ static struct starpu_codelet cl_ann_inner = {
 #elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
     .cuda_funcs = {(void *)1},
 #endif
+    .can_execute = ann_inner_can_execute,
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .model = &ann_inner_model,
 };
