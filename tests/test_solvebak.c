@@ -105,6 +105,15 @@ static int run(const struct problem *p, sbk_precision prec, const sbk_solvebak_o
     return ret;
 }
 
+/* SolveBak's defaults with this method, the tests' batch and an iteration count. */
+static sbk_solvebak_opts opts_for(int method, int iterations)
+{
+    sbk_solvebak_opts o;
+    sbk_solvebak_opts_default(&o);
+    o.method = method, o.batch = BATCH, o.max_iterations = iterations;
+    return o;
+}
+
 static double rel_diff(const double *x, const double *ref, int n)
 {
     double num = 0.0, den = 0.0;
@@ -124,9 +133,7 @@ static void methods_match_the_sequential_reference(void **state)
     for (int m = SBK_SOLVEBAK_PER_COLUMN; m <= SBK_SOLVEBAK_GRAM; m++)
         for (int k = 0; k < 3; k++)
             for (int prec = 0; prec < 2; prec++) {
-                sbk_solvebak_opts o;
-                sbk_solvebak_opts_default(&o);
-                o.method = m, o.batch = BATCH, o.max_iterations = iterations[k];
+                sbk_solvebak_opts o = opts_for(m, iterations[k]);
                 sbk_solvebak_report r;
                 assert_int_equal(run(&p, prec ? SBK_FLOAT : SBK_DOUBLE, &o, a, &r), 0);
                 reference(m, p.obs, p.vars, p.X, p.y, BATCH, iterations[k], ref);
@@ -190,9 +197,7 @@ static void methods_converge_to_the_least_squares_solution(void **state)
     memcpy(gels, p.y, sizeof gels);
     assert_int_equal(LAPACKE_dgels(LAPACK_COL_MAJOR, 'N', OBS, VARS, 1, Xc, OBS, gels, OBS), 0);
     for (int m = SBK_SOLVEBAK_PER_COLUMN; m <= SBK_SOLVEBAK_GRAM; m++) {
-        sbk_solvebak_opts o;
-        sbk_solvebak_opts_default(&o);
-        o.method = m, o.batch = BATCH, o.max_iterations = 300, o.tolerance = 0;
+        sbk_solvebak_opts o = opts_for(m, 300);
         assert_int_equal(run(&p, SBK_DOUBLE, &o, a, NULL), 0);
         double diff = rel_diff(a, gels, VARS);
         if (!(diff <= 1e-9))
@@ -216,9 +221,8 @@ static void tolerance_stops_early(void **state)
         for (int prec = 0; prec < 2; prec++)
             for (int k = 0; k < 4; k++) {
                 double a[VARS], tol = tolerances[k];
-                sbk_solvebak_opts o;
-                sbk_solvebak_opts_default(&o);
-                o.method = m, o.batch = BATCH, o.max_iterations = 500, o.tolerance = tol;
+                sbk_solvebak_opts o = opts_for(m, 500);
+                o.tolerance = tol;
                 sbk_solvebak_report r;
                 assert_int_equal(run(&p, prec ? SBK_DOUBLE : SBK_FLOAT, &o, a, &r), 0);
                 int n = r.iterations;
@@ -247,10 +251,8 @@ static void gram_matches_per_column_below_the_estimate(void **state)
         double a[2][VARS];
         sbk_solvebak_report r[2];
         for (int g = 0; g < 2; g++) {
-            sbk_solvebak_opts o;
-            sbk_solvebak_opts_default(&o);
-            o.method = g ? SBK_SOLVEBAK_GRAM : SBK_SOLVEBAK_PER_COLUMN, o.batch = BATCH;
-            o.max_iterations = 40, o.tolerance = tolerances[k];
+            sbk_solvebak_opts o = opts_for(g ? SBK_SOLVEBAK_GRAM : SBK_SOLVEBAK_PER_COLUMN, 40);
+            o.tolerance = tolerances[k];
             assert_int_equal(run(&p, SBK_DOUBLE, &o, a[g], &r[g]), 0);
         }
         assert_int_equal(r[1].iterations, r[0].iterations);
@@ -292,9 +294,8 @@ static void cancelled_solve_says_so_and_next_start_solves(void **state)
     double a[VARS], ref[VARS];
     int at = 2;
     for (int m = SBK_SOLVEBAK_PER_COLUMN; m <= SBK_SOLVEBAK_GRAM; m++) {
-        sbk_solvebak_opts o;
-        sbk_solvebak_opts_default(&o);
-        o.method = m, o.batch = BATCH, o.max_iterations = 40, o.progress = cancel_after, o.user = &at;
+        sbk_solvebak_opts o = opts_for(m, 40);
+        o.progress = cancel_after, o.user = &at;
         sbk_solvebak_report r;
         assert_int_equal(run(&p, SBK_DOUBLE, &o, a, &r), SBK_ECANCELED);
         assert_true(r.iterations <= at);
@@ -317,9 +318,7 @@ static void zero_column_is_skipped_and_reported(void **state)
         p.X[i + 13 * OBS] = 0.0;
     double a[VARS];
     for (int m = SBK_SOLVEBAK_PER_COLUMN; m <= SBK_SOLVEBAK_GRAM; m++) {
-        sbk_solvebak_opts o;
-        sbk_solvebak_opts_default(&o);
-        o.method = m, o.batch = BATCH, o.max_iterations = 5;
+        sbk_solvebak_opts o = opts_for(m, 5);
         sbk_solvebak_report r;
         assert_int_equal(run(&p, SBK_DOUBLE, &o, a, &r), 0);
         assert_int_equal(r.nskipped, 1);
@@ -345,9 +344,7 @@ static void duplicated_columns_still_solve(void **state)
         make_y(&p, 0.01);
         double a[VARS];
         for (int m = SBK_SOLVEBAK_PER_COLUMN; m <= SBK_SOLVEBAK_BLOCK_EXACT; m++) {
-            sbk_solvebak_opts o;
-            sbk_solvebak_opts_default(&o);
-            o.method = m, o.batch = BATCH, o.max_iterations = 20;
+            sbk_solvebak_opts o = opts_for(m, 20);
             sbk_solvebak_report r;
             assert_int_equal(run(&p, SBK_DOUBLE, &o, a, &r), 0);
             for (int j = 0; j < VARS; j++)
