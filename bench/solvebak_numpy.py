@@ -1,17 +1,20 @@
 #!/usr/bin/python3
-"""NumPy side of bench/solvebak (run it through that script).
+"""Python side of bench/solvebak (run it through that script): the NumPy and CuPy peers.
 
   gen DIR --obs N --vars N --seed S    the seed's problem, saved as DIR/{X,y,a_true}.npy
   peers DIR --iters N --batch B [--seed-budget S] [--methods LIST]
-                                       memory bandwidth, the seed's loops, the best NumPy forms;
-                                       key: value lines, and DIR/peers.json
+                                       memory bandwidth, the seed's loops, the best forms, on
+                                       NumPy, then on CuPy when it sees a GPU; key: value lines,
+                                       and DIR/peers.json
   best-configs DIR                     the fastest starbak variant per method in DIR/sweep_*.txt
   report DIR --iters N                 reads DIR/peers.json, DIR/sweep_*.txt, DIR/final_*.txt and
                                        DIR/a_*.npy; prints the variant table and the final table
 
-Both peers run on the same X, y as starbak. X is written in Fortran order, so
+All peers run on the same X, y as starbak. X is written in Fortran order, so
 starbak's driver loads it without a transposition; the seed's loop gets a
 C-order copy, as np.random.uniform(-0.5, 0.5, (obs, vars)) would make it.
+The peers are written once over the array module xp (bench/array_module.py):
+the NumPy runs, and tests/test_bench_peers.test, run the code the GPU runs.
 """
 import argparse
 import ctypes
@@ -24,6 +27,8 @@ import threading
 import time
 
 import numpy as np
+
+from array_module import clock, cupy_or_reason, describe, to_host, to_xp
 
 METHODS = ["batched", "per-column", "block-exact", "gram"]
 
@@ -120,23 +125,25 @@ def timed(f):
 
 
 # --- the seed's loops (C-order X, as the user made it) ------------------------
-# Slow: each stops once `budget` seconds of iterations have passed, even inside
-# an iteration, and its time per iteration is extrapolated from the columns done
-# (every batch and every column costs the same).
+# Written once over the array module xp (numpy or cupy). Slow: each stops once
+# `budget` seconds of iterations have passed, even inside an iteration, and its
+# time per iteration is extrapolated from the columns done (every batch and
+# every column costs the same). The stop test reads the clock without waiting
+# for the GPU (it only decides when to stop); the times are read after a wait.
 
-def seed_batched(X, y, B, iters, budget):
+def seed_batched(xp, X, y, B, iters, budget):
     """The seed's batched loop: X[:, J] with J the batch's column indices (fancy
     indexing: a copy of the B columns) on C-order X."""
     obs, vars_ = X.shape
-    t0 = now()
+    t0 = clock(xp)
     norms = (X * X).sum(axis=0)
-    a = np.zeros(vars_)
+    a = xp.zeros(vars_)
     e = y.copy()
-    t1 = now()
+    t1 = clock(xp)
     cols = 0
     for _ in range(iters):
         for j0 in range(0, vars_, B):
-            J = np.arange(j0, min(j0 + B, vars_))
+            J = xp.arange(j0, min(j0 + B, vars_))
             da = X[:, J].T @ e / norms[J]
             e -= X[:, J] @ da
             a[J] += da
@@ -146,17 +153,17 @@ def seed_batched(X, y, B, iters, budget):
         else:
             continue
         break
-    return t1 - t0, (now() - t1) * vars_ / cols, cols / vars_, a
+    return t1 - t0, (clock(xp) - t1) * vars_ / cols, cols / vars_, a
 
 
-def seed_per_column(X, y, iters, budget):
+def seed_per_column(xp, X, y, iters, budget):
     """The seed's per-column loop: X[:, j] is a strided column of C-order X."""
     obs, vars_ = X.shape
-    t0 = now()
+    t0 = clock(xp)
     norms = (X * X).sum(axis=0)
-    a = np.zeros(vars_)
+    a = xp.zeros(vars_)
     e = y.copy()
-    t1 = now()
+    t1 = clock(xp)
     cols = 0
     for _ in range(iters):
         for j in range(vars_):
@@ -169,98 +176,101 @@ def seed_per_column(X, y, iters, budget):
         else:
             continue
         break
-    return t1 - t0, (now() - t1) * vars_ / cols, cols / vars_, a
+    return t1 - t0, (clock(xp) - t1) * vars_ / cols, cols / vars_, a
 
 
-def seed_batched_slice(X, y, B, iters, budget):
-    """The same loop with J a slice: X[:, J] is then a strided view, no copy."""
+def seed_batched_slice(xp, X, y, B, iters, budget):
+    """The same loop with J a slice: X[:, J] is then a strided view, no copy.
+    Returns the time per iteration and a."""
     obs, vars_ = X.shape
     norms = (X * X).sum(axis=0)
+    a = xp.zeros(vars_)
     e = y.copy()
-    t1 = now()
+    t1 = clock(xp)
     cols = 0
     for _ in range(iters):
         for j0 in range(0, vars_, B):
             J = slice(j0, min(j0 + B, vars_))
             da = X[:, J].T @ e / norms[J]
             e -= X[:, J] @ da
+            a[J] += da
             cols += J.stop - J.start
             if now() - t1 > budget:
                 break
         else:
             continue
         break
-    return (now() - t1) * vars_ / cols
+    return (clock(xp) - t1) * vars_ / cols, a
 
 
-# --- the best NumPy forms (Fortran-order X: contiguous columns) ---------------
+# --- the best forms (Fortran-order X: contiguous columns), over xp too --------
 
-def best_batched(XF, y, B, iters, exact=False):
+def best_batched(xp, XF, y, B, iters, exact=False):
     obs, vars_ = XF.shape
     yy = y @ y
-    t0 = now()
+    t0 = clock(xp)
     blocks = [XF[:, j0:min(j0 + B, vars_)] for j0 in range(0, vars_, B)]  # contiguous views
     if exact:
         scale = [XJ.T @ XJ for XJ in blocks]  # B×B Gram blocks (syrk)
     else:
-        norms = np.einsum("ij,ij->j", XF, XF)
+        norms = xp.einsum("ij,ij->j", XF, XF)
         scale = [norms[j0:j0 + XJ.shape[1]] for j0, XJ in zip(range(0, vars_, B), blocks)]
-    a = np.zeros(vars_)
+    a = xp.zeros(vars_)
     e = y.copy()
-    t1 = now()
+    t1 = clock(xp)
     rel = []  # ||e|| / ||y|| per iteration, as the driver computes it
     for _ in range(iters):
         for k, XJ in enumerate(blocks):
             g = XJ.T @ e  # dgemv
-            da = np.linalg.solve(scale[k], g) if exact else g / scale[k]
+            da = xp.linalg.solve(scale[k], g) if exact else g / scale[k]
             e -= XJ @ da  # dgemv
             a[k * B:k * B + XJ.shape[1]] += da
-        rel.append(np.sqrt(e @ e / yy))
-    return t1 - t0, now() - t1, a
+        rel.append(xp.sqrt(e @ e / yy))
+    return t1 - t0, clock(xp) - t1, a
 
 
-def best_per_column(XF, y, iters):
+def best_per_column(xp, XF, y, iters):
     obs, vars_ = XF.shape
     yy = y @ y
-    t0 = now()
-    norms = np.einsum("ij,ij->j", XF, XF)
-    a = np.zeros(vars_)
+    t0 = clock(xp)
+    norms = xp.einsum("ij,ij->j", XF, XF)
+    a = xp.zeros(vars_)
     e = y.copy()
-    tmp = np.empty(obs)
+    tmp = xp.empty(obs)
     cols = [XF[:, j] for j in range(vars_)]  # contiguous views
-    t1 = now()
+    t1 = clock(xp)
     rel = []  # ||e|| / ||y|| per iteration, as the driver computes it
     for _ in range(iters):
         for j, xj in enumerate(cols):
-            da = np.dot(xj, e) / norms[j]
-            np.multiply(xj, da, out=tmp)  # no temporary allocated per column
+            da = xp.dot(xj, e) / norms[j]
+            xp.multiply(xj, da, out=tmp)  # no temporary allocated per column
             e -= tmp
             a[j] += da
-        rel.append(np.sqrt(e @ e / yy))
-    return t1 - t0, now() - t1, a
+        rel.append(xp.sqrt(e @ e / yy))
+    return t1 - t0, clock(xp) - t1, a
 
 
-def best_gram(XF, y, iters):
+def best_gram(xp, XF, y, iters):
     vars_ = XF.shape[1]
     yy = y @ y
-    t0 = now()
+    t0 = clock(xp)
     G = XF.T @ XF  # numpy calls syrk for A.T @ A: half the flops of a gemm
     b = XF.T @ y
     diag = G.diagonal().copy()
-    a = np.zeros(vars_)
-    t1 = now()
+    a = xp.zeros(vars_)
+    t1 = clock(xp)
     rel = []  # ||e|| / ||y|| per iteration, as the driver computes it
     for _ in range(iters):
         for j in range(vars_):
             # G is symmetric: row j is column j, and contiguous
             a[j] += (b[j] - G[j] @ a) / diag[j]
-        rel.append(np.sqrt(max(yy - 2 * a @ b + a @ (G @ a), 0.0) / yy))
-    return t1 - t0, now() - t1, a
+        rel.append(xp.sqrt(xp.maximum(yy - 2 * a @ b + a @ (G @ a), 0.0) / yy))
+    return t1 - t0, clock(xp) - t1, a
 
 
 def rel_residual(X, y, a):
     e = y - X @ a
-    return float(np.sqrt(e @ e / (y @ y)))
+    return float(e @ e / (y @ y)) ** 0.5
 
 
 def set_blas_threads(n):
@@ -271,10 +281,98 @@ def set_blas_threads(n):
         return False
 
 
+def warm_up(xp, XF, y, B):
+    """Every peer once on a corner of the problem, untimed: CuPy compiles its
+    kernels and makes its library handles on first use."""
+    Xs = xp.asfortranarray(XF[:1000, :2 * B])
+    ys = y[:Xs.shape[0]].copy()
+    seed_batched(xp, xp.ascontiguousarray(Xs), ys, B, 1, float("inf"))
+    seed_batched_slice(xp, xp.ascontiguousarray(Xs), ys, B, 1, float("inf"))
+    seed_per_column(xp, xp.ascontiguousarray(Xs), ys, 1, float("inf"))
+    best_batched(xp, Xs, ys, B, 1)
+    best_batched(xp, Xs, ys, B, 1, exact=True)
+    best_per_column(xp, Xs, ys, 1)
+    best_gram(xp, Xs, ys, 1)
+
+
+def run_peers(xp, XF, y, a_true, args, counts, where, prefix=""):
+    """The seed's loops and the best forms on xp's Fortran-order XF and y; prints a
+    line per run and returns the results by key. counts: the BLAS thread counts
+    the best forms run under (the first, the default, also runs the seed loops);
+    None for the GPU. where(n) names that setting in the lines."""
+    methods = args.methods.split(",")
+    res = {}
+
+    def record(key, setup, it_s, a, done=None, threads=None):
+        """done: iterations run (None: all); else it_s is the time of one iteration."""
+        r = {"setup_s": setup, "err": float(np.mean(np.abs(to_host(xp, a) - a_true))), "threads": threads}
+        if done is not None and done < args.iters:
+            r.update(iter_s=it_s * args.iters, done=done, per_iter_s=it_s)
+        elif done is not None:  # a seed loop that finished within its budget
+            r.update(iter_s=it_s * args.iters, done=args.iters, per_iter_s=it_s)
+        else:
+            r.update(iter_s=it_s, done=args.iters, per_iter_s=it_s / max(args.iters, 1))
+        r["time_s"] = r["setup_s"] + r["iter_s"]
+        note = f"; rel_residual {rel_residual(XF, y, a):.3e}, mean|a-a_true| {r['err']:.3e}"
+        if r["done"] < args.iters:
+            note = f" (extrapolated from {done:.2f} iterations; its a is not the 10-iteration one)"
+        print(f"{prefix}{key} [{where(threads)}]: set-up {r['setup_s']:.3f} s + {args.iters} iterations "
+              f"{r['iter_s']:.3f} s = {r['time_s']:.3f} s{note}")
+        sys.stdout.flush()
+        return r
+
+    warm_up(xp, XF, y, args.batch)
+    if "batched" in methods or "per-column" in methods:
+        XC = xp.ascontiguousarray(XF)  # the user's C-order X, same values
+        if "batched" in methods:
+            s, it, done, a = seed_batched(xp, XC, y, args.batch, args.iters, args.seed_budget)
+            res["seed batched"] = record("seed batched", s, it, a, done, counts[0])
+            it, _ = seed_batched_slice(xp, XC, y, args.batch, args.iters, args.seed_budget)
+            res["seed batched, J a slice"] = {"per_iter_s": it, "iter_s": it * args.iters}
+            print(f"{prefix}seed batched with J a slice (a view, no copy) [{where(counts[0])}]: "
+                  f"{it:.3f} s per iteration (not in the table)")
+        if "per-column" in methods:
+            s, it, done, a = seed_per_column(xp, XC, y, args.iters, args.seed_budget)
+            res["seed per-column"] = record("seed per-column", s, it, a, done, counts[0])
+        del XC
+
+    forms = {"batched": lambda: best_batched(xp, XF, y, args.batch, args.iters),
+             "block-exact": lambda: best_batched(xp, XF, y, args.batch, args.iters, exact=True),
+             "per-column": lambda: best_per_column(xp, XF, y, args.iters),
+             "gram": lambda: best_gram(xp, XF, y, args.iters)}
+    for m in ["batched", "per-column", "block-exact", "gram"]:
+        if m not in methods:
+            continue
+        for n in counts:  # the faster thread count counts
+            if n is not None:
+                set_blas_threads(n)
+            tries = [forms[m]() for _ in range(args.repeat)]  # the fastest of a few, as for starbak
+            s, it, a = min(tries, key=lambda t: t[0] + t[1])
+            r = record(f"best {m}", s, it, a, threads=n)
+            if n is not None:
+                res[f"best {m} @{n}"] = r
+            if f"best {m}" not in res or r["time_s"] < res[f"best {m}"]["time_s"]:
+                res[f"best {m}"] = r
+    return res
+
+
+def cupy_peers(cp, XF, y, a_true, args):
+    """The same peers on the GPU; X's host-to-device copy is timed apart."""
+    t0 = clock(cp)
+    Xd, yd = to_xp(cp, XF), to_xp(cp, y)
+    copy_s = clock(cp) - t0
+    print(f"{describe(cp)}: host-to-device copy of X and y {copy_s:.3f} s "
+          f"({(XF.nbytes + y.nbytes) / copy_s / 1e9:.1f} GB/s), not in the CuPy times: a CuPy user keeps X "
+          f"on the GPU, so the solve is the comparison")
+    sys.stdout.flush()
+    res = run_peers(cp, Xd, yd, a_true, args, [None], lambda n: "GPU", prefix="CuPy ")
+    res.update(device=describe(cp), copy_s=copy_s)
+    return res
+
+
 def peers(args):
     XF, y, a_true = load(args.dir)
     obs, vars_ = XF.shape
-    methods = args.methods.split(",")
     res = {"obs": obs, "vars": vars_, "iters": args.iters, "batch": args.batch}
     cfg, nthreads = blas_threads()
     res["numpy"] = np.__version__
@@ -293,61 +391,16 @@ def peers(args):
           ", ".join(f"{k} {v:.1f}" for k, v in bw.items()))
     sys.stdout.flush()
 
-    def record(key, setup, it_s, a, done=None, threads=None):
-        """done: iterations run (None: all); else it_s is the time of one iteration."""
-        r = {"setup_s": setup, "err": float(np.mean(np.abs(a - a_true))), "threads": threads}
-        if done is not None and done < args.iters:
-            r.update(iter_s=it_s * args.iters, done=done, per_iter_s=it_s)
-        elif done is not None:  # a seed loop that finished within its budget
-            r.update(iter_s=it_s * args.iters, done=args.iters, per_iter_s=it_s)
-        else:
-            r.update(iter_s=it_s, done=args.iters, per_iter_s=it_s / max(args.iters, 1))
-        r["time_s"] = r["setup_s"] + r["iter_s"]
-        note = f"; rel_residual {rel_residual(XF, y, a):.3e}, mean|a-a_true| {r['err']:.3e}"
-        if r["done"] < args.iters:
-            note = f" (extrapolated from {done:.2f} iterations; its a is not the 10-iteration one)"
-        print(f"{key} [{threads} BLAS threads]: set-up {r['setup_s']:.3f} s + {args.iters} iterations "
-              f"{r['iter_s']:.3f} s = {r['time_s']:.3f} s{note}")
-        sys.stdout.flush()
-        return r
-
-    if "batched" in methods or "per-column" in methods:
-        XC = np.ascontiguousarray(XF)  # the user's C-order X, same values
-        if "batched" in methods:
-            s, it, done, a = seed_batched(XC, y, args.batch, args.iters, args.seed_budget)
-            res["seed batched"] = record("seed batched", s, it, a, done, nthreads)
-            it = seed_batched_slice(XC, y, args.batch, args.iters, args.seed_budget)
-            res["seed batched, J a slice"] = {"per_iter_s": it, "iter_s": it * args.iters}
-            print(f"seed batched with J a slice (a view, no copy) [{nthreads} BLAS threads]: "
-                  f"{it:.3f} s per iteration (not in the table)")
-        if "per-column" in methods:
-            s, it, done, a = seed_per_column(XC, y, args.iters, args.seed_budget)
-            res["seed per-column"] = record("seed per-column", s, it, a, done, nthreads)
-        del XC
-
     # The best forms run under each BLAS thread count; the faster counts.
     counts = [nthreads, 1] if nthreads and nthreads > 1 and set_blas_threads(1) else [nthreads]
-    for m in ["batched", "per-column", "block-exact", "gram"]:
-        if m not in methods:
-            continue
-        for n in counts:
-            set_blas_threads(n)
-            tries = []
-            for _ in range(args.repeat):  # the fastest of a few, as for starbak
-                if m == "batched":
-                    tries.append(best_batched(XF, y, args.batch, args.iters))
-                elif m == "block-exact":
-                    tries.append(best_batched(XF, y, args.batch, args.iters, exact=True))
-                elif m == "per-column":
-                    tries.append(best_per_column(XF, y, args.iters))
-                else:
-                    tries.append(best_gram(XF, y, args.iters))
-            s, it, a = min(tries, key=lambda t: t[0] + t[1])
-            r = record(f"best {m}", s, it, a, threads=n)
-            res[f"best {m} @{n}"] = r
-            if f"best {m}" not in res or r["time_s"] < res[f"best {m}"]["time_s"]:
-                res[f"best {m}"] = r
+    res.update(run_peers(np, XF, y, a_true, args, counts, lambda n: f"{n} BLAS threads"))
     set_blas_threads(nthreads or 1)
+
+    cp, why = cupy_or_reason()
+    if cp is None:
+        print(f"CuPy peers: skipped ({why})")
+    else:
+        res["cupy"] = cupy_peers(cp, XF, y, a_true, args)
     with open(os.path.join(args.dir, "peers.json"), "w") as f:
         json.dump(res, f, indent=1)
 
@@ -370,10 +423,11 @@ def parse_driver(path):
     for kv in runs:
         if "time_s" not in kv:
             continue
+        ncpu, ncuda = (int(n) for n in re.findall(r"\d+", kv["workers"]))  # "2 CPU, 0 CUDA"
         r = dict(method=kv["method"], tile_rows=int(kv["tile_rows"]), setup=float(kv["time_setup_s"]),
                  iters_s=float(kv["time_iterations_s"]), total=float(kv["time_s"]),
-                 tasks=int(kv["tasks on CPU"]), iterations=int(kv["iterations"]),
-                 ncpu=int(kv["workers"].split()[0]), rel=float(kv["rel_residual"]))
+                 tasks=int(kv["tasks on CPU"]) + int(kv.get("tasks on CUDA", 0)), iterations=int(kv["iterations"]),
+                 ncpu=ncpu, ncuda=ncuda, rel=float(kv["rel_residual"]))
         r["solve"] = r["setup"] + r["iters_s"]
         out.append(r)
     return out
@@ -401,6 +455,11 @@ def ratio(num, den):
     return f"{num / den:.2f}x" if num and den else "-"
 
 
+def cuda_workers(r):
+    """'' or ' + 1 CUDA', after a CPU worker count."""
+    return f" + {r['ncuda']} CUDA" if r["ncuda"] else ""
+
+
 def report(args):
     with open(os.path.join(args.dir, "peers.json")) as f:
         peers_ = json.load(f)
@@ -422,7 +481,7 @@ def report(args):
 
     print()
     print("starbak variants (solve = time_setup_s + time_iterations_s; time_s adds the final residual")
-    print("recomputed from X; per task = NCPU x solve / tasks on CPU, the time one task holds a worker):")
+    print("recomputed from X; per task = workers x solve / tasks, the time one task holds a worker):")
     print("| method | STARPU_NCPU | tile_rows | set-up s | iterations s | solve s | time_s | tasks | "
           "us/task | rel_residual |")
     print("|" + "---|" * 10)
@@ -430,9 +489,9 @@ def report(args):
         mine = [r for r in sweep if r["method"] == m]
         fastest = min(mine, key=lambda r: r["solve"]) if mine else None
         for r in mine:
-            per_task = r["ncpu"] * r["solve"] / r["tasks"] * 1e6 if r["tasks"] else 0
+            per_task = (r["ncpu"] + r["ncuda"]) * r["solve"] / r["tasks"] * 1e6 if r["tasks"] else 0
             star = " **best**" if r is fastest else ""
-            print(f"| {m} | {r['ncpu']} | {r['tile_rows']} | {r['setup']:.3f} | {r['iters_s']:.3f} | "
+            print(f"| {m} | {r['ncpu']}{cuda_workers(r)} | {r['tile_rows']} | {r['setup']:.3f} | {r['iters_s']:.3f} | "
                   f"{r['solve']:.3f}{star} | {r['total']:.3f} | {r['tasks']} | {per_task:.1f} | {r['rel']:.2e} |")
 
     bw = max(peers_["bandwidth"].values())
@@ -454,6 +513,16 @@ def report(args):
     print("| method | starbak s | seed-loop s | best-NumPy s | ratio vs seed | ratio vs best | GB/s | "
           "mean\\|a−a_true\\| (starbak / best NumPy) |")
     print("|" + "---|" * 8)
+    cupy = peers_.get("cupy", {})
+
+    def row(label, r, gbs, seed, bst, where):
+        seed_s = f"{seed['time_s']:.2f}" + ("*" if seed["done"] != args.iters else "") if seed else "-"
+        best_s = f"{bst['time_s']:.3f} ({where(bst)})" if bst else "-"
+        best_err = f"{bst['err']:.2e}" if bst else "-"
+        print(f"| {label} | {r['solve']:.3f} | {seed_s} | {best_s} | "
+              f"{ratio(seed and seed['time_s'], r['solve'])} | {ratio(bst and bst['time_s'], r['solve'])} | "
+              f"{gbs:.1f} | {r['err']:.2e} / {best_err} |")
+
     goals = []
     for m in METHODS:
         if m not in runs:
@@ -463,12 +532,10 @@ def report(args):
         bst = peers_.get(f"best {m}")
         reads = 1 if m == "gram" else 2 * r["iterations"] + 1
         gbs = reads * xbytes / r["solve"] / 1e9
-        seed_s = f"{seed['time_s']:.2f}" + ("*" if seed["done"] != args.iters else "") if seed else "-"
-        best_s = f"{bst['time_s']:.3f} ({bst['threads']}T)" if bst else "-"
-        best_err = f"{bst['err']:.2e}" if bst else "-"
-        print(f"| {m} ({r['ncpu']} CPU, tile {r['tile_rows']}) | {r['solve']:.3f} | {seed_s} | {best_s} | "
-              f"{ratio(seed and seed['time_s'], r['solve'])} | {ratio(bst and bst['time_s'], r['solve'])} | "
-              f"{gbs:.1f} | {r['err']:.2e} / {best_err} |")
+        row(f"{m} ({r['ncpu']} CPU{cuda_workers(r)}, tile {r['tile_rows']})", r, gbs, seed, bst,
+            lambda b: f"{b['threads']}T")
+        if cupy:
+            row(f"{m}, vs CuPy", r, gbs, cupy.get(f"seed {m}"), cupy.get(f"best {m}"), lambda b: "GPU")
         vs_best = bst["time_s"] / r["solve"] if bst else 0
         vs_seed = seed["time_s"] / r["solve"] if seed else 0
         if m == "batched":
@@ -480,12 +547,23 @@ def report(args):
             goals.append(("per-column >= 1.5x best NumPy per-column", vs_best >= 1.5, f"{vs_best:.2f}x"))
         elif m == "gram":
             goals.append(("gram >= 1.2x best NumPy Gram form", vs_best >= 1.2, f"{vs_best:.2f}x"))
-    for m in METHODS:
-        s = peers_.get(f"seed {m}")
-        if s and s["done"] != args.iters:
-            print(f"* seed {m} loop extrapolated: it ran {s['done']:.2f} of {args.iters} iterations "
-                  f"({s['per_iter_s']:.2f} s per iteration) after a set-up of {s['setup_s']:.2f} s; "
-                  f"the same iterates as best NumPy, so only best NumPy's error is shown")
+    if any(r["ncuda"] for r in runs.values()):  # the goals set for a GPU (an H100)
+        for m, limit in (("batched", 0.060), ("gram", 0.020)):
+            if m in runs:
+                t = runs[m]["solve"]
+                goals.append((f"{m} set-up + {args.iters} iterations <= {limit * 1e3:.0f} ms on an H100 "
+                               f"({runs[m]['ncpu']} CPU{cuda_workers(runs[m])})", t <= limit, f"{t * 1e3:.1f} ms"))
+    for prefix, peer, res in (("", "NumPy", peers_), ("CuPy ", "CuPy", cupy)):
+        for m in METHODS:
+            s = res.get(f"seed {m}")
+            if s and s["done"] != args.iters:
+                print(f"* {prefix}seed {m} loop extrapolated: it ran {s['done']:.2f} of "
+                      f"{args.iters} iterations ({s['per_iter_s']:.2f} s per iteration) after a set-up of "
+                      f"{s['setup_s']:.2f} s; the same iterates as best {peer}, so only best {peer}'s error is shown")
+    if cupy:
+        print(f"  rows 'vs CuPy': the peers' columns hold the times of {cupy['device']}, with X already on the GPU (its host-to-device copy, {cupy['copy_s']:.3f} s, is not counted: a "
+              f"CuPy user keeps X there, so the solve is the comparison); best CuPy: the fastest of 2 runs; "
+              f"ratio = CuPy s / starbak s; the last column compares with best CuPy")
     print("  starbak's first solve in a fresh process (cold: thread start-up, first touches) took " +
           ", ".join(f"{m} {r['cold']:.3f} s" for m, r in runs.items()))
     for m in METHODS:
