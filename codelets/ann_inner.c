@@ -22,31 +22,9 @@ struct inner_args {
     uint64_t seed;
 };
 
-/* The task's STARPU_SCRATCH buffer (StarPU allocates it where the task runs,
- * evicting cached tiles from a full GPU for it). CUDA: the whole block's
- * draws A and targets t, their pointer tables, the tile table, the neuron
- * list, gelsBatched's infos and the accept flags. CPU: one neuron's A and t. */
-struct workspace {
-    size_t A, t, A_ptrs, t_ptrs, tiles, list, info, accepted, bytes;
-};
-
-static struct workspace workspace_of(const struct inner_args *a)
-{
-    struct workspace w;
-    size_t total = 0, count = a->count, per = count * a->rows * sizeof(double);
-    w.A = sbk_carve(&total, per * (a->vars + a->bias)), w.t = sbk_carve(&total, per);
-    w.A_ptrs = sbk_carve(&total, count * sizeof(double *)), w.t_ptrs = sbk_carve(&total, count * sizeof(double *));
-    w.tiles = sbk_carve(&total, a->mt * sizeof(struct sbk_ann_tile));
-    w.list = sbk_carve(&total, count * sizeof(int)), w.info = sbk_carve(&total, count * sizeof(int));
-    w.accepted = sbk_carve(&total, count * sizeof(int));
-    w.bytes = total;
-    return w;
-}
-
 /* Buffers: X row tiles 0 .. mt-1 (R), y row tiles (R), then W block (W,
  * matrix (vars + 2) × count in X's precision: weights, bias, then the attempts
- * used, or -1 for a dropped neuron), then the workspace (SCRATCH, variable of
- * workspace_of's bytes). The tiles as the draws read them, where
+ * used, or -1 for a dropped neuron). The tiles as the draws read them, where
  * this worker holds them; NULL when out of memory. */
 static struct sbk_ann_tile *tile_table(void *buffers[], const struct inner_args *a, struct sbk_ann_draws *d)
 {
@@ -77,20 +55,18 @@ static void ann_inner_cpu(void *buffers[], void *cl_arg)
         return;
     const struct inner_args *a = cl_arg;
     void *W = buffers[2 * a->mt];
-    struct workspace w = workspace_of(a);
-    char *base = (char *)STARPU_VARIABLE_GET_PTR(buffers[2 * a->mt + 1]);
-    double *A = (double *)(base + w.A), *t = (double *)(base + w.t);
     struct sbk_ann_draws d;
     struct sbk_ann_tile *tiles = tile_table(buffers, a, &d);
     int n = a->vars + a->bias;
+    double *A = malloc((size_t)a->rows * n * sizeof *A), *t = malloc((size_t)a->rows * sizeof *t);
     for (int j = 0; j < a->count; j++) {
         int ok = 0, attempt = 0;
-        while (tiles && !ok && attempt < SBK_ANN_ATTEMPTS)
+        while (tiles && A && t && !ok && attempt < SBK_ANN_ATTEMPTS)
             ok = solve_draw(&d, a->first + j, attempt++, A, t);
         sbk_ann_write_column((void *)STARPU_MATRIX_GET_PTR(W), STARPU_MATRIX_GET_LD(W), d.dbl, j, a->vars, n,
                              ok ? attempt : -1, t);
     }
-    free(tiles);
+    free(A), free(t), free(tiles);
 }
 
 #ifdef STARPU_USE_CUDA
@@ -102,7 +78,11 @@ cudaError_t sbk_ann_inner_accept_cuda(const struct sbk_ann_batch *b, int left, i
 /* Every attempt gathers the block's unsolved neurons into one batch, solves it
  * with cublasDgelsBatched and keeps the accepted draws; the host then reads
  * which failed (one cudaStreamSynchronize per attempt: the next batch is made
- * of them, and almost always the first attempt is the only one). */
+ * of them, and almost always the first attempt is the only one).
+ * The workspace is one starpu_malloc_on_node per task: StarPU suballocates
+ * small sizes on a GPU from chunks it keeps (no cudaMalloc per task), counts
+ * it against the node's memory, and its size follows the block and the rows
+ * without handles to size in src/ann.c. */
 static void ann_inner_cuda(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
@@ -110,27 +90,33 @@ static void ann_inner_cuda(void *buffers[], void *cl_arg)
     const struct inner_args *a = cl_arg;
     void *W = buffers[2 * a->mt];
     int n = a->vars + a->bias, count = a->count;
-    struct workspace w = workspace_of(a);
-    char *base = (char *)STARPU_VARIABLE_GET_PTR(buffers[2 * a->mt + 1]);
+    size_t total = 0, per = (size_t)count * a->rows * sizeof(double);
+    size_t at_A = sbk_carve(&total, per * n), at_t = sbk_carve(&total, per);
+    size_t at_Ap = sbk_carve(&total, count * sizeof(double *)), at_tp = sbk_carve(&total, count * sizeof(double *));
+    size_t at_tiles = sbk_carve(&total, a->mt * sizeof(struct sbk_ann_tile));
+    size_t at_list = sbk_carve(&total, count * sizeof(int)), at_info = sbk_carve(&total, count * sizeof(int));
+    size_t at_accepted = sbk_carve(&total, count * sizeof(int));
+    unsigned node = starpu_worker_get_local_memory_node();
+    char *base = (char *)starpu_malloc_on_node(node, total);
     struct sbk_ann_draws d;
     struct sbk_ann_tile *tiles = tile_table(buffers, a, &d);
     int *list = malloc(count * sizeof *list), *accepted = malloc(count * sizeof *accepted);
-    if (!tiles || !list || !accepted)
+    if (!base || !tiles || !list || !accepted)
         STARPU_CUDA_REPORT_ERROR(cudaErrorMemoryAllocation);
-    d.tiles = (const struct sbk_ann_tile *)(base + w.tiles);
-    struct sbk_ann_batch b = {d, a->first, n, (const int *)(base + w.list), (double *)(base + w.A),
-                              (double *)(base + w.t), (double **)(base + w.A_ptrs), (double **)(base + w.t_ptrs),
-                              (int *)(base + w.info), (int *)(base + w.accepted), (void *)STARPU_MATRIX_GET_PTR(W),
+    d.tiles = (const struct sbk_ann_tile *)(base + at_tiles);
+    struct sbk_ann_batch b = {d, a->first, n, (const int *)(base + at_list), (double *)(base + at_A),
+                              (double *)(base + at_t), (double **)(base + at_Ap), (double **)(base + at_tp),
+                              (int *)(base + at_info), (int *)(base + at_accepted), (void *)STARPU_MATRIX_GET_PTR(W),
                               STARPU_MATRIX_GET_LD(W)};
     cudaStream_t stream = starpu_cuda_get_local_stream();
     cublasHandle_t handle = starpu_cublas_get_local_handle(); /* StarPU binds it to the stream */
-    sbk_check_cuda(cudaMemcpyAsync(base + w.tiles, tiles, a->mt * sizeof *tiles, cudaMemcpyHostToDevice, stream));
+    sbk_check_cuda(cudaMemcpyAsync(base + at_tiles, tiles, a->mt * sizeof *tiles, cudaMemcpyHostToDevice, stream));
     int left = count;
     for (int j = 0; j < count; j++)
         list[j] = j;
     for (int attempt = 0; attempt < SBK_ANN_ATTEMPTS && left > 0; attempt++) {
         int info = 0, failed = 0;
-        sbk_check_cuda(cudaMemcpyAsync(base + w.list, list, left * sizeof *list, cudaMemcpyHostToDevice, stream));
+        sbk_check_cuda(cudaMemcpyAsync(base + at_list, list, left * sizeof *list, cudaMemcpyHostToDevice, stream));
         sbk_check_cuda(sbk_ann_inner_gather_cuda(&b, left, attempt, stream));
         cublasStatus_t status = cublasDgelsBatched(handle, CUBLAS_OP_N, a->rows, n, 1, b.A_ptrs, a->rows, b.t_ptrs,
                                                    a->rows, &info, b.info, left);
@@ -146,6 +132,7 @@ static void ann_inner_cuda(void *buffers[], void *cl_arg)
                 list[failed++] = list[j];
         left = failed;
     }
+    starpu_free_on_node(node, (uintptr_t)base, total);
     free(tiles), free(list), free(accepted);
 }
 #endif
@@ -196,13 +183,8 @@ int sbk_insert_ann_inner(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_
     *args = (struct inner_args){first, count, rows, vars, bias, mt, mb, seed};
     for (int i = 0; i < mt; i++)
         parts[i] = X_tiles[i], parts[mt + i] = y_tiles[i];
-    /* The workspace stays out of the footprint: the block's shape already sets it. */
-    starpu_data_handle_t scratch;
-    starpu_variable_data_register(&scratch, -1, 0, workspace_of(args).bytes);
-    starpu_data_handle_t tail[] = {W, scratch};
-    const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_SCRATCH | STARPU_NOFOOTPRINT};
-    int ret = sbk_insert_gather(&cl_ann_inner, args, sizeof *args, parts, 2 * mt, tail, modes, 2, 0);
-    starpu_data_unregister_submit(scratch);
+    const enum starpu_data_access_mode mode = STARPU_W;
+    int ret = sbk_insert_gather(&cl_ann_inner, args, sizeof *args, parts, 2 * mt, &W, &mode, 1, 0);
     free(parts);
     return ret;
 }
