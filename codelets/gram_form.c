@@ -150,7 +150,8 @@ int sbk_insert_gram_form(starpu_data_handle_t *X_tiles, int ntiles, starpu_data_
         descr[t] = (struct starpu_data_descr){X_tiles[t], STARPU_R};
     descr[ntiles] = (struct starpu_data_descr){y, STARPU_R};
     descr[ntiles + 1] = (struct starpu_data_descr){M, accumulate ? STARPU_RW : STARPU_W};
-    descr[ntiles + 2] = (struct starpu_data_descr){scratch, STARPU_SCRATCH};
+    /* The scratch's size follows the machine (GPU or CPU chunks), not the task. */
+    descr[ntiles + 2] = (struct starpu_data_descr){scratch, STARPU_SCRATCH | STARPU_NOFOOTPRINT};
     double n = starpu_matrix_get_nx(M), rows = starpu_matrix_get_nx(y);
     int ret = sbk_submit(&cl_gram_form, descr, ntiles + 3, args, sizeof *args, n * n * rows, 0);
     free(descr);
