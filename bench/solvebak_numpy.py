@@ -274,6 +274,15 @@ def rel_residual(X, y, a):
 
 
 def set_blas_threads(n):
+    """numpy's BLAS threads to n: threadpoolctl where present (pip's numpy bundles
+    its own OpenBLAS, which no libblas.so.3 reaches), else Debian's libblas."""
+    try:
+        import threadpoolctl
+        if any(i.get("user_api") == "blas" for i in threadpoolctl.threadpool_info()):
+            threadpoolctl.threadpool_limits(limits=n, user_api="blas")
+            return True
+    except ImportError:
+        pass
     try:
         ctypes.CDLL("libblas.so.3").openblas_set_num_threads(n)
         return True
