@@ -229,6 +229,12 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
     int rows = opts->rows_per_neuron > 0 ? opts->rows_per_neuron : opts->neurons > 0 ? X->m / opts->neurons : 0;
     if (opts->neurons < 1)
         return refuse(report, SBK_EINVAL, "neurons must be at least 1 (got %d)", opts->neurons);
+    if (opts->rows_per_neuron <= 0 && rows < X->n + bias) /* the default, obs / neurons, is too small */
+        return refuse(report, SBK_EINVAL,
+                      "%ld rows for %d neurons leave each %d rows to draw, fewer than the %d (vars%s) a neuron's "
+                      "fit needs: use at most %ld neurons, or set the rows per neuron",
+                      (long)X->m, opts->neurons, rows, X->n + bias, bias ? " + 1 for the bias" : "",
+                      (long)(X->m / (X->n + bias)));
     if (rows < X->n + bias || rows > X->m)
         return refuse(report, SBK_EINVAL, "rows per neuron %d must be between %d (vars%s) and obs %d", rows,
                       X->n + bias, bias ? " + 1 for the bias" : "", X->m);

@@ -74,7 +74,10 @@ checks=$((checks + 1))
 awk 'BEGIN { for (i = 0; i < 200; i++) print (i == 42 ? 1.5 : 0.1) }' > "$work/ybig.csv"
 expect 1 'values of y have \|y\| >= 1, the first at row 42' "$bin/ann" fit --X "$work/X10.csv" --y "$work/ybig.csv" --neurons 5
 expect 0 'r_train' "$bin/ann" fit --X "$work/X10.csv" --y "$work/ybig.csv" --neurons 5 --scale-y
-expect 1 'rows per neuron 2 must be between 11' "$bin/ann" fit --X "$work/X10.csv" --y "$work/ybig.csv" --neurons 100 --scale-y
+expect 1 'rows for 100 neurons leave each 2 rows to draw, fewer than the 11 .*use at most 18 neurons' \
+  "$bin/ann" fit --X "$work/X10.csv" --y "$work/ybig.csv" --neurons 100 --scale-y
+expect 1 'rows per neuron 2 must be between 11' "$bin/ann" fit --X "$work/X10.csv" --y "$work/ybig.csv" --neurons 5 \
+  --rows-per-neuron 2 --scale-y
 expect 1 'not a starbak ANN model' "$bin/ann" predict --model "$work/X.csv" --X "$work/X10.csv" --out "$work/p.npy"
 expect 2 'first argument is fit or predict' "$bin/ann" train
 expect 2 'predict needs --model, --X and --out' "$bin/ann" predict --X "$work/X10.csv"
