@@ -40,7 +40,7 @@ int drv_parse_u64(const char *prog, const char *opt, const char *text, uint64_t 
         *out = u;
     }
     if (!ok)
-        fprintf(stderr, "starbak: %s: --%s: '%s' is not an integer >= %llu\n", prog, opt, text,
+        fprintf(stderr, "starbak: %s: --%s: '%s' is not an integer in [%llu, 2^64 - 1]\n", prog, opt, text,
                 (unsigned long long)min);
     return ok ? 0 : -1;
 }
