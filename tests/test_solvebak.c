@@ -353,7 +353,8 @@ static void duplicated_columns_still_solve(void **state)
                 print_error("%s duplicate: %d batches regularised\n", exact ? "exact" : "rounded", r.nregularized);
             if (m == SBK_SOLVEBAK_BLOCK_EXACT)
                 assert_int_equal(r.nregularized, 1);
-            if (m != SBK_SOLVEBAK_BATCHED && !(r.final_rel_residual < 0.1)) /* Jacobi batches may stall on equal columns */
+            /* Jacobi batches may stall on equal columns. */
+            if (m != SBK_SOLVEBAK_BATCHED && !(r.final_rel_residual < 0.1))
                 print_error("%s: residual %.3e with duplicated columns\n", method_name[m], r.final_rel_residual);
             assert_true(m == SBK_SOLVEBAK_BATCHED || r.final_rel_residual < 0.1);
             sbk_solvebak_report_free(&r);
