@@ -25,7 +25,8 @@ static void usage(FILE *out)
             "      --vars=N          columns (default 1000)\n"
             "      --seed=S          (default 1)\n"
             "  Method:\n"
-            "      --method=LIST     per-column, batched, block-exact, gram, comma-separated (default batched)\n"
+            "      --method=LIST     per-column, batched, block-exact, gram, comma-separated (default batched);\n"
+            "                        one may repeat (warm runs in one process), 16 runs at most\n"
             "      --batch=B         columns per batch (default 100, or vars if fewer); per-column and\n"
             "                        gram give the same iterates whatever B (per-column works blocks of\n"
             "                        at most B columns)\n"
@@ -40,6 +41,7 @@ static void usage(FILE *out)
 }
 
 static const char *method_names[] = {"per-column", "batched", "block-exact", "gram"};
+enum { MAX_RUNS = 16 }; /* --method entries: a method may repeat (warm runs in one process) */
 
 /* Parses "batched,gram" into methods[]; returns the count or -1. */
 static int parse_methods(const char *text, sbk_solvebak_method *methods)
@@ -51,9 +53,12 @@ static int parse_methods(const char *text, sbk_solvebak_method *methods)
         for (int m = 0; m < 4; m++)
             if (!strcmp(tok, method_names[m]))
                 found = m;
-        if (found < 0 || n == 4) {
-            fprintf(stderr, "starbak: %s: --method: '%s' is not one of per-column, batched, block-exact, gram\n",
-                    prog, tok);
+        if (found < 0 || n == MAX_RUNS) {
+            if (found < 0)
+                fprintf(stderr, "starbak: %s: --method: '%s' is not one of per-column, batched, block-exact, gram\n",
+                        prog, tok);
+            else
+                fprintf(stderr, "starbak: %s: --method: more than %d runs\n", prog, MAX_RUNS);
             free(copy);
             return -1;
         }
@@ -121,7 +126,7 @@ int main(int argc, char **argv)
     uint64_t seed = 1;
     double tol = 0.0;
     const char *xpath = NULL, *ypath = NULL, *out = NULL, *plot = NULL;
-    sbk_solvebak_method methods[4] = {SBK_SOLVEBAK_BATCHED};
+    sbk_solvebak_method methods[MAX_RUNS] = {SBK_SOLVEBAK_BATCHED};
     int nmethods = 1, bad = 0;
     struct data d = {.prec = SBK_DOUBLE};
     static const struct option options[] = {
@@ -198,8 +203,8 @@ int main(int argc, char **argv)
         ret = sbk_matrix_create_dist(&da, d.prec, a, d.vars, 1, d.vars, batch, 1, SBK_DIST_ROOT);
     if (ret != SBK_SUCCESS)
         return free_data(&d, a, drv_fail(prog, "describing X, y and a", ret));
-    sbk_solvebak_report reports[4];
-    struct plot_series series[4];
+    sbk_solvebak_report reports[MAX_RUNS];
+    struct plot_series series[MAX_RUNS];
     int status = 0, done = 0;
     for (int k = 0; k < nmethods; k++, done++) {
         sbk_solvebak_opts o;
