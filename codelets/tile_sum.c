@@ -62,10 +62,9 @@ static void tile_sum_cuda(void *buffers[], void *cl_arg)
     sbk_check_cuda(cudaMemcpyAsync(table_dev, table, bytes, cudaMemcpyHostToDevice, stream));
     free(table);
     int dbl = STARPU_MATRIX_GET_ELEMSIZE(C) == sizeof(double);
-    if (a->lower) /* the upper part zero, as the CPU leaves a zeroed home buffer: the same M on both devices */
-        sbk_check_cuda(cudaMemsetAsync((void *)STARPU_MATRIX_GET_PTR(C), 0,
-                                       STARPU_MATRIX_GET_LD(C) * STARPU_MATRIX_GET_NY(C) * STARPU_MATRIX_GET_ELEMSIZE(C),
-                                       stream));
+    size_t c_bytes = STARPU_MATRIX_GET_LD(C) * STARPU_MATRIX_GET_NY(C) * STARPU_MATRIX_GET_ELEMSIZE(C);
+    if (a->lower) /* upper part zero, as the CPU leaves M's zeroed home buffer: the same M on both devices */
+        sbk_check_cuda(cudaMemsetAsync((void *)STARPU_MATRIX_GET_PTR(C), 0, c_bytes, stream));
     struct sbk_ann_sum sum = {table_dev, a->nparts, dbl, ld, (int)STARPU_MATRIX_GET_NX(C),
                               (int)STARPU_MATRIX_GET_NY(C), a->lower, 0.0, (void *)STARPU_MATRIX_GET_PTR(C), dbl,
                               STARPU_MATRIX_GET_LD(C)};
