@@ -105,23 +105,26 @@ static double part(void *p, size_t k)
                                                            : ((const float *)STARPU_VECTOR_GET_PTR(p))[k];
 }
 
-/* Cholesky of the n×n G (lower, in place), refused when a pivot^2 falls below
- * floor: a duplicated column gives a zero pivot in exact arithmetic, but
- * partials rounded differently (a GPU's SYRK beside a CPU's) give a tiny
- * positive one just as well, and a solve through it is noise. */
-static int factor(double *G, int n, double floor)
+/* Cholesky of the n×n G (lower, in place) whose diagonal is d + add, refused
+ * when a pivot^2 falls below 1e-13 of its column's diagonal: a duplicated
+ * column gives a zero pivot in exact arithmetic, but partials rounded
+ * differently (a GPU's SYRK beside a CPU's) give a tiny positive one just as
+ * well, and a solve through it is noise. Relative to each column, so a column
+ * of small values but independent of the others is not taken for a duplicate. */
+static int factor(double *G, int n, const double *d, double add)
 {
     if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, G, n) != 0)
         return 0;
     for (int k = 0; k < n; k++)
-        if (G[k + (size_t)k * n] * G[k + (size_t)k * n] < floor)
+        if (G[k + (size_t)k * n] * G[k + (size_t)k * n] < 1e-13 * (d[k] + add))
             return 0;
     return 1;
 }
 
 /* Buffers: q_0 .. q_{nparts-1} (R), out (W, double): the diagonal of G_J
  * (count), then when whole G_J or its Cholesky factor L (count×count, lower), then a
- * status: 0 fine, 1 regularized, 2 a non-finite diagonal (X holds NaN/Inf). */
+ * status: 0 fine, 1 regularized, 2 a non-finite diagonal (X holds NaN/Inf), 3 no
+ * memory, 4 no ridge made G_J factorable (not seen for finite X). */
 static void gram_reduce_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
@@ -155,15 +158,18 @@ static void gram_reduce_cpu(void *buffers[], void *cl_arg)
     for (int k = 0; k < n; k++)
         trace += diag[k];
     /* Duplicated or dependent columns make G_J singular: a ridge of a tiny
-     * multiple of its mean diagonal keeps the batch solvable (reported).
-     * Pivots^2 below a tenth of the first ridge count as zero (factor). */
-    double ridge = 1e-12 * (trace > 0 ? trace / n : 1.0), floor = ridge / 10;
-    for (int attempt = 0; attempt < 8 && !factor(G, n, floor); attempt++, ridge *= 100) {
+     * multiple of its mean diagonal keeps the batch solvable (reported). */
+    double ridge = 1e-12 * (trace > 0 ? trace / n : 1.0);
+    int ok = factor(G, n, diag, 0.0);
+    for (int attempt = 0; !ok && attempt < 8; attempt++, ridge *= 100) {
         memcpy(G, copy, len * sizeof *copy);
         for (int k = 0; k < n; k++)
             G[k + (size_t)k * n] += ridge;
         *status = 1.0;
+        ok = factor(G, n, diag, ridge);
     }
+    if (!ok)
+        *status = 4.0;
     free(copy);
 }
 

@@ -150,7 +150,12 @@ int main(int argc, char **argv)
         case 'm': bad |= (nmethods = parse_methods(optarg, methods)) < 0; break;
         case 'b': bad |= drv_parse_long(prog, "batch", optarg, 1, 0x7fffffffL, &batch); break;
         case 'i': bad |= drv_parse_long(prog, "iters", optarg, 0, 1000000, &iters); break;
-        case 't': bad |= drv_parse_double(prog, "tol", optarg, &tol) || tol < 0; break;
+        case 't':
+            if (!(bad |= drv_parse_double(prog, "tol", optarg, &tol)) && tol < 0) {
+                fprintf(stderr, "starbak: %s: --tol: %s is below 0\n", prog, optarg);
+                bad = 1;
+            }
+            break;
         case 'p': bad |= drv_parse_precision(prog, optarg, &d.prec); break;
         case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, 0x7fffffffL, &tile_rows); break;
         case 'P': plot = optarg; break;
@@ -232,6 +237,8 @@ int main(int argc, char **argv)
         if (!sbk_simulated())
             printf("rel_residual: %.6e\nskipped_columns: %d\nregularized_batches: %d\n", r->final_rel_residual,
                    r->nskipped, r->nregularized);
+        if (r->message[0])
+            printf("note: %s\n", r->message);
         printf("time_setup_s: %.4f\ntime_iterations_s: %.4f\ntime_s: %.4f\n", r->seconds_setup,
                r->seconds_iterations, r->seconds_total);
         if (methods[k] == SBK_SOLVEBAK_GRAM)

@@ -176,8 +176,9 @@ int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes)
     sbk_data_broadcast(h);
     if (starpu_data_acquire(h, STARPU_R) != 0)
         return SBK_ERUNTIME;
-    if (out)
-        memcpy(out, starpu_data_get_local_ptr(h), bytes);
+    const void *local = starpu_data_get_local_ptr(h);
+    if (out && out != local) /* out may be h's own home buffer */
+        memcpy(out, local, bytes);
     starpu_data_release(h);
     /* After sbk_cancel the tasks that made h skipped their work. */
     return sbk_cancelled() ? SBK_ECANCELED : SBK_SUCCESS;

@@ -268,19 +268,19 @@ static int solve_batches(struct solver *s, double t0)
         if (ret == SBK_SUCCESS)
             ret = sbk_insert_solvebak_gram_reduce(&s->q[k * s->mt], s->mt, b->count, s->solve, s->scale[k]);
     }
-    if (ret == SBK_SUCCESS && !s->o.use_initial_guess)
-        ret = sbk_scale(0.0, s->a);
-    else if (ret == SBK_SUCCESS)
+    if (ret == SBK_SUCCESS && s->o.use_initial_guess) /* e = y - X a; else e = y, a is zeroed below */
         ret = sbk_gemm(SBK_NOTRANS, SBK_NOTRANS, -1.0, s->X, s->a, 1.0, s->e);
     if (ret != SBK_SUCCESS)
         return ret;
     double yy = fetch(s->resh[s->nres - 1]);
-    int x_bad = 0;
-    for (int k = 0; k < s->nbatch; k++) {
+    int x_bad = 0, no_memory = 0, unfactorable = 0;
+    for (int k = 0; k < s->nbatch && !sbk_cancelled(); k++) { /* cancelled: the tasks wrote nothing */
         sbk_data_read(s->scale[k], NULL, 0);
         const double *sc = s->scalebuf + s->scale_off[k];
         double status = sc[scale_len(s, s->batches[k].count) - 1];
         x_bad |= status == 2.0;
+        no_memory |= status == 3.0;
+        unfactorable |= status == 4.0;
         if (status == 1.0 && s->r)
             s->r->nregularized++;
         for (int c = 0; c < s->batches[k].count; c++)
@@ -288,6 +288,18 @@ static int solve_batches(struct solver *s, double t0)
                 add_skipped(s, k * s->B + c);
     }
     if ((ret = reject_nonfinite(s, x_bad, yy)) != SBK_SUCCESS)
+        return ret;
+    if (no_memory)
+        return SBK_ENOMEM;
+    if (unfactorable) {
+        say(s, "no ridge made a batch's X_J^T X_J positive definite");
+        return SBK_ERUNTIME;
+    }
+    if (s->r && s->r->nregularized)
+        say(s, "%d batch%s of dependent columns solved with a ridge (block-exact)", s->r->nregularized,
+            s->r->nregularized > 1 ? "es" : "");
+    /* Only now: input that is refused leaves the caller's a as it was. */
+    if (!s->o.use_initial_guess && (ret = sbk_scale(0.0, s->a)) != SBK_SUCCESS)
         return ret;
     double t1 = starpu_timing_now() * 1e-6;
     if (s->r)
@@ -461,20 +473,21 @@ static int solve_gram(struct solver *s, double t0)
     if ((ret = sbk_matrix_create_dist(&dee, s->X->prec, eev, 1, 1, 1, s->y->nb, s->y->nb, SBK_DIST_ROOT)) ||
         (ret = create_e(s)) || (ret = submit_gram(s->X, s->y, hM)) != SBK_SUCCESS)
         goto out;
-    if (!s->o.use_initial_guess && (ret = sbk_scale(0.0, s->a)) != SBK_SUCCESS)
-        goto out;
     /* Every rank reads G's diagonal and y^T y below and must decide alike. */
     if ((ret = sbk_data_read(hM, NULL, 0)) != SBK_SUCCESS)
         goto out;
     double yy = element(M, es, vars + (size_t)vars * n);
     int x_bad = 0;
-    for (int j = 0; j < vars; j++) {
+    for (int j = 0; j < vars && !sbk_cancelled(); j++) { /* cancelled: M was never formed */
         double gjj = element(M, es, j + (size_t)j * n);
         x_bad |= !isfinite(gjj);
         if (gjj == 0.0)
             add_skipped(s, j);
     }
     if ((ret = reject_nonfinite(s, x_bad, yy)) != SBK_SUCCESS)
+        goto out;
+    /* Only now: input that is refused leaves the caller's a as it was. */
+    if (!s->o.use_initial_guess && (ret = sbk_scale(0.0, s->a)) != SBK_SUCCESS)
         goto out;
     double t1 = starpu_timing_now() * 1e-6;
     if (s->r)
@@ -489,6 +502,10 @@ static int solve_gram(struct solver *s, double t0)
         if ((ret = sbk_insert_gram_sweep(hM, s->a->tiles, vars, s->a->mb, hee[t])) != SBK_SUCCESS)
             goto out;
         e2 = fetch(hee[t]);
+        if (e2 < 0) { /* the sweep found no memory and did nothing */
+            ret = sbk_cancelled() ? SBK_ECANCELED : SBK_ENOMEM;
+            goto out;
+        }
         if (npend == 0 && e2 >= trusted * yy) { /* the estimate holds */
             stop = record(s, t, e2, yy, t0), exact = 0;
             continue;
@@ -578,9 +595,10 @@ static int validate(struct solver *s)
             X->n, X->nb, y->m, y->n, a->m, a->n);
         return SBK_ESHAPE;
     }
+    /* One residual handle per allowed iteration is registered up front: bounded. */
     if (o->method < SBK_SOLVEBAK_PER_COLUMN || o->method > SBK_SOLVEBAK_GRAM || o->max_iterations < 0 ||
-        !(o->tolerance >= 0)) {
-        say(s, "unknown method, negative iteration count or tolerance");
+        o->max_iterations > 10000000 || !(o->tolerance >= 0)) {
+        say(s, "unknown method, iteration count outside [0, 1e7] or negative tolerance");
         return SBK_EINVAL;
     }
     int batched = o->method == SBK_SOLVEBAK_BATCHED || o->method == SBK_SOLVEBAK_BLOCK_EXACT;

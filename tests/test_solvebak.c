@@ -3,6 +3,7 @@
  * convergence, Gram = per-column, and every bad input. Ragged sizes: obs and
  * vars not multiples of the tiles, batches not dividing vars. */
 #include <lapacke.h>
+#include <limits.h>
 #include <math.h>
 #include "check.h"
 
@@ -84,11 +85,13 @@ static void free_problem(struct problem *p)
 }
 
 /* Runs sbk_solvebak on p in the given precision; a receives the result in double. */
-static int run(const struct problem *p, sbk_precision prec, const sbk_solvebak_opts *o, double *a,
-               sbk_solvebak_report *r)
+static int run_from(const struct problem *p, sbk_precision prec, const sbk_solvebak_opts *o, const double *a0,
+                    double *a, sbk_solvebak_report *r)
 {
     size_t n = (size_t)p->obs * p->vars, es = prec;
     void *X = malloc(n * es), *y = malloc(p->obs * es), *av = calloc(p->vars, es);
+    for (int j = 0; a0 && j < p->vars; j++) /* a's value before the call (0 without a0) */
+        prec == SBK_DOUBLE ? (((double *)av)[j] = a0[j]) : (((float *)av)[j] = (float)a0[j]);
     for (size_t k = 0; k < n; k++)
         prec == SBK_DOUBLE ? (((double *)X)[k] = p->X[k]) : (((float *)X)[k] = (float)p->X[k]);
     for (int i = 0; i < p->obs; i++)
@@ -103,6 +106,12 @@ static int run(const struct problem *p, sbk_precision prec, const sbk_solvebak_o
         a[j] = prec == SBK_DOUBLE ? ((double *)av)[j] : ((float *)av)[j];
     free(X), free(y), free(av);
     return ret;
+}
+
+static int run(const struct problem *p, sbk_precision prec, const sbk_solvebak_opts *o, double *a,
+               sbk_solvebak_report *r)
+{
+    return run_from(p, prec, o, NULL, a, r);
 }
 
 /* SolveBak's defaults with this method, the tests' batch and an iteration count. */
@@ -363,6 +372,31 @@ static void duplicated_columns_still_solve(void **state)
     }
 }
 
+/* A column of small values (3e-7 of the others) but independent of them is no
+ * duplicate: block-exact solves its batch without a ridge and converges with
+ * per-column. */
+static void small_column_is_not_taken_for_a_duplicate(void **state)
+{
+    (void)state;
+    struct problem p = make_problem(OBS, VARS, MB, NB, 0.0);
+    for (int i = 0; i < OBS; i++)
+        p.X[i + 3 * OBS] *= 3e-7;
+    make_y(&p, 0.0);
+    double a[2][VARS];
+    sbk_solvebak_report r[2];
+    for (int g = 0; g < 2; g++) {
+        sbk_solvebak_opts o = opts_for(g ? SBK_SOLVEBAK_BLOCK_EXACT : SBK_SOLVEBAK_PER_COLUMN, 32);
+        assert_int_equal(run(&p, SBK_DOUBLE, &o, a[g], &r[g]), 0);
+    }
+    if (!(r[1].nregularized == 0 && r[1].final_rel_residual <= 10 * r[0].final_rel_residual + 1e-12))
+        print_error("block-exact: %d batches regularised, residual %.3e (per-column %.3e)\n", r[1].nregularized,
+                    r[1].final_rel_residual, r[0].final_rel_residual);
+    assert_int_equal(r[1].nregularized, 0);
+    assert_true(r[1].final_rel_residual <= 10 * r[0].final_rel_residual + 1e-12);
+    sbk_solvebak_report_free(&r[0]), sbk_solvebak_report_free(&r[1]);
+    free_problem(&p);
+}
+
 static void nonfinite_input_is_rejected_with_its_position(void **state)
 {
     (void)state;
@@ -374,8 +408,13 @@ static void nonfinite_input_is_rejected_with_its_position(void **state)
         sbk_solvebak_opts_default(&o);
         o.method = m, o.batch = BATCH;
         sbk_solvebak_report r;
-        assert_int_equal(run(&p, SBK_DOUBLE, &o, a, &r), SBK_EINVAL);
+        double seven[VARS];
+        for (int j = 0; j < VARS; j++)
+            seven[j] = 7.0;
+        assert_int_equal(run_from(&p, SBK_DOUBLE, &o, seven, a, &r), SBK_EINVAL);
         assert_non_null(strstr(r.message, "row 77, column 21"));
+        for (int j = 0; j < VARS; j++) /* refused input: the caller's a as it was */
+            assert_true(a[j] == 7.0);
         sbk_solvebak_report_free(&r);
         p.X[77 + 21 * OBS] = 0.5;
         p.y[150] = INFINITY;
@@ -415,6 +454,9 @@ static void bad_shapes_and_options_are_refused(void **state)
     assert_int_equal(sbk_solvebak(dX, dy, da, &o, &r), SBK_ESHAPE);
     o.batch = 2, o.max_iterations = -1;
     assert_int_equal(sbk_solvebak(dX, dy, da, &o, &r), SBK_EINVAL);
+    o.max_iterations = INT_MAX; /* one handle per iteration is registered up front */
+    assert_int_equal(sbk_solvebak(dX, dy, da, &o, &r), SBK_EINVAL);
+    assert_non_null(strstr(r.message, "outside [0, 1e7]"));
     o.max_iterations = 3, o.tolerance = NAN;
     assert_int_equal(sbk_solvebak(dX, dy, da, &o, &r), SBK_EINVAL);
     o.tolerance = 0, o.method = (sbk_solvebak_method)9;
@@ -450,6 +492,7 @@ int main(void)
         cmocka_unit_test(cancelled_solve_says_so_and_next_start_solves),
         cmocka_unit_test(zero_column_is_skipped_and_reported),
         cmocka_unit_test(duplicated_columns_still_solve),
+        cmocka_unit_test(small_column_is_not_taken_for_a_duplicate),
         cmocka_unit_test(nonfinite_input_is_rejected_with_its_position),
         cmocka_unit_test(bad_shapes_and_options_are_refused),
         cmocka_unit_test(gram_refuses_wide_matrices),

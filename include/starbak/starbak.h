@@ -167,7 +167,7 @@ typedef struct {
     sbk_solvebak_method method;
     int batch;             /* columns per batch (batched, block-exact: X's tile width must be a multiple;
                               per-column works this many columns per reduction, same iterates) */
-    int max_iterations;    /* sweeps over all columns */
+    int max_iterations;    /* sweeps over all columns, at most 1e7 */
     double tolerance;      /* stop once ||e|| / ||y|| <= tolerance (0: run max_iterations) */
     int use_initial_guess; /* start from a's values instead of 0 */
     /* Called after each iteration with the relative residual; may be NULL. */
@@ -182,7 +182,7 @@ typedef struct {
     int iterations;          /* iterations done */
     double *rel_residual;    /* ||e|| / ||y|| after each iteration [iterations] */
     double final_rel_residual; /* recomputed from y - X a at the end (exact for every method) */
-    int nskipped;            /* zero columns, left at 0 */
+    int nskipped;            /* zero columns: skipped, their coefficient left as it was (0 unless an initial guess) */
     int *skipped;            /* their indices [nskipped] */
     int nregularized;        /* block-exact batches whose X_J^T X_J was singular */
     double seconds_setup, seconds_iterations, seconds_total;
