@@ -53,6 +53,7 @@ expect 1 'nan.csv: NaN or Inf at row 1, column 0 \(counting from 0\)' "$bin/solv
 expect 1 'missing.npy' "$bin/solvebak" --X "$work/missing.npy" --y "$work/y.csv"
 expect 2 '--X and --y go together' "$bin/solvebak" --X "$work/X.csv"
 expect 2 "method: 'fast' is not one of" "$bin/solvebak" --method fast
+expect 2 'tol: -1 is below 0' "$bin/solvebak" --tol=-1
 expect 2 'method: more than 16 runs' "$bin/solvebak" --method "$(printf 'gram,%.0s' $(seq 16))gram"
 expect 2 'batch 100 exceeds the 5 columns' "$bin/solvebak" --X "$work/X.csv" --y "$work/y.csv" --batch 100
 expect 0 'batch: 5' "$bin/solvebak" --X "$work/X.csv" --y "$work/y.csv" --iters 1 # the default: all 5 columns
