@@ -117,9 +117,15 @@ def model_weights(path):
 def ann(v, cpu, gpu, models):
     head_c, head_g = cpu[0], gpu[0]
     prec = head_c.get("precision", "d")
-    for key in ("dropped_neurons", "redrawn_neurons", "ridge"):
+    for key in ("dropped_neurons", "redrawn_neurons"):
         v.check(key in head_c and head_c.get(key) == head_g.get(key),
                 f"{key}: {head_c.get(key)} (CPU) and {head_g.get(key)} (GPU)")
+    # The same partials give the same ridge; each device's partials round differently,
+    # which in float can move a borderline H^T H one step of the ridge ladder (x10).
+    x, y = float(head_c.get("ridge", "nan")), float(head_g.get("ridge", "nan"))
+    same = x == y if prec == "d" else (x == y or (x > 0 and y > 0 and 0.1 <= x / y <= 10))
+    v.check(same, f"ridge: {head_c.get('ridge')} (CPU) and {head_g.get('ridge')} (GPU)"
+                  f"{'' if prec == 'd' else ' (float: one step of x10 allowed)'}")
     for key in ("r_train", "r_test"):
         x, y = float(head_c.get(key, "nan")), float(head_g.get(key, "nan"))
         v.check(abs(x - y) <= R_TOL[prec], f"{key}: {x:.8f} (CPU) and {y:.8f} (GPU)")
