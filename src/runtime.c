@@ -5,8 +5,9 @@
 #include "io.h"
 #include <starpu_cusolver.h>
 
-/* OpenBLAS's own call, declared here so that any cblas.h will do. */
+/* OpenBLAS's own calls, declared here so that any cblas.h will do. */
 void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 
 static int initialized;
 static size_t sent_before; /* StarPU-MPI's count of bytes sent is cumulative */
@@ -71,6 +72,25 @@ void sbk_shutdown(void)
 }
 
 int sbk_is_initialized(void) { return initialized; }
+
+int sbk_blas_threads(void) { return openblas_get_num_threads(); }
+
+int sbk_blas_threads_set(int nthreads)
+{
+    int before = openblas_get_num_threads();
+    if (nthreads >= 1 && nthreads != before)
+        openblas_set_num_threads(nthreads);
+    return before;
+}
+
+const char *sbk_runtime_version(void)
+{
+    static char text[32];
+    int major, minor, release;
+    starpu_get_version(&major, &minor, &release);
+    snprintf(text, sizeof text, "StarPU %d.%d.%d", major, minor, release);
+    return text;
+}
 
 int sbk_kernel_skipped(void)
 {

@@ -44,6 +44,18 @@ int sbk_init(void);
 void sbk_shutdown(void);
 int sbk_is_initialized(void);
 
+/* OpenBLAS's thread count, which OpenBLAS keeps for the whole process: the
+ * caller's own BLAS calls (NumPy's, in the same process) use it too, so a
+ * caller that wants them multithreaded between starbak runs saves the count
+ * before sbk_init and sets it back once its tasks have ended (sbk_init or a
+ * run would otherwise leave it at 1). sbk_blas_threads_set returns the count
+ * before the call. */
+int sbk_blas_threads(void);
+int sbk_blas_threads_set(int nthreads);
+
+/* "StarPU 1.4.10": the version of the StarPU this libstarbak runs on. */
+const char *sbk_runtime_version(void);
+
 /* Cancels the run in progress: async-signal-safe, for a SIGINT handler. Tasks
  * not yet started return at once without computing, nothing more is submitted,
  * and the functions running or called later return SBK_ECANCELED, so the
