@@ -240,3 +240,22 @@ def test_no_worker_gives_no_device_error():
     """
     r = run_child(code)
     assert "refused -7" in r.stdout, (r.stdout, r.stderr)
+
+
+def test_trace_writes_the_schedule_report(tmp_path):
+    """with starbak.trace(dir): FxT trace of the calls inside and dir/report.html."""
+    A = rng(5).uniform(size=(256, 256))
+    with starbak.trace(tmp_path / "t") as d:
+        C = starbak.matmul(A, A, tile=64)
+    assert gemm_residual(C, A, A) < 10
+    names = {n for n in os.listdir(d)}
+    assert {"report.html", "tasks.rec", "paje.trace"} <= names, names
+    tasks = open(os.path.join(d, "tasks.rec")).read()
+    assert tasks.count("Name: sbk_gemm") == 64  # (256/64)^3 tile products
+    assert "<html" in open(os.path.join(d, "report.html")).read().lower()
+    assert "STARPU_FXT_TRACE" not in os.environ
+    C2 = starbak.matmul(A, A)  # StarPU restarted without tracing
+    assert gemm_residual(C2, A, A) < 10
+    with pytest.raises(OSError, match="cannot create"):
+        with starbak.trace("/proc/no/such/dir"):
+            pass
