@@ -74,7 +74,11 @@ int sbkpy_run(sbkpy_job fn, void *ctx, int *raised)
     if (in_main)
         sigaction(SIGINT, &act, &python_sigint);
     int caller_threads = sbk_blas_threads_set(1);
-    ret = fn(ctx);
+    /* StarPU stopped by an interrupted call that another thread's call queued behind: started
+     * again with the same STARPU_* variables (the package's init set them). */
+    ret = sbk_is_initialized() ? SBK_SUCCESS : sbk_init();
+    if (ret == SBK_SUCCESS)
+        ret = fn(ctx);
     if (sbk_cancelled()) {
         if (ret == SBK_SUCCESS)
             ret = SBK_ECANCELED;
@@ -159,7 +163,7 @@ PyObject *sbkpy_finish(int ret, int raised, const char *message)
 static int do_init(void *ctx)
 {
     (void)ctx;
-    return sbk_init();
+    return SBK_SUCCESS; /* sbkpy_run starts StarPU */
 }
 
 static PyObject *py_init(PyObject *self, PyObject *args)

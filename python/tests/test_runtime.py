@@ -259,3 +259,37 @@ def test_trace_writes_the_schedule_report(tmp_path):
     with pytest.raises(OSError, match="cannot create"):
         with starbak.trace("/proc/no/such/dir"):
             pass
+
+
+def later_pythons():
+    """Interpreters newer than 3.11 found on this machine (PATH, pyenv)."""
+    import glob
+    import shutil
+    found = [shutil.which("python3.%d" % minor) for minor in range(12, 16)]
+    found += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[2-9]*/bin/python3")))
+    runs = lambda p: subprocess.run([p, "-c", "pass"], capture_output=True).returncode == 0  # pyenv shims may not
+    return [p for p in dict.fromkeys(found) if p and runs(p)]
+
+
+def test_stable_abi_module_loads_on_later_pythons():
+    """One build of the extension (Py_LIMITED_API 3.11) loads and computes on 3.12+."""
+    pythons = later_pythons()
+    if not pythons:
+        pytest.skip("no Python 3.12 or later on this machine to load the module into")
+    module = os.path.join(os.path.dirname(starbak.__file__), "_starbak.abi3.so")
+    code = textwrap.dedent("""
+        import array, importlib.util, sys
+        spec = importlib.util.spec_from_file_location("_starbak", sys.argv[1])
+        m = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(m)
+        m.init()
+        a, b, c = array.array("d", range(10)), array.array("d", [1.0] * 10), array.array("d", [0.0] * 10)
+        m.add(2.0, a, 3.0, b, c, 4, 1)
+        print(sys.version_info[:2], list(c) == [2.0 * i + 3.0 for i in range(10)], m.mcpi(10**5, 7, 0))
+        m.shutdown()
+    """)
+    expected = run_child("import starbak._starbak as m; m.init(); print(m.mcpi(10**5, 7, 0))").stdout.split()[-1]
+    for python in pythons:
+        r = subprocess.run([python, "-c", code, module], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (python, r.stderr)
+        assert r.stdout.split()[-2:] == ["True", expected], (python, r.stdout)
