@@ -166,3 +166,27 @@ def test_ann_scaled_y_and_files(tmp_path):
         starbak.AnnModel.load(tmp_path / "missing.sbk")
     with pytest.raises(ValueError, match="rows of 3"):
         model.predict(np.ones((4, 2)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_solvebak_tiny_and_ragged(sched, dtype):
+    a, r = starbak.solvebak(np.array([[2.0]], dtype), np.array([3.0], dtype), method="per-column", iters=3)
+    assert a.dtype == dtype and abs(a[0] - 1.5) <= 4 * eps(dtype)
+    X, y = problem(1237, 13, dtype, 8)  # rows and columns no tile size divides
+    for method in ("per-column", "gram", "block-exact"):
+        a, _ = starbak.solvebak(X, y, method=method, batch=5, iters=100, tile_rows=100)
+        assert lstsq_gap(X, y, a.astype(np.float64)) < (1e-6 if dtype == np.float64 else 0.1), method
+
+
+def test_ann_predict_layouts(tmp_path):
+    X, y = ann_problem(2000, 3, np.float64, 9)
+    model, _ = starbak.ann_fit(X, y, neurons=20)
+    ref = model.predict(X)
+    np.save(tmp_path / "X.npy", np.ascontiguousarray(X))
+    mm = np.load(tmp_path / "X.npy", mmap_mode="r")  # read-only, C-ordered: copied once
+    assert np.array_equal(model.predict(mm), ref)
+    with pytest.raises(starbak.CopyError):
+        model.predict(mm, copy=False)
+    wide = np.asfortranarray(np.hstack([X, X]))
+    assert np.array_equal(model.predict(wide[:, :3], copy=False), ref)  # a column view, in place
+    assert model.predict(X[:0]).shape == (0,)
