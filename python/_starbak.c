@@ -77,8 +77,10 @@ int sbkpy_run(sbkpy_job fn, void *ctx, int *raised)
     /* StarPU stopped by an interrupted call that another thread's call queued behind: started
      * again with the same STARPU_* variables (the package's init set them). */
     ret = sbk_is_initialized() ? SBK_SUCCESS : sbk_init();
+    sbk_resume();
     if (ret == SBK_SUCCESS)
         ret = fn(ctx);
+    sbk_pause(); /* idle workers would poll on the caller's cores between calls */
     if (sbk_cancelled()) {
         if (ret == SBK_SUCCESS)
             ret = SBK_ECANCELED;

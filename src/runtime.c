@@ -10,6 +10,7 @@ void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 
 static int initialized;
+static int paused; /* sbk_pause: the workers sleep */
 static size_t sent_before; /* StarPU-MPI's count of bytes sent is cumulative */
 
 const char *sbk_strerror(int code)
@@ -61,6 +62,7 @@ void sbk_shutdown(void)
 {
     if (!initialized)
         return;
+    sbk_resume();
     starpu_task_wait_for_all();
     starpu_cusolver_shutdown();
     starpu_cublas_shutdown();
@@ -72,6 +74,20 @@ void sbk_shutdown(void)
 }
 
 int sbk_is_initialized(void) { return initialized; }
+
+void sbk_pause(void)
+{
+    if (initialized && !paused)
+        starpu_pause();
+    paused = initialized;
+}
+
+void sbk_resume(void)
+{
+    if (initialized && paused)
+        starpu_resume();
+    paused = 0;
+}
 
 int sbk_blas_threads(void) { return openblas_get_num_threads(); }
 

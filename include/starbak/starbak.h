@@ -53,6 +53,14 @@ int sbk_is_initialized(void);
 int sbk_blas_threads(void);
 int sbk_blas_threads_set(int nthreads);
 
+/* Idle StarPU workers keep polling for tasks, which takes CPU time from a
+ * caller that computes on the same cores between runs (NumPy's BLAS in the
+ * same process). sbk_pause puts them to sleep until sbk_resume; submit tasks
+ * only after sbk_resume (a paused StarPU runs none). sbk_shutdown resumes
+ * first. Both do nothing when there is nothing to change. */
+void sbk_pause(void);
+void sbk_resume(void);
+
 /* "StarPU 1.4.10": the version of the StarPU this libstarbak runs on. */
 const char *sbk_runtime_version(void);
 

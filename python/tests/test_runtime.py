@@ -293,3 +293,15 @@ def test_stable_abi_module_loads_on_later_pythons():
         r = subprocess.run([python, "-c", code, module], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, (python, r.stderr)
         assert r.stdout.split()[-2:] == ["True", expected], (python, r.stdout)
+
+
+def test_idle_workers_take_no_cpu_between_calls():
+    """Between calls StarPU's workers sleep (sbk_pause) instead of polling on the
+    cores the caller's own NumPy uses."""
+    import resource
+    starbak.matmul(np.ones((64, 64)), np.ones((64, 64)))
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    time.sleep(1.0)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert used < 0.05, used  # polling workers took about 0.2 s of CPU a second here
