@@ -23,11 +23,20 @@ def _check_process():
             "starbak.shutdown() before forking" % (_started_in, os.getpid()), None)
 
 
+_VARIABLES = {"sched": "STARPU_SCHED", "ncpu": "STARPU_NCPU", "ncuda": "STARPU_NCUDA"}
+_user_environment = {name: os.environ.get(name) for name in _VARIABLES.values()}
+
+
 def _apply(sched, ncpu, ncuda):
     # StarPU must leave SIGINT to Python: Ctrl-C cancels a run (see the C extension).
     os.environ["STARPU_CATCH_SIGNALS"] = "0"
-    for name, value in (("STARPU_SCHED", sched), ("STARPU_NCPU", ncpu), ("STARPU_NCUDA", ncuda)):
-        if value is not None:
+    for key, value in (("sched", sched), ("ncpu", ncpu), ("ncuda", ncuda)):
+        name = _VARIABLES[key]
+        if value is None:  # the environment's own setting, as the process started
+            value = _user_environment[name]
+        if value is None:
+            os.environ.pop(name, None)
+        else:
             os.environ[name] = str(value)
 
 

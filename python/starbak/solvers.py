@@ -27,6 +27,16 @@ def _integer(value, name, low, high):
     return v
 
 
+def _nonnegative(value, name):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not (math.isfinite(v) and v >= 0):
+        raise InvalidArgumentError("%s: %r must be a finite number >= 0" % (name, value))
+    return v
+
+
 def mcpi(samples, seed=0, tasks=0):
     """The Monte-Carlo estimate of pi from `samples` points of the unit square;
     the same value for a given seed whatever the scheduler, workers or tasks."""
@@ -102,8 +112,7 @@ def solvebak(X, y, method="batched", batch=None, iters=10, tol=0.0, a0=None, pro
     if batch > nvars:
         raise InvalidArgumentError("batch: %d exceeds the %d columns of X" % (batch, nvars))
     iters = _integer(iters, "iters", 1, 10**7)
-    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
-        raise InvalidArgumentError("tol: %r must be a finite number >= 0" % (tol,))
+    tol = _nonnegative(tol, "tol")
     a = np.zeros(nvars, dtype)
     if a0 is not None:
         a0 = as_input(a0, "a0").reshape(-1)
@@ -114,7 +123,7 @@ def solvebak(X, y, method="batched", batch=None, iters=10, tol=0.0, a0=None, pro
         raise DTypeError("progress: %r is not callable" % (progress,))
     _runtime.ensure()
     mb = default_tile_rows(obs) if tile_rows is None else _integer(tile_rows, "tile_rows", 1, 2**31 - 1)
-    r = _c.solvebak(X, mb, batch, y, a, METHODS[key], batch, iters, float(tol), a0 is not None, progress)
+    r = _c.solvebak(X, mb, batch, y, a, METHODS[key], batch, iters, tol, a0 is not None, progress)
     report = SolveBakReport(method=key, iterations=r["iterations"], rel_residual=np.array(r["rel_residual"]),
                             final_rel_residual=r["final_rel_residual"], skipped=np.array(r["skipped"], dtype=int),
                             regularized_batches=r["regularized_batches"], seconds_setup=r["seconds_setup"],
@@ -209,12 +218,11 @@ def ann_fit(X, y, neurons=1000, rows_per_neuron=None, bias=True, ridge=0.0, seed
     y = np.ascontiguousarray(converted(y, dtype, "y", copy))
     neurons = _integer(neurons, "neurons", 1, 2**31 - 1)
     rows = 0 if rows_per_neuron is None else _integer(rows_per_neuron, "rows_per_neuron", 1, 2**31 - 1)
-    if not (isinstance(ridge, (int, float)) and math.isfinite(ridge) and ridge >= 0):
-        raise InvalidArgumentError("ridge: %r must be a finite number >= 0" % (ridge,))
+    ridge = _nonnegative(ridge, "ridge")
     seed = _integer(seed, "seed", 0, 2**64 - 1)
     _runtime.ensure()
     mb = default_tile_rows(X.shape[0]) if tile_rows is None else _integer(tile_rows, "tile_rows", 1, 2**31 - 1)
-    model, r = _c.ann_fit(X, mb, y, bool(scale_y), neurons, rows, bool(bias), float(ridge), seed,
+    model, r = _c.ann_fit(X, mb, y, bool(scale_y), neurons, rows, bool(bias), ridge, seed,
                           _integer(neurons_per_task, "neurons_per_task", 0, 2**31 - 1), progress)
     report = AnnReport(dropped=np.array(r["dropped"], dtype=int), redrawn=r["redrawn"], ridge_used=r["ridge_used"],
                        seconds_inner=r["seconds_inner"], seconds_outer=r["seconds_outer"],

@@ -305,3 +305,14 @@ def test_idle_workers_take_no_cpu_between_calls():
     after = resource.getrusage(resource.RUSAGE_SELF)
     used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert used < 0.05, used  # polling workers took about 0.2 s of CPU a second here
+
+
+def test_init_arguments_and_the_environment(monkeypatch):
+    """init(sched=...) sets STARPU_SCHED for the run; init() goes back to the environment's own."""
+    starbak.init(sched="eager", ncpu=1)
+    assert starbak.info()["scheduler"] == "eager" and os.environ["STARPU_NCPU"] == "1"
+    starbak.init()
+    from starbak import _runtime
+    for key, name in _runtime._VARIABLES.items():
+        assert os.environ.get(name) == _runtime._user_environment[name], name
+    assert os.environ["STARPU_CATCH_SIGNALS"] == "0"

@@ -190,3 +190,13 @@ def test_ann_predict_layouts(tmp_path):
     wide = np.asfortranarray(np.hstack([X, X]))
     assert np.array_equal(model.predict(wide[:, :3], copy=False), ref)  # a column view, in place
     assert model.predict(X[:0]).shape == (0,)
+
+
+def test_numeric_options_take_numpy_scalars():
+    X, y = problem(500, 10, np.float64, 10)
+    a, r = starbak.solvebak(X, y, method="gram", iters=np.int64(300), tol=np.float32(1e-2))
+    assert r.iterations < 300 and r.rel_residual[-1] <= 1e-2
+    with pytest.raises(ValueError, match="tol"):
+        starbak.solvebak(X, y, tol=-1)
+    with pytest.raises(ValueError, match="ridge"):
+        starbak.ann_fit(*ann_problem(500, 2, np.float64), neurons=5, ridge=float("nan"))
