@@ -62,10 +62,27 @@ static void on_sigint(int sig, siginfo_t *info, void *ctx)
  * there). A cancelled run ends StarPU (sbk_init clears the cancel on the next
  * call). Returns the library's code; on an interrupt the pending Python
  * exception is left for the caller (*raised = 1). */
+/* Set while a progress callback runs in this thread: a starbak call from there
+ * would wait for the call that runs the callback. */
+__thread int sbkpy_in_callback;
+
+static int refuse_in_callback(void)
+{
+    if (!sbkpy_in_callback)
+        return 0;
+    PyErr_SetString(PyExc_RuntimeError, "starbak: a progress callback cannot call starbak (the run that calls it "
+                                        "holds the library until it ends)");
+    return 1;
+}
+
 int sbkpy_run(sbkpy_job fn, void *ctx, int *raised)
 {
     int in_main = PyThread_get_thread_ident() == main_thread, ret;
     *raised = 0;
+    if (refuse_in_callback()) {
+        *raised = 1;
+        return SBK_EINVAL;
+    }
     Py_BEGIN_ALLOW_THREADS
     pthread_mutex_lock(&call_lock);
     struct sigaction act = {.sa_sigaction = on_sigint, .sa_flags = SA_SIGINFO | SA_ONSTACK};
@@ -178,6 +195,8 @@ static PyObject *py_init(PyObject *self, PyObject *args)
 static PyObject *py_shutdown(PyObject *self, PyObject *args)
 {
     (void)self, (void)args;
+    if (refuse_in_callback())
+        return NULL;
     Py_BEGIN_ALLOW_THREADS
     pthread_mutex_lock(&call_lock);
     sbk_shutdown();
@@ -198,13 +217,17 @@ static PyObject *py_workers_report(PyObject *self, PyObject *args)
     (void)self, (void)args;
     char *text = NULL;
     size_t len = 0;
+    if (refuse_in_callback())
+        return NULL;
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return PyErr_NoMemory();
+    Py_BEGIN_ALLOW_THREADS /* a running call's callbacks need the GIL before it lets the lock go */
     pthread_mutex_lock(&call_lock);
     if (sbk_is_initialized())
         sbk_print_workers(f);
     pthread_mutex_unlock(&call_lock);
+    Py_END_ALLOW_THREADS
     fclose(f);
     PyObject *s = PyUnicode_FromStringAndSize(text ? text : "", (Py_ssize_t)len);
     free(text);

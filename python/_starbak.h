@@ -20,6 +20,7 @@ void sbkpy_operand_release(sbkpy_operand *op);
 int sbkpy_operand_matrix(const sbkpy_operand *op, int mb, int nb, sbk_matrix **out);
 
 typedef int (*sbkpy_job)(void *ctx);
+extern __thread int sbkpy_in_callback; /* a progress callback runs in this thread */
 int sbkpy_run(sbkpy_job fn, void *ctx, int *raised);
 /* Sets the starbak.Error (or KeyboardInterrupt) for a library code; returns NULL. */
 PyObject *sbkpy_raise(int code, const char *message);

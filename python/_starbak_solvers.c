@@ -18,7 +18,9 @@ static void call_hook(progress_hook *h, PyObject *args)
         Py_XDECREF(args);
         return;
     }
+    sbkpy_in_callback = 1;
     PyObject *r = PyObject_CallObject(h->callable, args);
+    sbkpy_in_callback = 0;
     Py_DECREF(args);
     if (r) {
         Py_DECREF(r);

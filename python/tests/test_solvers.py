@@ -200,3 +200,24 @@ def test_numeric_options_take_numpy_scalars():
         starbak.solvebak(X, y, tol=-1)
     with pytest.raises(ValueError, match="ridge"):
         starbak.ann_fit(*ann_problem(500, 2, np.float64), neurons=5, ridge=float("nan"))
+
+
+def test_progress_callback_cannot_call_starbak_but_other_threads_can():
+    X, y = problem(2000, 20, np.float64, 11)
+    with pytest.raises(RuntimeError, match="progress callback cannot call starbak"):
+        starbak.solvebak(X, y, iters=3, progress=lambda *a: starbak.mcpi(100))
+    seen = []
+
+    def other_thread_info(*a):
+        import threading
+        t = threading.Thread(target=lambda: seen.append(starbak.info()["cpu_workers"]))
+        t.start()
+        t.join(0.05)  # it waits for this call to end, without blocking the callback
+    a, r = starbak.solvebak(X, y, iters=3, method="gram", progress=other_thread_info)
+    assert r.iterations == 3 and r.rel_residual[-1] < r.rel_residual[0]
+    import time
+    for _ in range(100):
+        if len(seen) == 3:
+            break
+        time.sleep(0.05)
+    assert len(seen) == 3 and seen[0] >= 1
