@@ -221,3 +221,14 @@ def test_progress_callback_cannot_call_starbak_but_other_threads_can():
             break
         time.sleep(0.05)
     assert len(seen) == 3 and seen[0] >= 1
+
+
+def test_ann_progress_from_starpu_threads():
+    X, y = ann_problem(3000, 3, np.float64, 12)
+    seen = []
+    model, _ = starbak.ann_fit(X, y, neurons=40, neurons_per_task=5, progress=lambda d, t: seen.append((d, t)))
+    assert seen and all(t == 40 for _, t in seen) and max(d for d, _ in seen) == 40
+    with pytest.raises(KeyError):
+        starbak.ann_fit(X, y, neurons=40, neurons_per_task=5, progress=lambda d, t: {}["stop"])
+    assert np.corrcoef(model.predict(X), y)[0, 1] > 0.99  # and the next fit works
+    assert starbak.ann_fit(X, y, neurons=10)[0].neurons == 10
