@@ -44,7 +44,8 @@ PyObject *sbkpy_ann_save(PyObject *self, PyObject *args);
 PyObject *sbkpy_ann_load(PyObject *self, PyObject *args);
 PyObject *sbkpy_trace_report(PyObject *self, PyObject *args);
 #define SBKPY_SOLVER_METHODS \
-    {"solvebak", sbkpy_solvebak, METH_VARARGS, "solvebak(X, mb, nb, y, a, method, batch, iters, tol, guess, progress)"}, \
+    {"solvebak", sbkpy_solvebak, METH_VARARGS, \
+     "solvebak(X, mb, nb, y, a, method, batch, iters, tol, guess, progress): report"}, \
     {"ann_fit", sbkpy_ann_fit, METH_VARARGS, "ann_fit(X, mb, y, scale_y, options..., progress): (model, report)"}, \
     {"ann_predict", sbkpy_ann_predict, METH_VARARGS, "ann_predict(model, X, mb, yhat)"}, \
     {"ann_save", sbkpy_ann_save, METH_VARARGS, "ann_save(model, path)"}, \

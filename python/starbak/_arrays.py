@@ -95,14 +95,3 @@ def check_output(out, shape, dtype, name="out"):
     if not out.flags.writeable:
         raise InvalidArgumentError("%s: the array is read-only" % name)
 
-
-def not_finite(a, name):
-    """The message naming a's first NaN or Inf (column by column, as the
-    library reports), or None."""
-    bad = ~np.isfinite(a)
-    if not bad.any():
-        return None
-    if a.ndim == 1:
-        return "%s holds a NaN or Inf at row %d" % (name, int(np.argmax(bad)))
-    col = int(np.argmax(bad.any(axis=0)))
-    return "%s holds a NaN or Inf at row %d, column %d" % (name, int(np.argmax(bad[:, col])), col)

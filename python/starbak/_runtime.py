@@ -12,7 +12,8 @@ _c.set_error_factory(lambda code, message: from_code(code, message, _c.strerror)
 
 _lock = threading.Lock()
 _started_in = None  # the pid that started StarPU: a forked child must not use it
-_settings = {"sched": None, "ncpu": None, "ncuda": None}  # init()'s arguments, reused when a cancelled run restarts StarPU
+# init()'s arguments, reused when a cancelled run restarts StarPU
+_settings = {"sched": None, "ncpu": None, "ncuda": None}
 
 
 def _check_process():

@@ -12,7 +12,6 @@ sklearn = pytest.importorskip("sklearn", reason="python3-sklearn is not installe
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-import starbak  # noqa: E402
 from starbak import ANNRegressor, SolveBakRegressor  # noqa: E402
 
 TOP = os.environ.get("SBK_TOP_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
