@@ -5,10 +5,12 @@
 #include "io.h"
 #include <starpu_cusolver.h>
 
-/* OpenBLAS's own call, declared here so that any cblas.h will do. */
+/* OpenBLAS's own calls, declared here so that any cblas.h will do. */
 void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 
 static int initialized;
+static int paused; /* sbk_pause: the workers sleep */
 static size_t sent_before; /* StarPU-MPI's count of bytes sent is cumulative */
 
 const char *sbk_strerror(int code)
@@ -60,6 +62,7 @@ void sbk_shutdown(void)
 {
     if (!initialized)
         return;
+    sbk_resume();
     starpu_task_wait_for_all();
     starpu_cusolver_shutdown();
     starpu_cublas_shutdown();
@@ -71,6 +74,39 @@ void sbk_shutdown(void)
 }
 
 int sbk_is_initialized(void) { return initialized; }
+
+void sbk_pause(void)
+{
+    if (initialized && !paused)
+        starpu_pause();
+    paused = initialized;
+}
+
+void sbk_resume(void)
+{
+    if (initialized && paused)
+        starpu_resume();
+    paused = 0;
+}
+
+int sbk_blas_threads(void) { return openblas_get_num_threads(); }
+
+int sbk_blas_threads_set(int nthreads)
+{
+    int before = openblas_get_num_threads();
+    if (nthreads >= 1 && nthreads != before)
+        openblas_set_num_threads(nthreads);
+    return before;
+}
+
+const char *sbk_runtime_version(void)
+{
+    static char text[32];
+    int major, minor, release;
+    starpu_get_version(&major, &minor, &release);
+    snprintf(text, sizeof text, "StarPU %d.%d.%d", major, minor, release);
+    return text;
+}
 
 int sbk_kernel_skipped(void)
 {

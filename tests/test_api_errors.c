@@ -21,7 +21,8 @@ static void calls_before_init_report_enoinit(void **state)
     assert_int_equal(sbk_matrix_copy(NULL, NULL), SBK_ENOINIT);
     assert_int_equal(sbk_ncpu_workers(), 0);
     assert_null(sbk_alloc(16));
-    sbk_shutdown(); /* harmless */
+    sbk_pause(), sbk_resume(); /* harmless */
+    sbk_shutdown();            /* harmless */
 }
 
 static void matrix_create_rejects_bad_arguments(void **state)
@@ -175,6 +176,31 @@ static void init_twice_is_harmless(void **state)
     assert_true(sbk_ncpu_workers() + sbk_ncuda_workers() > 0);
 }
 
+/* Paused workers run nothing until sbk_resume; pausing twice is harmless. */
+static void pause_and_resume(void **state)
+{
+    (void)state;
+    uint64_t before, after;
+    assert_int_equal(sbk_mcpi(100000, 3, 4, &before), SBK_SUCCESS);
+    sbk_pause(), sbk_pause();
+    sbk_resume(), sbk_resume();
+    assert_int_equal(sbk_mcpi(100000, 3, 4, &after), SBK_SUCCESS);
+    assert_true(before == after);
+    sbk_pause(); /* sbk_shutdown resumes first (stop_starbak) */
+}
+
+/* OpenBLAS's process-wide count: sbk_init leaves 1; set returns the previous one. */
+static void blas_threads_and_version(void **state)
+{
+    (void)state;
+    assert_int_equal(sbk_blas_threads(), 1);
+    assert_int_equal(sbk_blas_threads_set(2), 1);
+    assert_int_equal(sbk_blas_threads(), 2);
+    assert_int_equal(sbk_blas_threads_set(0), 2); /* below 1: unchanged */
+    assert_int_equal(sbk_blas_threads_set(1), 2);
+    assert_int_equal(strncmp(sbk_runtime_version(), "StarPU 1.4.", 11), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest before[] = {
@@ -189,6 +215,8 @@ int main(void)
         cmocka_unit_test(gemm_rejects_nonconforming_operands),
         cmocka_unit_test(elementwise_rejects_bad_operands),
         cmocka_unit_test(mcpi_rejects_bad_arguments),
+        cmocka_unit_test(blas_threads_and_version),
+        cmocka_unit_test(pause_and_resume),
     };
     int failed = cmocka_run_group_tests_name("before_init", before, NULL, NULL);
     failed += cmocka_run_group_tests_name("after_init", after, start_starbak, stop_starbak);

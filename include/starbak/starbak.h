@@ -44,6 +44,26 @@ int sbk_init(void);
 void sbk_shutdown(void);
 int sbk_is_initialized(void);
 
+/* OpenBLAS's thread count, which OpenBLAS keeps for the whole process: the
+ * caller's own BLAS calls (NumPy's, in the same process) use it too, so a
+ * caller that wants them multithreaded between starbak runs saves the count
+ * before sbk_init and sets it back once its tasks have ended (sbk_init or a
+ * run would otherwise leave it at 1). sbk_blas_threads_set returns the count
+ * before the call. */
+int sbk_blas_threads(void);
+int sbk_blas_threads_set(int nthreads);
+
+/* Idle StarPU workers keep polling for tasks, which takes CPU time from a
+ * caller that computes on the same cores between runs (NumPy's BLAS in the
+ * same process). sbk_pause puts them to sleep until sbk_resume; submit tasks
+ * only after sbk_resume (a paused StarPU runs none). sbk_shutdown resumes
+ * first. Both do nothing when there is nothing to change. */
+void sbk_pause(void);
+void sbk_resume(void);
+
+/* "StarPU 1.4.10": the version of the StarPU this libstarbak runs on. */
+const char *sbk_runtime_version(void);
+
 /* Cancels the run in progress: async-signal-safe, for a SIGINT handler. Tasks
  * not yet started return at once without computing, nothing more is submitted,
  * and the functions running or called later return SBK_ECANCELED, so the
