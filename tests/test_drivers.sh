@@ -99,7 +99,8 @@ expect 0 'r_test: 0\.99' env STARPU_LIMIT_CPU_MEM=8 "$bin/ann" fit --obs 4000 --
 expect 0 'converged: yes' "$bin/kmeans" --obs 3001 --vars 4 --k 6 --tile-rows 700 --plot "$work/inertia.svg" \
   --out "$work/centroids.npy" --labels "$work/labels.csv"
 grep -q '<polyline' "$work/inertia.svg" || { failures=$((failures + 1)); echo "FAILED: no curve in inertia.svg"; }
-[ "$(wc -l < "$work/labels.csv")" -eq 3001 ] || { failures=$((failures + 1)); echo "FAILED: labels.csv does not hold 3001 values"; }
+[ "$(wc -l < "$work/labels.csv")" -eq 3001 ] ||
+  { failures=$((failures + 1)); echo "FAILED: labels.csv does not hold 3001 values"; }
 checks=$((checks + 2))
 expect 0 'iteration: 1 inertia: ' "$bin/kmeans" --X "$work/X.csv" --k 3 --init random -p s --iters 5
 expect 0 'k: 6' "$bin/kmeans" --obs 3001 --vars 4 --init "$work/centroids.npy" --iters 1
