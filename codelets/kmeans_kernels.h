@@ -25,11 +25,31 @@ SBK_HOST_DEVICE static inline double sbk_kmeans_score(double cnorm, double dot)
     return cnorm - 2.0 * dot;
 }
 
-/* The nearest of k centroids to a point, from its dot products with them
- * (dots[j * stride], X's precision), the centroids' squared norms and its own:
- * the first j of least score (ties to the lower index); *dist its squared
- * distance, never below 0 (the formula's rounding can go there for a point
- * on its centroid). */
+/* The label of a point: the first j whose score (scores[j * stride], X's
+ * precision) equals the least one, low. */
+SBK_HOST_DEVICE static inline int sbk_kmeans_first_least(const void *scores, size_t stride, int dbl, int k, double low)
+{
+    for (int j = 0; j < k; j++)
+        if (sbk_kmeans_at(scores, dbl, (size_t)j * stride) == low)
+            return j;
+    return 0;
+}
+
+/* The squared distance of a point of squared norm xnorm to its centroid, from
+ * the least score: never below 0 (the formula's rounding can go there for a
+ * point on its centroid). */
+SBK_HOST_DEVICE static inline double sbk_kmeans_distance(double xnorm, double low)
+{
+    double d = xnorm + low;
+    return d > 0.0 ? d : 0.0;
+}
+
+/* The nearest of k centroids to a point from its dot products with them
+ * (dots[j * stride], X's precision), their squared norms and its own: the
+ * first j of least score (ties to the lower index), *dist its squared
+ * distance. The CUDA kernel's whole step; the CPU takes its scores from the
+ * GEMM and the least one by SIMD (sbk_kmeans_least_cpu), then the same
+ * sbk_kmeans_first_least and sbk_kmeans_distance. */
 SBK_HOST_DEVICE static inline int sbk_kmeans_nearest(const void *dots, size_t stride, int dbl, int k,
                                                      const double *cnorm, double xnorm, double *dist)
 {
@@ -40,8 +60,7 @@ SBK_HOST_DEVICE static inline int sbk_kmeans_nearest(const void *dots, size_t st
         if (s < low)
             low = s, best = j;
     }
-    double d = xnorm + low;
-    *dist = d > 0.0 ? d : 0.0;
+    *dist = sbk_kmeans_distance(xnorm, low);
     return best;
 }
 
@@ -59,10 +78,17 @@ SBK_HOST_DEVICE static inline size_t sbk_kmeans_changed_at(int vars, int k) { re
  * Sums run over the rows in order: the same bits on any core. */
 static inline size_t sbk_kmeans_scratch_bytes(int k, int dbl)
 {
-    return SBK_KMEANS_CHUNK * (sizeof(double) + (size_t)k * (dbl ? sizeof(double) : sizeof(float)));
+    return SBK_KMEANS_CHUNK * sizeof(double) + (SBK_KMEANS_CHUNK + (size_t)1) * k * (dbl ? sizeof(double) : sizeof(float)) +
+           (size_t)k * sizeof(double);
 }
 void sbk_kmeans_assign_cpu(int dbl, int rows, int vars, int k, const void *X, size_t ldx, const void *C, size_t ldc,
                            const double *cnorm, int *labels, double *dist, double *partial, void *scratch);
+
+/* The CPU's SIMD forms of the argmin (the same results as the scalar
+ * functions above): the least of k contiguous scores in X's precision, and
+ * the first index holding it. */
+double sbk_kmeans_least_cpu(const void *scores, int dbl, int k);
+int sbk_kmeans_first_least_cpu(const void *scores, int dbl, int k, double low);
 
 /* k-means++ seeding on one row tile, in double: closest[r] is row r's squared
  * distance to the nearest centroid chosen so far. potentials[t] = sum over the

@@ -332,10 +332,35 @@ static void bad_input_is_refused_with_its_cause(void **state)
     }
 }
 
+/* The CPU's SIMD argmin against the shared scalar one: every length up to 40
+ * (the vector loops' tails), ties planted before and after the vector blocks. */
+static void simd_argmin_matches_the_shared_one(void **state)
+{
+    (void)state;
+    double d[40], dots[40], zero[40] = {0}, dist;
+    float f[40];
+    for (int k = 1; k <= 40; k++)
+        for (int tie = 0; tie < 3; tie++) {
+            fill_uniform(SBK_DOUBLE, d, k, 100 + k * 3 + tie);
+            for (int j = 0; j < k; j++)
+                d[j] = floor(d[j] * 8) / 8; /* coarse: ties */
+            if (tie == 1)
+                d[k - 1] = d[k / 2] = -1.0;
+            for (int j = 0; j < k; j++)
+                f[j] = (float)d[j], dots[j] = -d[j] / 2; /* score 0 - 2 dot = d */
+            int want = sbk_kmeans_nearest(dots, 1, 1, k, zero, 0.0, &dist);
+            double low = sbk_kmeans_least_cpu(d, 1, k);
+            assert_true(dist == fmax(low, 0.0));
+            assert_int_equal(sbk_kmeans_first_least_cpu(d, 1, k, low), want);
+            assert_int_equal(sbk_kmeans_first_least_cpu(f, 0, k, sbk_kmeans_least_cpu(f, 0, k)), want);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shared_argmin_takes_the_first_nearest),
+        cmocka_unit_test(simd_argmin_matches_the_shared_one),
         cmocka_unit_test(matches_the_plain_lloyd_loop),
         cmocka_unit_test(inertia_never_increases),
         cmocka_unit_test(plusplus_spreads_and_random_takes_distinct_rows),
