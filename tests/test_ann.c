@@ -259,7 +259,7 @@ static void bad_inputs_are_refused(void **state)
     sbk_matrix_destroy(narrow), sbk_matrix_destroy(short_y);
     /* A model of other width cannot predict on this X. */
     double W[5 * 2] = {0}, v[3] = {0};
-    sbk_ann_model wrong = {SBK_DOUBLE, 4, 2, 1, W, v, 0, 1};
+    sbk_ann_model wrong = {SBK_DOUBLE, 4, 2, 1, W, v, 0, 1, SBK_ANN_PARTITION_RANDOM};
     assert_int_equal(sbk_ann_predict(&wrong, r.dX, r.dyhat), SBK_ESHAPE);
     ann_release(&r);
     free(d.X), free(d.y);

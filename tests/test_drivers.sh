@@ -95,6 +95,13 @@ free_err=$("$bin/solvebak" --obs 20000 --vars 200 --iters 5 | grep '^mean_abs_er
 expect 0 "^$free_err\$" env STARPU_LIMIT_CPU_MEM=8 "$bin/solvebak" --obs 20000 --vars 200 --iters 5
 expect 0 'r_test: 0\.99' env STARPU_LIMIT_CPU_MEM=8 "$bin/ann" fit --obs 4000 --neurons 80
 
+# ANN on a k-means partition: one cluster per neuron, sizes and clustering time reported.
+expect 0 'cluster_rows_median: [0-9]+' "$bin/ann" fit --obs 4000 --neurons 40 --partition kmeans --model "$work/mk.sbk"
+expect 0 'time_s' "$bin/ann" predict --model "$work/mk.sbk" --X "$work/X10.csv" --out "$work/yhat-k.npy"
+expect 2 "ann: --partition: 'lloyd' is neither random nor kmeans" "$bin/ann" fit --partition lloyd
+expect 1 'kmeans partition: 201 neurons exceed the 200 rows' "$bin/ann" fit --X "$work/X10.csv" --y "$work/ybig.csv" \
+  --scale-y --neurons 201 --rows-per-neuron 11 --partition kmeans
+
 # k-means: generated groups, files in and out, plot; every bad argument and file.
 expect 0 'converged: yes' "$bin/kmeans" --obs 3001 --vars 4 --k 6 --tile-rows 700 --plot "$work/inertia.svg" \
   --out "$work/centroids.npy" --labels "$work/labels.csv"

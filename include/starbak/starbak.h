@@ -200,7 +200,16 @@ void sbk_solvebak_report_free(sbk_solvebak_report *report);
 /* Neural network fitted by least squares (the seed's model):
  *   y ~ sum_k v_k tanh(x . w_k + b_k) + v_0
  * Inner layer: neuron k solves [X_k | 1] (w_k, b_k) ~ atanh(y_k) on rows drawn
- * at random; outer layer: (H^T H + ridge I) v = H^T y with H = [tanh(X W^T + b) | 1]. */
+ * at random, or on cluster k of a k-means partition of the standardised X
+ * (local approximation: Bakas et al., arXiv 1909.13563); outer layer:
+ * (H^T H + ridge I) v = H^T y with H = [tanh(X W^T + b) | 1]. */
+typedef enum {
+    SBK_ANN_PARTITION_RANDOM = 0, /* rows_per_neuron rows drawn at random per neuron (default) */
+    SBK_ANN_PARTITION_KMEANS = 1, /* one k-means cluster per neuron (k = neurons) of X with its columns
+                                     standardised; a cluster of fewer than vars + bias + 1 rows joins the
+                                     nearest one and its neuron is dropped (listed) */
+} sbk_ann_partition;
+
 typedef struct {
     int neurons;           /* hidden neurons (default 1000) */
     int rows_per_neuron;   /* rows drawn per neuron (0: obs / neurons) */
@@ -211,6 +220,8 @@ typedef struct {
     /* Called as inner-layer tasks finish, with the neurons done so far; may be NULL. */
     void (*progress)(int done, int total, void *user);
     void *user;
+    sbk_ann_partition partition; /* which rows each neuron fits (default random) */
+    int kmeans_iterations;       /* k-means iterations at most with the kmeans partition (0: 30) */
 } sbk_ann_opts;
 
 void sbk_ann_opts_default(sbk_ann_opts *opts);
@@ -222,6 +233,7 @@ typedef struct {
     double *W;        /* (vars + 1) × neurons column-major: neuron k's weights, then its bias (0 without) */
     double *v;        /* neurons + 1 outer weights, the last one v_0 (0 without bias) */
     double y_center, y_scale; /* predictions are y_center + y_scale * model output (1, 0 unless y was scaled) */
+    sbk_ann_partition partition; /* how the inner layer's rows were chosen (recorded in the model file) */
 } sbk_ann_model;
 
 typedef struct {
@@ -231,6 +243,13 @@ typedef struct {
     double ridge_used;    /* the ridge of the outer solve (the requested one, or more if H^T H was singular) */
     double seconds_inner, seconds_outer, seconds_total;
     char message[256];    /* why the input was refused, or notes (ridge raised) */
+    /* The kmeans partition: rows per cluster once small ones are merged (min over the kept
+     * clusters), the clusters merged into their nearest (their neurons are among the dropped),
+     * and the time of the clustering (part of seconds_inner). */
+    int cluster_rows_min, cluster_rows_median, cluster_rows_max;
+    int merged;
+    int *merged_list;
+    double seconds_clustering;
 } sbk_ann_report;
 
 /* Fits the model on X (obs×vars, row tiles mb×vars or narrower) and y (obs×1,
