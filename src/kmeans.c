@@ -250,7 +250,9 @@ static int pp_register(struct pp *p, const sbk_matrix *X, int k)
     return SBK_SUCCESS;
 }
 
-/* Makes row r the next centroid: closest and the tile sums follow it. */
+/* Makes row r the next centroid: closest follows it in tasks. The tile sums
+ * are read back for the first centroid; later ones come from the potentials
+ * (pp_step), which are the same sums taken in the same order. */
 static int pp_choose(struct pp *p, long r, int first)
 {
     starpu_data_acquire(p->centh, STARPU_W);
@@ -259,7 +261,7 @@ static int pp_choose(struct pp *p, long r, int first)
     int ret = SBK_SUCCESS;
     for (int i = 0; i < p->mt && ret == SBK_SUCCESS; i++)
         ret = sbk_insert_kmeans_pp_update(sbk_tile(p->X, i, 0), p->centh, first, p->closeh[i], p->sumh[i]);
-    for (int i = 0; i < p->mt && ret == SBK_SUCCESS; i++)
+    for (int i = 0; i < p->mt && ret == SBK_SUCCESS && first; i++)
         ret = sbk_data_read(p->sumh[i], &p->sums[i], sizeof(double));
     return ret;
 }
@@ -323,6 +325,8 @@ static int pp_step(struct pp *p, uint64_t seed, int step, long *chosen)
         if (sum < least)
             least = sum, best = t;
     }
+    for (int i = 0; i < p->mt; i++) /* the tile sums once the chosen candidate joins the centroids */
+        p->sums[i] = p->pots[(size_t)i * p->trials + best];
     *chosen = rows[best];
     return ret;
 }
