@@ -25,30 +25,35 @@ static sbk_ann_opts partition_opts(int neurons)
     return o;
 }
 
+/* r on train and test after a fit on obs rows with the given neurons. */
+static void fit_and_check_r(sbk_precision prec, int obs, int neurons)
+{
+    struct ann_data train = ann_seed_problem(obs, 10, 1), test = ann_seed_problem(obs / 4, 10, 2);
+    struct ann_run r = ann_describe(&train, prec, obs / 8 + 3), t = ann_describe(&test, prec, 1000);
+    sbk_ann_opts o = partition_opts(neurons);
+    sbk_ann_model m;
+    sbk_ann_report rep;
+    assert_int_equal(sbk_ann_fit(r.dX, r.dy, 0, &o, &m, &rep), 0);
+    double r_train = predicted_r(&m, &r, prec, train.obs), r_test = predicted_r(&m, &t, prec, test.obs);
+    print_message("%c, obs %d, %d neurons: r train %.6f test %.6f, clusters %d..%d rows (median %d), %d merged, "
+                  "%.2f s\n", prec == SBK_FLOAT ? 's' : 'd', obs, neurons, r_train, r_test, rep.cluster_rows_min,
+                  rep.cluster_rows_max, rep.cluster_rows_median, rep.merged, rep.seconds_clustering);
+    assert_true(r_train >= 0.99 && r_test >= 0.99);
+    assert_true(rep.cluster_rows_min >= 12 && rep.cluster_rows_min <= rep.cluster_rows_median &&
+                rep.cluster_rows_median <= rep.cluster_rows_max);
+    assert_true(rep.seconds_clustering > 0 && rep.seconds_clustering <= rep.seconds_inner);
+    assert_int_equal(m.partition, SBK_ANN_PARTITION_KMEANS);
+    sbk_ann_model_free(&m), sbk_ann_report_free(&rep);
+    ann_release(&r), ann_release(&t);
+    free(train.X), free(train.y), free(test.X), free(test.y);
+}
+
+/* The seed's problem at obs 20000, 200 neurons (in float on a quarter of it: the same code). */
 static void kmeans_partition_reaches_r_099_on_train_and_test(void **state)
 {
     (void)state;
-    struct ann_data train = ann_seed_problem(20000, 10, 1), test = ann_seed_problem(5000, 10, 2);
-    for (int p = 0; p < 2; p++) {
-        sbk_precision prec = p ? SBK_FLOAT : SBK_DOUBLE;
-        struct ann_run r = ann_describe(&train, prec, 2503), t = ann_describe(&test, prec, 1000);
-        sbk_ann_opts o = partition_opts(200);
-        sbk_ann_model m;
-        sbk_ann_report rep;
-        assert_int_equal(sbk_ann_fit(r.dX, r.dy, 0, &o, &m, &rep), 0);
-        double r_train = predicted_r(&m, &r, prec, train.obs), r_test = predicted_r(&m, &t, prec, test.obs);
-        print_message("%c: r train %.6f test %.6f, clusters %d..%d rows (median %d), %d merged, %.2f s\n",
-                      p ? 's' : 'd', r_train, r_test, rep.cluster_rows_min, rep.cluster_rows_max,
-                      rep.cluster_rows_median, rep.merged, rep.seconds_clustering);
-        assert_true(r_train >= 0.99 && r_test >= 0.99);
-        assert_true(rep.cluster_rows_min >= 12 && rep.cluster_rows_min <= rep.cluster_rows_median &&
-                    rep.cluster_rows_median <= rep.cluster_rows_max);
-        assert_true(rep.seconds_clustering > 0 && rep.seconds_clustering <= rep.seconds_inner);
-        assert_int_equal(m.partition, SBK_ANN_PARTITION_KMEANS);
-        sbk_ann_model_free(&m), sbk_ann_report_free(&rep);
-        ann_release(&r), ann_release(&t);
-    }
-    free(train.X), free(train.y), free(test.X), free(test.y);
+    fit_and_check_r(SBK_DOUBLE, 20000, 200);
+    fit_and_check_r(SBK_FLOAT, 5000, 50);
 }
 
 /* The clusters as the library makes them: X's columns standardised (sums in
