@@ -4,7 +4,7 @@ on k-means clusters (examples/ann fit --partition random|kmeans), beside scikit-
 MLPRegressor and Ridge, on the same train/test splits:
   sin      y = sin(sum x) / 2, x uniform in [-1/2, 1/2)^10: 100000 training rows, 25000 test rows
   diabetes scikit-learn's diabetes set (442 x 10), 75% / 25% split (seed 0); y scaled (--scale-y)
-Prints, per model: Pearson r and R^2 on the test rows, r on the training rows, and the fit time.
+Prints, per model: Pearson r and 1 - R^2 on the test rows, r on the training rows, and the fit time.
 usage: bench/ann_partition.py [--quick] [--bin DIR]   (--quick: sin at 20000 rows)
 A study, not a test: it prints numbers."""
 import argparse
@@ -90,7 +90,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         for name, sets, neuron_counts, scale_y in studies:
             print(f"\n== {name}: {len(sets[1])} training rows, {len(sets[3])} test rows, {sets[0].shape[1]} columns")
-            print(f"{'model':34s} {'r test':>10s} {'R2 test':>10s} {'r train':>10s} {'fit s':>8s}")
+            print(f"{'model':34s} {'r test':>10s} {'1 - R2 test':>12s} {'r train':>10s} {'fit s':>8s}")
             rows = []
             for n in neuron_counts:
                 for partition in ("random", "kmeans"):
@@ -103,7 +103,7 @@ def main():
                          run_sklearn(TransformedTargetRegressor(regressor=mlp, transformer=StandardScaler()), sets)))
             rows.append(("sklearn Ridge (alpha 1)", run_sklearn(Ridge(alpha=1.0), sets)))
             for label, (r, r2, r_train, seconds, extra) in rows:
-                print(f"{label:34s} {r:10.7f} {r2:10.7f} {r_train:10.7f} {seconds:8.2f}  {extra}")
+                print(f"{label:34s} {r:10.7f} {1 - r2:12.3e} {r_train:10.7f} {seconds:8.2f}  {extra}")
 
 
 if __name__ == "__main__":
