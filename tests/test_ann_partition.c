@@ -7,16 +7,6 @@
 #include <unistd.h>
 #include "ann_reference.h"
 
-static double predicted_r(const sbk_ann_model *m, struct ann_run *r, sbk_precision prec, int obs)
-{
-    assert_int_equal(sbk_ann_predict(m, r->dX, r->dyhat), 0);
-    assert_int_equal(sbk_wait(), 0);
-    sbk_matrix_destroy(r->dyhat); /* brings yhat home */
-    double c = sbk_correlation(prec, r->yhat, r->y, obs);
-    assert_int_equal(sbk_matrix_create(&r->dyhat, prec, r->yhat, obs, 1, obs, sbk_matrix_tile_rows(r->dX), 1), 0);
-    return c;
-}
-
 static sbk_ann_opts partition_opts(int neurons)
 {
     sbk_ann_opts o;
@@ -34,7 +24,8 @@ static void fit_and_check_r(sbk_precision prec, int obs, int neurons)
     sbk_ann_model m;
     sbk_ann_report rep;
     assert_int_equal(sbk_ann_fit(r.dX, r.dy, 0, &o, &m, &rep), 0);
-    double r_train = predicted_r(&m, &r, prec, train.obs), r_test = predicted_r(&m, &t, prec, test.obs);
+    double r_train = ann_predicted_r(&m, &r, prec, train.obs);
+    double r_test = ann_predicted_r(&m, &t, prec, test.obs);
     print_message("%c, obs %d, %d neurons: r train %.6f test %.6f, clusters %d..%d rows (median %d), %d merged, "
                   "%.2f s\n", prec == SBK_FLOAT ? 's' : 'd', obs, neurons, r_train, r_test, rep.cluster_rows_min,
                   rep.cluster_rows_max, rep.cluster_rows_median, rep.merged, rep.seconds_clustering);
