@@ -4,6 +4,9 @@
  * gives the same bits on whichever core runs it. */
 #include <cblas.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "kmeans_kernels.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -25,20 +28,35 @@ ALWAYS_INLINE void chunk_scores(const int dbl, int n, int vars, int k, const voi
                     (const float *)X, (int)ldx, 1.0f, (float *)scores, k);
 }
 
+/* norms[i] += x_i^2 for one column of n values at x, two rows at a time
+ * where there is SSE2 (each row's sum in the same order: the same bits). */
+ALWAYS_INLINE void add_squares(const int dbl, int n, const void *x, double *norms)
+{
+    int i = 0;
+#ifdef __SSE2__
+    for (; i + 2 <= n; i += 2) {
+        __m128d v = dbl ? _mm_loadu_pd((const double *)x + i)
+                        : _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd((const double *)((const float *)x + i))));
+        _mm_storeu_pd(norms + i, _mm_add_pd(_mm_loadu_pd(norms + i), _mm_mul_pd(v, v)));
+    }
+#endif
+    for (; i < n; i++) {
+        double v = sbk_kmeans_at(x, dbl, i);
+        norms[i] += v * v;
+    }
+}
+
 /* norms[i] = ||x_i||^2 for the n rows at X, accumulated column by column. */
 ALWAYS_INLINE void row_norms(const int dbl, int n, int vars, const void *X, size_t ldx, double *norms)
 {
+    size_t es = dbl ? sizeof(double) : sizeof(float);
     for (int i = 0; i < n; i++)
         norms[i] = 0.0;
     for (int c = 0; c < vars; c++)
-        for (int i = 0; i < n; i++) {
-            double v = sbk_kmeans_at(X, dbl, i + c * ldx);
-            norms[i] += v * v;
-        }
+        add_squares(dbl, n, (const char *)X + c * ldx * es, norms);
 }
 
 #ifdef __SSE2__
-#include <emmintrin.h>
 /* Eight (double) or sixteen (float) running minima at a time; min is exact,
  * so the order does not change the result. */
 static double least_double(const double *s, int k)
