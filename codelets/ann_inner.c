@@ -20,6 +20,7 @@
 struct inner_args {
     int first, count, rows, vars, bias, mt, mb;
     uint64_t seed;
+    int partition; /* 1: two more buffers, the members of each neuron's cluster and where each starts */
 };
 
 /* Buffers: X row tiles 0 .. mt-1 (R), y row tiles (R), then W block (W,
@@ -35,7 +36,10 @@ static struct sbk_ann_tile *tile_table(void *buffers[], const struct inner_args 
                                          STARPU_MATRIX_GET_LD(buffers[i])};
     uint64_t obs = (uint64_t)(a->mt - 1) * a->mb + STARPU_MATRIX_GET_NX(buffers[a->mt - 1]);
     *d = (struct sbk_ann_draws){tiles, a->seed, obs, a->mb, a->vars, a->bias, a->rows,
-                                STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double)};
+                                STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double), NULL, NULL};
+    if (a->partition)
+        d->members = (const int64_t *)STARPU_VECTOR_GET_PTR(buffers[2 * a->mt + 1]),
+        d->first = (const int64_t *)STARPU_VECTOR_GET_PTR(buffers[2 * a->mt + 2]);
     return tiles;
 }
 
@@ -61,7 +65,7 @@ static void ann_inner_cpu(void *buffers[], void *cl_arg)
     double *A = malloc((size_t)a->rows * n * sizeof *A), *t = malloc((size_t)a->rows * sizeof *t);
     for (int j = 0; j < a->count; j++) {
         int ok = 0, attempt = 0;
-        while (tiles && A && t && !ok && attempt < SBK_ANN_ATTEMPTS)
+        while (tiles && A && t && !ok && attempt < sbk_ann_attempts(&d, SBK_ANN_ATTEMPTS))
             ok = solve_draw(&d, a->first + j, attempt++, A, t);
         sbk_ann_write_column((void *)STARPU_MATRIX_GET_PTR(W), STARPU_MATRIX_GET_LD(W), d.dbl, j, a->vars, n,
                              ok ? attempt : -1, t);
@@ -114,7 +118,8 @@ static void ann_inner_cuda(void *buffers[], void *cl_arg)
     int left = count;
     for (int j = 0; j < count; j++)
         list[j] = j;
-    for (int attempt = 0; attempt < SBK_ANN_ATTEMPTS && left > 0; attempt++) {
+    int attempts = sbk_ann_attempts(&d, SBK_ANN_ATTEMPTS);
+    for (int attempt = 0; attempt < attempts && left > 0; attempt++) {
         int info = 0, failed = 0;
         sbk_check_cuda(cudaMemcpyAsync(base + at_list, list, left * sizeof *list, cudaMemcpyHostToDevice, stream));
         sbk_check_cuda(sbk_ann_inner_gather_cuda(&b, left, attempt, stream));
@@ -124,7 +129,7 @@ static void ann_inner_cuda(void *buffers[], void *cl_arg)
             STARPU_CUBLAS_REPORT_ERROR(status);
         if (info != 0)
             STARPU_ABORT_MSG("cublasDgelsBatched refused its parameter %d", -info);
-        sbk_check_cuda(sbk_ann_inner_accept_cuda(&b, left, attempt, attempt == SBK_ANN_ATTEMPTS - 1, stream));
+        sbk_check_cuda(sbk_ann_inner_accept_cuda(&b, left, attempt, attempt == attempts - 1, stream));
         sbk_check_cuda(cudaMemcpyAsync(accepted, b.accepted, left * sizeof *accepted, cudaMemcpyDeviceToHost, stream));
         sbk_check_cuda(cudaStreamSynchronize(stream));
         for (int j = 0; j < left; j++)
@@ -180,11 +185,52 @@ int sbk_insert_ann_inner(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_
         free(args), free(parts);
         return SBK_ENOMEM;
     }
-    *args = (struct inner_args){first, count, rows, vars, bias, mt, mb, seed};
+    *args = (struct inner_args){first, count, rows, vars, bias, mt, mb, seed, 0};
     for (int i = 0; i < mt; i++)
         parts[i] = X_tiles[i], parts[mt + i] = y_tiles[i];
     const enum starpu_data_access_mode mode = STARPU_W;
     int ret = sbk_insert_gather(&cl_ann_inner, args, sizeof *args, parts, 2 * mt, &W, &mode, 1, 0);
+    free(parts);
+    return ret;
+}
+
+/* --- the same kernels on a partition (sbk_ann_opts.partition): neuron k fits its cluster's rows --- */
+
+static struct starpu_perfmodel ann_inner_partition_model = {
+    .type = STARPU_HISTORY_BASED,
+    .symbol = "sbk_kmeans_ann_inner",
+};
+
+static struct starpu_codelet cl_ann_inner_partition = {
+    .name = "ann_inner_partition",
+    .cpu_funcs = {ann_inner_cpu},
+    .cpu_funcs_name = {"ann_inner_cpu"},
+#ifdef STARPU_USE_CUDA
+    .cuda_funcs = {ann_inner_cuda},
+#elif defined(STARPU_SIMGRID)
+    .cuda_funcs = {(void *)1},
+#endif
+    .can_execute = ann_inner_can_execute,
+    .nbuffers = STARPU_VARIABLE_NBUFFERS,
+    .model = &ann_inner_partition_model,
+};
+
+int sbk_insert_ann_inner_partition(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb,
+                                   int vars, int bias, int first, int count, int rows, starpu_data_handle_t members,
+                                   starpu_data_handle_t starts, starpu_data_handle_t W)
+{
+    struct inner_args *args = malloc(sizeof *args);
+    starpu_data_handle_t *parts = malloc(2 * mt * sizeof *parts);
+    if (!args || !parts) {
+        free(args), free(parts);
+        return SBK_ENOMEM;
+    }
+    *args = (struct inner_args){first, count, rows, vars, bias, mt, mb, 0, 1};
+    for (int i = 0; i < mt; i++)
+        parts[i] = X_tiles[i], parts[mt + i] = y_tiles[i];
+    const starpu_data_handle_t tail[] = {W, members, starts};
+    const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_R, STARPU_R};
+    int ret = sbk_insert_gather(&cl_ann_inner_partition, args, sizeof *args, parts, 2 * mt, tail, modes, 3, 0);
     free(parts);
     return ret;
 }

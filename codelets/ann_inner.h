@@ -36,11 +36,16 @@ struct sbk_ann_tile {
     size_t ldx;
 };
 
-/* What every draw of a task reads: tiles[r / mb] holds row r of the obs rows. */
+/* What every draw of a task reads: tiles[r / mb] holds row r of the obs rows.
+ * With a partition (members, NULL otherwise), neuron k's rows are
+ * members[first[k] .. first[k + 1]) and each of its systems has `rows` rows,
+ * its cluster's padded with zeros (which leave the least-squares solution as
+ * it is), so that a block's neurons of unequal clusters share one shape. */
 struct sbk_ann_draws {
     const struct sbk_ann_tile *tiles;
     uint64_t seed, obs;
     int mb, vars, bias, rows, dbl;
+    const int64_t *members, *first;
 };
 
 /* Row i of neuron k's draw `attempt` into A (rows × (vars + bias), column-major,
@@ -48,7 +53,13 @@ struct sbk_ann_draws {
 SBK_HOST_DEVICE static inline void sbk_ann_gather_row(const struct sbk_ann_draws *d, int k, int attempt, int i,
                                                       double *A, double *t)
 {
-    uint64_t r = sbk_ann_drawn_row(d->seed, k, attempt, i, d->obs);
+    if (d->members && i >= d->first[k + 1] - d->first[k]) { /* padding */
+        for (int c = 0; c < d->vars + d->bias; c++)
+            A[i + (size_t)c * d->rows] = 0.0;
+        t[i] = 0.0;
+        return;
+    }
+    uint64_t r = d->members ? (uint64_t)d->members[d->first[k] + i] : sbk_ann_drawn_row(d->seed, k, attempt, i, d->obs);
     const struct sbk_ann_tile *tile = &d->tiles[r / (uint64_t)d->mb];
     int local = (int)(r % (uint64_t)d->mb);
     for (int c = 0; c < d->vars; c++)
@@ -56,6 +67,12 @@ SBK_HOST_DEVICE static inline void sbk_ann_gather_row(const struct sbk_ann_draws
     if (d->bias)
         A[i + (size_t)d->vars * d->rows] = 1.0;
     t[i] = sbk_ann_target(sbk_ann_element(tile->y, 0, d->dbl, local, 0));
+}
+
+/* Draws per neuron before it is dropped: a cluster's rows are the same each time. */
+SBK_HOST_DEVICE static inline int sbk_ann_attempts(const struct sbk_ann_draws *d, int random_attempts)
+{
+    return d->members ? 1 : random_attempts;
 }
 
 /* 1 when a solved draw can be trusted: its n×n triangular factor R (the upper

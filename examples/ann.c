@@ -24,6 +24,8 @@ static void usage(FILE *out)
             "  Model:\n"
             "      --neurons=N            hidden neurons (default 1000)\n"
             "      --rows-per-neuron=R    rows drawn per neuron (default obs / neurons)\n"
+            "      --partition=random|kmeans  each neuron's rows: drawn at random (default), or one k-means cluster\n"
+            "                             of the standardised X per neuron (local approximation)\n"
             "      --no-bias              no b_k and v_0: the seed's code exactly\n"
             "      --ridge=L              lambda of the outer solve (default 0)\n"
             "      --scale-y              map y's range into (-1, 1) and back on prediction\n"
@@ -172,6 +174,7 @@ int main(int argc, char **argv)
     uint64_t seed = 1;
     double ridge = 0;
     int bias = 1, scale_y = 0, bad = 0;
+    sbk_ann_partition partition = SBK_ANN_PARTITION_RANDOM;
     sbk_precision prec = SBK_DOUBLE;
     const char *xpath = NULL, *ypath = NULL, *txpath = NULL, *typath = NULL, *model_path = NULL, *out = NULL,
                *plot = NULL;
@@ -187,6 +190,7 @@ int main(int argc, char **argv)
         {"precision", required_argument, 0, 'p'}, {"tile-rows", required_argument, 0, 'r'},
         {"help", no_argument, 0, 'h'},           {"trace", required_argument, 0, 'Z'},
         {"neurons-per-task", required_argument, 0, 'K'},
+        {"partition", required_argument, 0, 'A'},
         {0, 0, 0, 0}};
     optind = 2;
     for (int c; (c = getopt_long(argc, argv, "p:h", options, NULL)) != -1;) {
@@ -211,6 +215,14 @@ int main(int argc, char **argv)
         case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, 0x7fffffffL, &tile_rows); break;
         case 'Z': bad |= drv_trace_option(prog, optarg); break;
         case 'K': bad |= drv_parse_long(prog, "neurons-per-task", optarg, 1, 1L << 20, &per_task); break;
+        case 'A':
+            if (!strcmp(optarg, "kmeans"))
+                partition = SBK_ANN_PARTITION_KMEANS;
+            else if (strcmp(optarg, "random")) {
+                fprintf(stderr, "starbak: %s: --partition: '%s' is neither random nor kmeans\n", prog, optarg);
+                bad = 1;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -290,8 +302,10 @@ int main(int argc, char **argv)
     int last = -1;
     o.neurons = (int)neurons, o.rows_per_neuron = (int)rows_per_neuron, o.bias = bias, o.ridge = ridge;
     o.seed = seed, o.progress = progress, o.user = &last, o.neurons_per_task = (int)per_task;
-    printf("obs: %ld\nvars: %ld\nneurons: %ld\nbias: %s\nprecision: %s\ntile_rows: %ld\n", train->obs, train->vars,
-           neurons, bias ? "yes" : "no", prec == SBK_DOUBLE ? "d" : "s", tile_rows);
+    o.partition = partition;
+    printf("obs: %ld\nvars: %ld\nneurons: %ld\nbias: %s\nprecision: %s\ntile_rows: %ld\npartition: %s\n", train->obs,
+           train->vars, neurons, bias ? "yes" : "no", prec == SBK_DOUBLE ? "d" : "s", tile_rows,
+           partition == SBK_ANN_PARTITION_KMEANS ? "kmeans" : "random");
     sbk_ann_report *rep = &run.rep;
     ret = sbk_ann_fit(dX, dy, scale_y, &o, model, rep);
     drv_collect(dX, rX), drv_collect(dy, ry);
@@ -305,6 +319,14 @@ int main(int argc, char **argv)
         printf("dropped_neurons: %d\nredrawn_neurons: %d\nridge: %g\n", rep->dropped, rep->redrawn, rep->ridge_used);
     if (rep->message[0] && !sbk_simulated())
         printf("note: %s\n", rep->message);
+    if (partition == SBK_ANN_PARTITION_KMEANS && !sbk_simulated()) {
+        printf("cluster_rows_min: %d\ncluster_rows_median: %d\ncluster_rows_max: %d\nmerged_clusters: %d\n",
+               rep->cluster_rows_min, rep->cluster_rows_median, rep->cluster_rows_max, rep->merged);
+        for (int i = 0; i < rep->merged && i < 10; i++)
+            printf("note: cluster %d had fewer than %ld rows: merged into its nearest, neuron %d dropped\n",
+                   rep->merged_list[i], train->vars + bias + 1, rep->merged_list[i]);
+        printf("time_clustering_s: %.4f\n", rep->seconds_clustering);
+    }
     printf("time_inner_s: %.4f\ntime_outer_s: %.4f\ntime_fit_s: %.4f\n", rep->seconds_inner, rep->seconds_outer,
            rep->seconds_total);
     void *yhat = run.yhat = root ? calloc(train->obs, prec) : NULL;

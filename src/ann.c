@@ -10,19 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "ann_partition.h"
 
 enum { CHUNK = 256 }; /* rows of H formed at a time in the outer layer */
 
 void sbk_ann_opts_default(sbk_ann_opts *opts)
 {
-    *opts = (sbk_ann_opts){.neurons = 1000, .bias = 1, .seed = 1};
+    *opts = (sbk_ann_opts){.neurons = 1000, .bias = 1, .seed = 1, .partition = SBK_ANN_PARTITION_RANDOM};
 }
 
 void sbk_ann_report_free(sbk_ann_report *report)
 {
     if (!report)
         return;
-    free(report->dropped_list);
+    free(report->dropped_list), free(report->merged_list);
     memset(report, 0, sizeof *report);
 }
 
@@ -132,7 +133,8 @@ static int prepare_targets(const sbk_matrix *y, int scale_y, void *yw, sbk_ann_m
  * neurons_per_task columns, one task each; progress as tiles complete. Each
  * task draws rows across all of X: under MPI they run on rank 0, which
  * StarPU-MPI sends X once (the inner layer is ~1% of the fit). */
-static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_opts *o, int rows, void *Wbuf)
+static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_opts *o, int rows, void *Wbuf,
+                     const struct sbk_ann_parts *parts)
 {
     int neurons = o->neurons, per_task = o->neurons_per_task;
     if (per_task <= 0) { /* a few dozen neurons per task, at least four tasks per worker */
@@ -145,8 +147,10 @@ static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
     if (ret != SBK_SUCCESS)
         return ret;
     for (int t = 0; t < W->nt && ret == SBK_SUCCESS; t++)
-        ret = sbk_insert_ann_inner(X->tiles, yw->tiles, X->mt, X->mb, X->n, o->bias, t * per_task,
-                                   sbk_tile_cols(W, t), rows, o->seed, sbk_tile(W, 0, t));
+        ret = parts ? sbk_ann_partition_insert(parts, X, yw, o->bias, t * per_task, sbk_tile_cols(W, t),
+                                               sbk_tile(W, 0, t))
+                    : sbk_insert_ann_inner(X->tiles, yw->tiles, X->mt, X->mb, X->n, o->bias, t * per_task,
+                                           sbk_tile_cols(W, t), rows, o->seed, sbk_tile(W, 0, t));
     for (int t = 0; t < W->nt && ret == SBK_SUCCESS && o->progress; t++) {
         sbk_data_read(sbk_tile(W, 0, t), NULL, 0);
         o->progress(t * per_task + sbk_tile_cols(W, t), neurons, o->user);
@@ -229,6 +233,15 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
     int rows = opts->rows_per_neuron > 0 ? opts->rows_per_neuron : opts->neurons > 0 ? X->m / opts->neurons : 0;
     if (opts->neurons < 1)
         return refuse(report, SBK_EINVAL, "neurons must be at least 1 (got %d)", opts->neurons);
+    int partitioned = opts->partition == SBK_ANN_PARTITION_KMEANS;
+    if (!partitioned && opts->partition != SBK_ANN_PARTITION_RANDOM)
+        return refuse(report, SBK_EINVAL, "unknown partition %d", (int)opts->partition);
+    if (partitioned && opts->neurons > X->m)
+        return refuse(report, SBK_EINVAL, "the kmeans partition: %d neurons exceed the %d rows", opts->neurons, X->m);
+    if (partitioned && opts->kmeans_iterations < 0)
+        return refuse(report, SBK_EINVAL, "the kmeans partition: iterations %d below 0", opts->kmeans_iterations);
+    if (partitioned) /* the clusters choose the rows */
+        rows = X->n + bias;
     if (opts->rows_per_neuron <= 0 && rows < X->n + bias) /* the default, obs / neurons, is too small */
         return refuse(report, SBK_EINVAL,
                       "%ld rows for %d neurons leave each %d rows to draw, fewer than the %d (vars%s) a neuron's "
@@ -242,7 +255,8 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
         return refuse(report, SBK_EINVAL, "the ridge must be >= 0 (got %g)", opts->ridge);
     if ((ret = check_operands(X, y, report)) != SBK_SUCCESS)
         return ret;
-    *model = (sbk_ann_model){.prec = X->prec, .vars = X->n, .neurons = opts->neurons, .bias = bias};
+    *model = (sbk_ann_model){.prec = X->prec, .vars = X->n, .neurons = opts->neurons, .bias = bias,
+                             .partition = opts->partition};
     sbk_ann_opts o = *opts;
     o.bias = bias;
     size_t es = X->prec;
@@ -256,8 +270,12 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
         ret = prepare_targets(y, scale_y, yw, model, report);
     if (ret == SBK_SUCCESS)
         ret = sbk_matrix_create_dist(&dyw, X->prec, yw, X->m, 1, X->m, X->mb, 1, X->dist);
+    struct sbk_ann_parts parts = {0};
+    if (ret == SBK_SUCCESS && partitioned) /* a cluster must hold more rows than a neuron's unknowns */
+        ret = sbk_ann_make_partition(X, &o, X->n + bias + 1, &parts, report);
     if (ret == SBK_SUCCESS)
-        ret = fit_inner(X, dyw, &o, rows, Wbuf);
+        ret = fit_inner(X, dyw, &o, rows, Wbuf, partitioned ? &parts : NULL);
+    sbk_ann_partition_free(&parts);
     t1 = starpu_timing_now() * 1e-6;
     if (ret == SBK_SUCCESS)
         ret = fit_outer(X, dyw, &o, Wbuf, vbuf, &ridge_used);

@@ -57,6 +57,17 @@ static inline struct ann_run ann_describe(const struct ann_data *d, sbk_precisio
     return r;
 }
 
+/* r between the prediction (read through StarPU) and y. */
+static inline double ann_predicted_r(const sbk_ann_model *m, struct ann_run *r, sbk_precision prec, int obs)
+{
+    assert_int_equal(sbk_ann_predict(m, r->dX, r->dyhat), 0);
+    assert_int_equal(sbk_wait(), 0);
+    sbk_matrix_destroy(r->dyhat); /* brings yhat home */
+    double c = sbk_correlation(prec, r->yhat, r->y, obs);
+    assert_int_equal(sbk_matrix_create(&r->dyhat, prec, r->yhat, obs, 1, obs, sbk_matrix_tile_rows(r->dX), 1), 0);
+    return c;
+}
+
 static inline void ann_release(struct ann_run *r)
 {
     sbk_matrix_destroy(r->dX), sbk_matrix_destroy(r->dy), sbk_matrix_destroy(r->dyhat);

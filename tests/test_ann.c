@@ -8,17 +8,6 @@
 #include "ann_reference.h"
 #include "ann_solve_reference.h"
 
-/* r between the prediction (read through StarPU) and y. */
-static double predicted_r(const sbk_ann_model *m, struct ann_run *r, sbk_precision prec, int obs)
-{
-    assert_int_equal(sbk_ann_predict(m, r->dX, r->dyhat), 0);
-    assert_int_equal(sbk_wait(), 0);
-    sbk_matrix_destroy(r->dyhat); /* brings yhat home */
-    double c = sbk_correlation(prec, r->yhat, r->y, obs);
-    assert_int_equal(sbk_matrix_create(&r->dyhat, prec, r->yhat, obs, 1, obs, sbk_matrix_tile_rows(r->dX), 1), 0);
-    return c;
-}
-
 static void inner_weights_match_lapacke_per_neuron(void **state)
 {
     (void)state;
@@ -165,7 +154,8 @@ static void seed_problem_reaches_r_099_on_train_and_test(void **state)
         sbk_ann_model m;
         sbk_ann_report rep;
         assert_int_equal(sbk_ann_fit(r.dX, r.dy, 0, &o, &m, &rep), 0);
-        double r_train = predicted_r(&m, &r, prec, train.obs), r_test = predicted_r(&m, &t, prec, test.obs);
+        double r_train = ann_predicted_r(&m, &r, prec, train.obs);
+        double r_test = ann_predicted_r(&m, &t, prec, test.obs);
         if (!(r_train >= 0.99 && r_test >= 0.99))
             print_error("%s: r train %.5f test %.5f\n", p ? "float" : "double", r_train, r_test);
         assert_true(r_train >= 0.99 && r_test >= 0.99);
@@ -192,10 +182,10 @@ static void saved_model_predicts_identically(void **state)
     snprintf(path, sizeof path, "%s/model.sbk", dir);
     assert_int_equal(sbk_ann_save(&m, path, err, sizeof err), 0);
     assert_int_equal(sbk_ann_load(&loaded, path, err, sizeof err), 0);
-    double r1 = predicted_r(&m, &r, SBK_DOUBLE, d.obs);
+    double r1 = ann_predicted_r(&m, &r, SBK_DOUBLE, d.obs);
     double *first = malloc(d.obs * sizeof *first);
     memcpy(first, r.yhat, d.obs * sizeof *first);
-    double r2 = predicted_r(&loaded, &r, SBK_DOUBLE, d.obs);
+    double r2 = ann_predicted_r(&loaded, &r, SBK_DOUBLE, d.obs);
     /* The same bits on CPU workers; with GPUs a row block may run on either
      * device in each prediction (cuBLAS and CUDA's tanh round differently). */
     double tol = sbk_ncuda_workers() > 0 ? 1e-12 : 0.0, worst = 0;
@@ -259,7 +249,7 @@ static void bad_inputs_are_refused(void **state)
     sbk_matrix_destroy(narrow), sbk_matrix_destroy(short_y);
     /* A model of other width cannot predict on this X. */
     double W[5 * 2] = {0}, v[3] = {0};
-    sbk_ann_model wrong = {SBK_DOUBLE, 4, 2, 1, W, v, 0, 1};
+    sbk_ann_model wrong = {SBK_DOUBLE, 4, 2, 1, W, v, 0, 1, SBK_ANN_PARTITION_RANDOM};
     assert_int_equal(sbk_ann_predict(&wrong, r.dX, r.dyhat), SBK_ESHAPE);
     ann_release(&r);
     free(d.X), free(d.y);

@@ -95,6 +95,40 @@ free_err=$("$bin/solvebak" --obs 20000 --vars 200 --iters 5 | grep '^mean_abs_er
 expect 0 "^$free_err\$" env STARPU_LIMIT_CPU_MEM=8 "$bin/solvebak" --obs 20000 --vars 200 --iters 5
 expect 0 'r_test: 0\.99' env STARPU_LIMIT_CPU_MEM=8 "$bin/ann" fit --obs 4000 --neurons 80
 
+# ANN on a k-means partition: one cluster per neuron, sizes and clustering time reported.
+expect 0 'cluster_rows_median: [0-9]+' "$bin/ann" fit --obs 4000 --neurons 40 --partition kmeans --model "$work/mk.sbk"
+expect 0 'time_s' "$bin/ann" predict --model "$work/mk.sbk" --X "$work/X10.csv" --out "$work/yhat-k.npy"
+expect 2 "ann: --partition: 'lloyd' is neither random nor kmeans" "$bin/ann" fit --partition lloyd
+expect 1 'kmeans partition: 201 neurons exceed the 200 rows' "$bin/ann" fit --X "$work/X10.csv" --y "$work/ybig.csv" \
+  --scale-y --neurons 201 --rows-per-neuron 11 --partition kmeans
+
+# k-means: generated groups, files in and out, plot; every bad argument and file.
+expect 0 'converged: yes' "$bin/kmeans" --obs 3001 --vars 4 --k 6 --tile-rows 700 --plot "$work/inertia.svg" \
+  --out "$work/centroids.npy" --labels "$work/labels.csv"
+grep -q '<polyline' "$work/inertia.svg" || { failures=$((failures + 1)); echo "FAILED: no curve in inertia.svg"; }
+[ "$(wc -l < "$work/labels.csv")" -eq 3001 ] ||
+  { failures=$((failures + 1)); echo "FAILED: labels.csv does not hold 3001 values"; }
+checks=$((checks + 2))
+expect 0 'iteration: 1 inertia: ' "$bin/kmeans" --X "$work/X.csv" --k 3 --init random -p s --iters 5
+expect 0 'k: 6' "$bin/kmeans" --obs 3001 --vars 4 --init "$work/centroids.npy" --iters 1
+expect 2 'kmeans: --k: .0. is not an integer' "$bin/kmeans" --k 0
+expect 2 'kmeans: --k: 200 exceeds the 100 rows \(--obs\)' "$bin/kmeans" --obs 100 --k 200
+expect 2 'kmeans: --k: 201 exceeds the 200 rows of .*X.csv' "$bin/kmeans" --X "$work/X.csv" --k 201
+expect 2 'kmeans: --tol: -1 is below 0' "$bin/kmeans" --tol=-1
+expect 2 'kmeans: --iters: .-1. is not an integer' "$bin/kmeans" --iters -1
+expect 2 'kmeans: --k: 5, but .*centroids.npy holds 6 centroids' "$bin/kmeans" --obs 3001 --vars 4 --k 5 \
+  --init "$work/centroids.npy"
+expect 1 'kmeans: --init: .*centroids.npy holds 6.4 centroids, but X has 5 columns' "$bin/kmeans" --X "$work/X.csv" \
+  --init "$work/centroids.npy"
+expect 1 'kmeans: .*missing.npy' "$bin/kmeans" --X "$work/X.csv" --init "$work/missing.npy"
+expect 1 'nan.csv: NaN or Inf at row 1, column 0' "$bin/kmeans" --X "$work/nan.csv" --k 1
+printf '1,2,3,4\nnan,0,0,0\n' > "$work/nan-init.csv"
+expect 1 'nan-init.csv: NaN or Inf at row 1, column 0' "$bin/kmeans" --obs 100 --vars 4 --init "$work/nan-init.csv"
+echo "precious" > "$work/keep-c.npy"
+expect 1 'nan.csv' "$bin/kmeans" --X "$work/nan.csv" --k 1 --out "$work/keep-c.npy"
+[ "$(cat "$work/keep-c.npy")" = precious ] || { failures=$((failures + 1)); echo "FAILED: keep-c.npy was overwritten"; }
+checks=$((checks + 1))
+
 # Interrupted runs (SIGINT, SIGTERM) cancel the tasks, shut StarPU down and end
 # by the signal with a message, leaving the user's output as it was and no
 # temporary file beside it.

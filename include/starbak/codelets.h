@@ -89,6 +89,15 @@ static inline void sbk_check_cuda(cudaError_t status)
     if (status != cudaSuccess)
         STARPU_CUDA_REPORT_ERROR(status);
 }
+/* k-means (codelets/kmeans_*.c, kernels in kmeans_kernels.h): see each file's header. */
+int sbk_insert_kmeans_assign(starpu_data_handle_t X, starpu_data_handle_t C, starpu_data_handle_t cnorm,
+                             starpu_data_handle_t labels, starpu_data_handle_t dist, starpu_data_handle_t partial,
+                             starpu_data_handle_t scratch);
+int sbk_insert_kmeans_pp_potentials(starpu_data_handle_t X, starpu_data_handle_t closest,
+                                    starpu_data_handle_t candidates, starpu_data_handle_t potentials);
+int sbk_insert_kmeans_pp_update(starpu_data_handle_t X, starpu_data_handle_t centroid, int first,
+                                starpu_data_handle_t closest, starpu_data_handle_t total);
+
 #endif
 
 /* Inserts cl over parts[0..nparts) (R) followed by tail buffers in the given
@@ -130,11 +139,25 @@ int sbk_insert_gram_sweep(starpu_data_handle_t M, starpu_data_handle_t *a_tiles,
 #define SBK_ANN_ATTEMPTS 4 /* draws per neuron before it is dropped */
 int sbk_insert_ann_inner(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb, int vars,
                          int bias, int first, int count, int rows, uint64_t seed, starpu_data_handle_t W);
+/* The same on a partition: neuron k fits the rows members[starts[k] .. starts[k + 1]) (int64 vectors
+ * over all the neurons), each system padded to `rows` rows, the most of the block's clusters. */
+int sbk_insert_ann_inner_partition(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb,
+                                   int vars, int bias, int first, int count, int rows, starpu_data_handle_t members,
+                                   starpu_data_handle_t starts, starpu_data_handle_t W);
 int sbk_insert_ann_normal(starpu_data_handle_t X, starpu_data_handle_t y, starpu_data_handle_t W, int neurons,
                           int bias, starpu_data_handle_t scratch, starpu_data_handle_t P, starpu_data_handle_t q);
 int sbk_insert_ann_predict(starpu_data_handle_t X, starpu_data_handle_t W, starpu_data_handle_t v, int neurons,
                            int bias, starpu_data_handle_t scratch, starpu_data_handle_t yhat);
 int sbk_insert_ann_solve(starpu_data_handle_t *P, starpu_data_handle_t *q, int nparts, int ncol, double ridge,
                          starpu_data_handle_t v, starpu_data_handle_t ridge_used);
+
+/* k-means (codelets/kmeans_*.c, kernels in kmeans_kernels.h): see each file's header. */
+int sbk_insert_kmeans_assign(starpu_data_handle_t X, starpu_data_handle_t C, starpu_data_handle_t cnorm,
+                             starpu_data_handle_t labels, starpu_data_handle_t dist, starpu_data_handle_t partial,
+                             starpu_data_handle_t scratch);
+int sbk_insert_kmeans_pp_potentials(starpu_data_handle_t X, starpu_data_handle_t closest,
+                                    starpu_data_handle_t candidates, starpu_data_handle_t potentials);
+int sbk_insert_kmeans_pp_update(starpu_data_handle_t X, starpu_data_handle_t centroid, int first,
+                                starpu_data_handle_t closest, starpu_data_handle_t total);
 
 #endif

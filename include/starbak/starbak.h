@@ -220,7 +220,16 @@ void sbk_solvebak_report_free(sbk_solvebak_report *report);
 /* Neural network fitted by least squares (the seed's model):
  *   y ~ sum_k v_k tanh(x . w_k + b_k) + v_0
  * Inner layer: neuron k solves [X_k | 1] (w_k, b_k) ~ atanh(y_k) on rows drawn
- * at random; outer layer: (H^T H + ridge I) v = H^T y with H = [tanh(X W^T + b) | 1]. */
+ * at random, or on cluster k of a k-means partition of the standardised X
+ * (local approximation: Bakas et al., arXiv 1909.13563); outer layer:
+ * (H^T H + ridge I) v = H^T y with H = [tanh(X W^T + b) | 1]. */
+typedef enum {
+    SBK_ANN_PARTITION_RANDOM = 0, /* rows_per_neuron rows drawn at random per neuron (default) */
+    SBK_ANN_PARTITION_KMEANS = 1, /* one k-means cluster per neuron (k = neurons) of X with its columns
+                                     standardised; a cluster of fewer than vars + bias + 1 rows joins the
+                                     nearest one and its neuron is dropped (listed) */
+} sbk_ann_partition;
+
 typedef struct {
     int neurons;           /* hidden neurons (default 1000) */
     int rows_per_neuron;   /* rows drawn per neuron (0: obs / neurons) */
@@ -231,6 +240,8 @@ typedef struct {
     /* Called as inner-layer tasks finish, with the neurons done so far; may be NULL. */
     void (*progress)(int done, int total, void *user);
     void *user;
+    sbk_ann_partition partition; /* which rows each neuron fits (default random) */
+    int kmeans_iterations;       /* k-means iterations at most with the kmeans partition (0: 30) */
 } sbk_ann_opts;
 
 void sbk_ann_opts_default(sbk_ann_opts *opts);
@@ -242,6 +253,7 @@ typedef struct {
     double *W;        /* (vars + 1) × neurons column-major: neuron k's weights, then its bias (0 without) */
     double *v;        /* neurons + 1 outer weights, the last one v_0 (0 without bias) */
     double y_center, y_scale; /* predictions are y_center + y_scale * model output (1, 0 unless y was scaled) */
+    sbk_ann_partition partition; /* how the inner layer's rows were chosen (recorded in the model file) */
 } sbk_ann_model;
 
 typedef struct {
@@ -251,6 +263,13 @@ typedef struct {
     double ridge_used;    /* the ridge of the outer solve (the requested one, or more if H^T H was singular) */
     double seconds_inner, seconds_outer, seconds_total;
     char message[256];    /* why the input was refused, or notes (ridge raised) */
+    /* The kmeans partition: rows per cluster once small ones are merged (min over the kept
+     * clusters), the clusters merged into their nearest (their neurons are among the dropped),
+     * and the time of the clustering (part of seconds_inner). */
+    int cluster_rows_min, cluster_rows_median, cluster_rows_max;
+    int merged;
+    int *merged_list;
+    double seconds_clustering;
 } sbk_ann_report;
 
 /* Fits the model on X (obs×vars, row tiles mb×vars or narrower) and y (obs×1,
@@ -267,6 +286,57 @@ void sbk_ann_model_free(sbk_ann_model *model);
 void sbk_ann_report_free(sbk_ann_report *report);
 /* Pearson correlation of two vectors (the seed's r). */
 double sbk_correlation(sbk_precision prec, const void *x, const void *y, size_t n);
+
+/* k-means clustering by Lloyd's iterations, as scikit-learn's KMeans(algorithm="lloyd",
+ * n_init=1): each iteration assigns every row of X to its nearest centroid (one GEMM per row
+ * tile: ||x||^2 - 2 x.c + ||c||^2, then an argmin), then moves each centroid to the mean of its
+ * rows. A centroid left without rows is re-seeded from the row farthest from its own centroid
+ * (as scikit-learn does) and reported. The tiles' partial sums are added in tile order: on CPU
+ * workers the result has the same bits whatever the scheduler or the number of workers. */
+typedef enum {
+    SBK_KMEANS_PLUSPLUS, /* k-means++ (greedy, 2 + log k candidates per centroid, as scikit-learn) */
+    SBK_KMEANS_RANDOM,   /* k distinct rows of X drawn at random */
+    SBK_KMEANS_GIVEN,    /* the centroids passed in */
+} sbk_kmeans_init;
+
+typedef struct {
+    int k;              /* clusters, 1 <= k <= obs (default 8) */
+    int max_iterations; /* 0 to 1e7 (default 300); 0 only assigns the rows to the initial centroids */
+    double tolerance;   /* stop once sum_j ||c_j - c_j'||^2 over an iteration <= tolerance × the mean of
+                           X's column variances (scikit-learn's tol, default 1e-4); also stops when no
+                           label changes */
+    sbk_kmeans_init init;
+    uint64_t seed;      /* of k-means++ and random initial centroids */
+    /* Called after each iteration with the inertia (sum of squared distances to the centroids
+     * the rows were assigned to), the centroid shift and how many labels changed; may be NULL. */
+    void (*progress)(int iteration, double inertia, double shift, long changed, double seconds, void *user);
+    void *user;
+} sbk_kmeans_opts;
+
+/* k 8, 300 iterations, tolerance 1e-4, k-means++, seed 1. */
+void sbk_kmeans_opts_default(sbk_kmeans_opts *opts);
+
+typedef struct {
+    int iterations;           /* iterations done */
+    double *inertia;          /* before each iteration's update [iterations] */
+    double final_inertia;     /* of the returned centroids and labels */
+    int converged;            /* 1 when the labels stopped changing or the shift fell below the tolerance */
+    int nreseeded;            /* empty clusters re-seeded, with the iteration of each */
+    int *reseeded_cluster, *reseeded_iteration;
+    double seconds_init, seconds_iterations, seconds_total;
+    char message[256];        /* why sbk_kmeans refused its input */
+} sbk_kmeans_report;
+
+/* X is obs×vars in row tiles holding whole rows (mb×vars); centroids is a
+ * k×vars column-major host array (leading dimension k) in X's precision, read
+ * with SBK_KMEANS_GIVEN and overwritten with the result; labels (obs ints, may
+ * be NULL) receives each row's cluster. One process (not under StarPU-MPI with
+ * several ranks). Waits for the result. SBK_EINVAL for k < 1, k > obs, a
+ * NaN/Inf in X or in the given centroids (report->message says where), or a
+ * bad option. report may be NULL. */
+int sbk_kmeans(const sbk_matrix *X, const sbk_kmeans_opts *opts, void *centroids, int *labels,
+               sbk_kmeans_report *report);
+void sbk_kmeans_report_free(sbk_kmeans_report *report);
 
 /* Writes a self-contained HTML schedule report (Gantt per worker, busy/idle,
  * codelet times and GFLOP/s, perf-model accuracy, makespan against the area
