@@ -1,5 +1,5 @@
-/* ANN driver: fits the seed's neural network by least squares (inner layer of
- * per-neuron solves, outer layer on H^T H) from files or on the seed's
+/* ANN driver: fits a neural network by least squares (inner layer of
+ * per-neuron solves, outer layer on H^T H) from files or on a generated
  * problem, reports r on train and test, saves the model; predicts with it. */
 #include <getopt.h>
 #include <math.h>
@@ -19,12 +19,12 @@ static void usage(FILE *out)
             "  Data (fit), from files (.npy, or .csv/.txt):\n"
             "      --X=FILE --y=FILE      training rows and targets; y must lie in (-1, 1) unless --scale-y\n"
             "      --test-X=FILE --test-y=FILE   a test set for r (optional)\n"
-            "  or the seed's problem (x uniform in [-1/2, 1/2), y = sin(sum x) / 2, and a test set):\n"
+            "  or a generated problem (x uniform in [-1/2, 1/2), y = sin(sum x) / 2, and a test set):\n"
             "      --obs=N (default 100000)  --test-obs=N (default obs / 4)  --vars=N (default 10)  --seed=S (default 1)\n"
             "  Model:\n"
             "      --neurons=N            hidden neurons (default 1000)\n"
             "      --rows-per-neuron=R    rows drawn per neuron (default obs / neurons)\n"
-            "      --no-bias              no b_k and v_0: the seed's code exactly\n"
+            "      --no-bias              no b_k and v_0: a plain tanh(X W^T) v model\n"
             "      --ridge=L              lambda of the outer solve (default 0)\n"
             "      --scale-y              map y's range into (-1, 1) and back on prediction\n"
             "      --model=FILE           save the fitted model (fit) / the model to use (predict)\n"
@@ -66,7 +66,7 @@ static int finish(struct run *r, int status)
     return status;
 }
 
-/* The seed's problem: x uniform in [-1/2, 1/2), y = sin(sum of x) / 2. */
+/* The generated problem: x uniform in [-1/2, 1/2), y = sin(sum of x) / 2. */
 static int seed_set(long obs, long vars, uint64_t seed, sbk_precision prec, struct set *s)
 {
     if (drv_memory_refused(prog, "the generated data", ((double)obs * vars + obs) * prec))
@@ -105,7 +105,7 @@ static int predict(const sbk_ann_model *m, const struct set *s, sbk_precision pr
 
 static void progress(int done, int total, void *user)
 {
-    int *last = user; /* print every 10%, as the seed does */
+    int *last = user; /* print every 10% */
     if (done * 10 / total > *last || done == total) {
         *last = done * 10 / total;
         printf("inner: %d/%d neurons\n", done, total);

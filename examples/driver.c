@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <starpu.h>
+#include "internal/report.h"
 
 int drv_parse_long(const char *prog, const char *opt, const char *text, long min, long max, long *out)
 {

@@ -1,4 +1,4 @@
-/* SolveBak driver: solves X a ~ y from .npy/CSV files or on the seed's
+/* SolveBak driver: solves X a ~ y from .npy/CSV files or on a generated
  * generated problem, with one or several methods; prints one progress line per
  * iteration, the error against the truth when it is known, time and GB/s. */
 #include <getopt.h>
@@ -20,7 +20,7 @@ static void usage(FILE *out)
             "      --X=FILE          obs×vars matrix\n"
             "      --y=FILE          obs values\n"
             "      --out=FILE        write a (the last method's) to .npy or .csv; never half-written\n"
-            "  or generated as in the seed (X uniform in [-1/2, 1/2), y = X a_true):\n"
+            "  or generated (X uniform in [-1/2, 1/2), y = X a_true):\n"
             "      --obs=N           rows (default 100000)\n"
             "      --vars=N          columns (default 1000)\n"
             "      --seed=S          (default 1)\n"
@@ -95,7 +95,7 @@ static int free_data(struct data *d, void *a, int status)
     return status;
 }
 
-/* The seed's problem: X uniform in [-1/2, 1/2), a_true uniform too, y = X a_true. */
+/* The generated problem: X uniform in [-1/2, 1/2), a_true uniform too, y = X a_true. */
 static int generate(struct data *d, uint64_t seed)
 {
     size_t n = (size_t)d->obs * d->vars;

@@ -6,9 +6,9 @@
 
 #include <lapacke.h>
 #include <math.h>
-#include <starbak/codelets.h>
+#include "internal/codelets.h"
 #include "check.h"
-#include "../codelets/ann_inner.h"
+#include "../codelets/kernels/common/ann_inner.h"
 
 struct ann_data {
     int obs, vars;

@@ -9,9 +9,9 @@
 
 #include <lapacke.h>
 #include <math.h>
-#include <starbak/codelets.h>
+#include "internal/codelets.h"
 #include "check.h"
-#include "../codelets/ann_solve.h"
+#include "../codelets/kernels/common/ann_solve.h"
 
 /* The outer solve's input as the row-block tasks leave it: nparts partials of
  * H^T H (n × n, lower triangles) and of H^T y, held here in double. */

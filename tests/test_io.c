@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <starbak/starbak.h>
+#include "internal/report.h"
 
 static char dir[256]; /* the tests' own temporary directory */
 
