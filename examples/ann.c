@@ -116,44 +116,11 @@ static void progress(int done, int total, void *user)
 /* Writes the test set's predicted vs true values as a scatter plot. */
 static int plot_scatter(const char *path, sbk_precision prec, const void *pred, const void *truth, long n, double r)
 {
-    char *text = NULL, err[512];
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
-        return SBK_ENOMEM;
-    double lo = INFINITY, hi = -INFINITY;
-    for (long i = 0; i < n; i++) {
-        double a = prec == SBK_DOUBLE ? ((const double *)pred)[i] : ((const float *)pred)[i];
-        double b = prec == SBK_DOUBLE ? ((const double *)truth)[i] : ((const float *)truth)[i];
-        lo = fmin(lo, fmin(a, b)), hi = fmax(hi, fmax(a, b));
-    }
-    if (!(hi > lo))
-        hi = lo + 1;
-    const int size = 480, margin = 50;
-    double span = size - 2.0 * margin;
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='12'>\n"
-               "<rect width='100%%' height='100%%' fill='white'/>\n"
-               "<text x='%d' y='25' font-size='15'>ANN test set: predicted vs true, r = %.5f</text>\n"
-               "<rect x='%d' y='%d' width='%.0f' height='%.0f' fill='none' stroke='black'/>\n"
-               "<line x1='%d' y1='%.0f' x2='%.0f' y2='%d' stroke='#aaa'/>\n"
-               "<text x='%.0f' y='%d' text-anchor='middle'>predicted</text>\n"
-               "<text transform='translate(15 %.0f) rotate(-90)' text-anchor='middle'>true</text>\n"
-               "<text x='%d' y='%d'>%.3g</text><text x='%.0f' y='%d' text-anchor='end'>%.3g</text>\n",
-            size, size, margin, r, margin, margin, span, span, margin, margin + span, margin + span, margin,
-            margin + span / 2, size - 10, margin + span / 2, margin, size - margin + 15, lo, margin + span,
-            size - margin + 15, hi);
-    long step = n > 5000 ? n / 5000 : 1; /* a few thousand points show the cloud */
-    for (long i = 0; i < n; i += step) {
-        double a = prec == SBK_DOUBLE ? ((const double *)pred)[i] : ((const float *)pred)[i];
-        double b = prec == SBK_DOUBLE ? ((const double *)truth)[i] : ((const float *)truth)[i];
-        fprintf(f, "<circle cx='%.1f' cy='%.1f' r='1.5' fill='#1f77b4' fill-opacity='0.5'/>\n",
-                margin + (a - lo) / (hi - lo) * span, margin + (hi - b) / (hi - lo) * span);
-    }
-    fprintf(f, "</svg>\n");
-    int ret = fclose(f) == 0 ? sbk_file_write_atomic(path, text, len, err, sizeof err) : SBK_ENOMEM;
+    char title[96], err[512];
+    snprintf(title, sizeof title, "ANN test set: predicted vs true, r = %.5f", r);
+    int ret = plot_scatter_svg(path, title, prec, pred, truth, n, err, sizeof err);
     if (ret != SBK_SUCCESS)
         fprintf(stderr, "starbak: %s: %s\n", prog, err);
-    free(text);
     return ret;
 }
 
@@ -195,12 +162,12 @@ int main(int argc, char **argv)
         case 'y': ypath = optarg; break;
         case 'T': txpath = optarg; break;
         case 'U': typath = optarg; break;
-        case 'O': bad |= drv_parse_long(prog, "obs", optarg, 2, 0x7fffffffL, &obs); break;
-        case 'Q': bad |= drv_parse_long(prog, "test-obs", optarg, 2, 0x7fffffffL, &test_obs); break;
+        case 'O': bad |= drv_parse_long(prog, "obs", optarg, 2, DRV_MAX_SIZE, &obs); break;
+        case 'Q': bad |= drv_parse_long(prog, "test-obs", optarg, 2, DRV_MAX_SIZE, &test_obs); break;
         case 'V': bad |= drv_parse_long(prog, "vars", optarg, 1, 1L << 20, &vars); break;
         case 'S': bad |= drv_parse_u64(prog, "seed", optarg, 0, &seed); break;
         case 'n': bad |= drv_parse_long(prog, "neurons", optarg, 1, 1L << 20, &neurons); break;
-        case 'R': bad |= drv_parse_long(prog, "rows-per-neuron", optarg, 1, 0x7fffffffL, &rows_per_neuron); break;
+        case 'R': bad |= drv_parse_long(prog, "rows-per-neuron", optarg, 1, DRV_MAX_SIZE, &rows_per_neuron); break;
         case 'B': bias = 0; break;
         case 'L': bad |= drv_parse_double(prog, "ridge", optarg, &ridge); break;
         case 'Y': scale_y = 1; break;
@@ -208,7 +175,7 @@ int main(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'P': plot = optarg; break;
         case 'p': bad |= drv_parse_precision(prog, optarg, &prec); break;
-        case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, 0x7fffffffL, &tile_rows); break;
+        case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, DRV_MAX_SIZE, &tile_rows); break;
         case 'Z': bad |= drv_trace_option(prog, optarg); break;
         case 'K': bad |= drv_parse_long(prog, "neurons-per-task", optarg, 1, 1L << 20, &per_task); break;
         case 'h': usage(stdout); return 0;

@@ -76,10 +76,6 @@ static void progress(int iteration, double rel, double seconds, void *user)
     fflush(stdout);
 }
 
-static double at(sbk_precision prec, const void *x, size_t i)
-{
-    return prec == SBK_DOUBLE ? ((const double *)x)[i] : ((const float *)x)[i];
-}
 
 struct data {
     sbk_precision prec;
@@ -113,7 +109,7 @@ static int generate(struct data *d, uint64_t seed)
     double *y = calloc(d->obs, sizeof *y);
     for (long j = 0; j < d->vars; j++)
         for (long i = 0; i < d->obs; i++)
-            y[i] += at(d->prec, d->X, i + j * (size_t)d->obs) * d->a_true[j];
+            y[i] += sbk_elem_get(d->prec, d->X, i + j * (size_t)d->obs) * d->a_true[j];
     for (long i = 0; i < d->obs; i++)
         d->prec == SBK_DOUBLE ? (((double *)d->y)[i] = y[i]) : (((float *)d->y)[i] = (float)y[i]);
     free(y);
@@ -144,11 +140,11 @@ int main(int argc, char **argv)
         case 'X': xpath = optarg; break;
         case 'y': ypath = optarg; break;
         case 'o': out = optarg; break;
-        case 'O': bad |= drv_parse_long(prog, "obs", optarg, 1, 0x7fffffffL, &obs); break;
-        case 'V': bad |= drv_parse_long(prog, "vars", optarg, 1, 0x7fffffffL, &vars); break;
+        case 'O': bad |= drv_parse_long(prog, "obs", optarg, 1, DRV_MAX_SIZE, &obs); break;
+        case 'V': bad |= drv_parse_long(prog, "vars", optarg, 1, DRV_MAX_SIZE, &vars); break;
         case 'S': bad |= drv_parse_u64(prog, "seed", optarg, 0, &seed); break;
         case 'm': bad |= (nmethods = parse_methods(optarg, methods)) < 0; break;
-        case 'b': bad |= drv_parse_long(prog, "batch", optarg, 1, 0x7fffffffL, &batch); break;
+        case 'b': bad |= drv_parse_long(prog, "batch", optarg, 1, DRV_MAX_SIZE, &batch); break;
         case 'i': bad |= drv_parse_long(prog, "iters", optarg, 0, 1000000, &iters); break;
         case 't':
             if (!(bad |= drv_parse_double(prog, "tol", optarg, &tol)) && tol < 0) {
@@ -157,7 +153,7 @@ int main(int argc, char **argv)
             }
             break;
         case 'p': bad |= drv_parse_precision(prog, optarg, &d.prec); break;
-        case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, 0x7fffffffL, &tile_rows); break;
+        case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, DRV_MAX_SIZE, &tile_rows); break;
         case 'P': plot = optarg; break;
         case 'Z': bad |= drv_trace_option(prog, optarg); break;
         case 'h': usage(stdout); return 0;
@@ -249,7 +245,7 @@ int main(int argc, char **argv)
         if (d.a_true && root && !sbk_simulated()) {
             double err = 0.0;
             for (long j = 0; j < d.vars; j++)
-                err += fabs(at(d.prec, a, j) - d.a_true[j]);
+                err += fabs(sbk_elem_get(d.prec, a, j) - d.a_true[j]);
             printf("mean_abs_error: %.3e\n", err / d.vars);
         }
         if ((ret = sbk_matrix_create_dist(&da, d.prec, a, d.vars, 1, d.vars, batch, 1, SBK_DIST_ROOT)))

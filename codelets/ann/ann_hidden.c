@@ -8,7 +8,7 @@
  * bias, status (ann_inner.c). */
 #include <cblas.h>
 #include <stdlib.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -114,22 +114,16 @@ static void predict_cpu(void *buffers[], void *cl_arg)
 cudaError_t sbk_ann_activate_cuda(void *H, int ld, int rows, int neurons, int ones, const void *bias,
                                   int bias_stride, int dbl, cudaStream_t stream);
 
-static void check_cublas(cublasStatus_t status)
-{
-    if (status != CUBLAS_STATUS_SUCCESS)
-        STARPU_CUBLAS_REPORT_ERROR(status);
-}
-
 static void hidden_cuda(const struct block *b, const struct hidden_args *a, int r0, int h, cublasHandle_t handle)
 {
     int dbl = b->es == sizeof(double);
     const double one = 1.0, zero = 0.0;
     const float one_f = 1.0f, zero_f = 0.0f;
     const void *x = b->X + r0 * b->es;
-    check_cublas(dbl ? cublasDgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, h, a->neurons, b->vars, &one, x, b->ldx,
-                                   (const double *)b->W, b->ldw, &zero, (double *)b->H, b->ldh)
-                     : cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, h, a->neurons, b->vars, &one_f, x, b->ldx,
-                                   (const float *)b->W, b->ldw, &zero_f, (float *)b->H, b->ldh));
+    sbk_check_cublas(dbl ? cublasDgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, h, a->neurons, b->vars, &one, x, b->ldx,
+                                       (const double *)b->W, b->ldw, &zero, (double *)b->H, b->ldh)
+                         : cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, h, a->neurons, b->vars, &one_f, x, b->ldx,
+                                       (const float *)b->W, b->ldw, &zero_f, (float *)b->H, b->ldh));
     cudaError_t status = sbk_ann_activate_cuda(b->H, b->ldh, h, a->neurons, a->bias, b->W + b->vars * b->es, b->ldw,
                                                dbl, starpu_cuda_get_local_stream());
     if (status != cudaSuccess)
@@ -152,14 +146,14 @@ static void normal_cuda(void *buffers[], void *cl_arg)
         const double one = 1.0, beta = r0 == 0 ? 0.0 : 1.0;
         const float one_f = 1.0f, beta_f = (float)beta;
         hidden_cuda(&b, a, r0, h, handle);
-        check_cublas(dbl ? cublasDsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, b.ncol, h, &one,
-                                       (const double *)b.H, b.ldh, &beta, p, ldp)
-                         : cublasSsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, b.ncol, h, &one_f,
-                                       (const float *)b.H, b.ldh, &beta_f, p, ldp));
-        check_cublas(dbl ? cublasDgemv(handle, CUBLAS_OP_T, h, b.ncol, &one, (const double *)b.H, b.ldh,
-                                       (const double *)y + r0, 1, &beta, q, 1)
-                         : cublasSgemv(handle, CUBLAS_OP_T, h, b.ncol, &one_f, (const float *)b.H, b.ldh,
-                                       (const float *)y + r0, 1, &beta_f, q, 1));
+        sbk_check_cublas(dbl ? cublasDsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, b.ncol, h, &one,
+                                           (const double *)b.H, b.ldh, &beta, p, ldp)
+                             : cublasSsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, b.ncol, h, &one_f,
+                                           (const float *)b.H, b.ldh, &beta_f, p, ldp));
+        sbk_check_cublas(dbl ? cublasDgemv(handle, CUBLAS_OP_T, h, b.ncol, &one, (const double *)b.H, b.ldh,
+                                           (const double *)y + r0, 1, &beta, q, 1)
+                             : cublasSgemv(handle, CUBLAS_OP_T, h, b.ncol, &one_f, (const float *)b.H, b.ldh,
+                                           (const float *)y + r0, 1, &beta_f, q, 1));
     }
 }
 
@@ -178,53 +172,24 @@ static void predict_cuda(void *buffers[], void *cl_arg)
     for (int r0 = 0; r0 < b.rows; r0 += b.chunk) {
         int h = b.rows - r0 < b.chunk ? b.rows - r0 : b.chunk;
         hidden_cuda(&b, a, r0, h, handle);
-        check_cublas(dbl ? cublasDgemv(handle, CUBLAS_OP_N, h, b.ncol, &one, (const double *)b.H, b.ldh, v, 1, &zero,
-                                       (double *)yhat + r0, 1)
-                         : cublasSgemv(handle, CUBLAS_OP_N, h, b.ncol, &one_f, (const float *)b.H, b.ldh, v, 1,
-                                       &zero_f, (float *)yhat + r0, 1));
+        sbk_check_cublas(dbl ? cublasDgemv(handle, CUBLAS_OP_N, h, b.ncol, &one, (const double *)b.H, b.ldh, v, 1,
+                                           &zero, (double *)yhat + r0, 1)
+                             : cublasSgemv(handle, CUBLAS_OP_N, h, b.ncol, &one_f, (const float *)b.H, b.ldh, v, 1,
+                                           &zero_f, (float *)yhat + r0, 1));
     }
 }
 #endif
 
-static struct starpu_perfmodel normal_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_ann_normal_blas",
-};
 
-static struct starpu_perfmodel predict_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_ann_predict_blas",
-};
 
-static struct starpu_codelet cl_ann_normal = {
-    .name = "ann_normal",
-    .cpu_funcs = {normal_cpu},
-    .cpu_funcs_name = {"normal_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {normal_cuda},
-    .cuda_flags = {STARPU_CUDA_ASYNC},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .nbuffers = 6,
-    .modes = {STARPU_R, STARPU_R, STARPU_R, STARPU_SCRATCH, STARPU_W, STARPU_W},
-    .model = &normal_model,
-};
+SBK_CODELET(cl_ann_normal, "ann_normal", "sbk_ann_normal_blas", NULL, normal_cpu, normal_cuda, STARPU_CUDA_ASYNC,
+            .nbuffers = 6,
+            .modes = {STARPU_R, STARPU_R, STARPU_R, STARPU_SCRATCH, STARPU_W, STARPU_W});
 
-static struct starpu_codelet cl_ann_predict = {
-    .name = "ann_predict",
-    .cpu_funcs = {predict_cpu},
-    .cpu_funcs_name = {"predict_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {predict_cuda},
-    .cuda_flags = {STARPU_CUDA_ASYNC},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .nbuffers = 5,
-    .modes = {STARPU_R, STARPU_R, STARPU_R, STARPU_SCRATCH, STARPU_W},
-    .model = &predict_model,
-};
+SBK_CODELET(cl_ann_predict, "ann_predict", "sbk_ann_predict_blas", NULL,
+            predict_cpu, predict_cuda, STARPU_CUDA_ASYNC,
+            .nbuffers = 5,
+            .modes = {STARPU_R, STARPU_R, STARPU_R, STARPU_SCRATCH, STARPU_W});
 
 static struct hidden_args *hidden_args(int neurons, int bias, int predict)
 {

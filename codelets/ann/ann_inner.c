@@ -10,7 +10,7 @@
  * acceptance test and their W columns from ann_inner.h. */
 #include <lapacke.h>
 #include <stdlib.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -120,8 +120,7 @@ static void ann_inner_cuda(void *buffers[], void *cl_arg)
         sbk_check_cuda(sbk_ann_inner_gather_cuda(&b, left, attempt, stream));
         cublasStatus_t status = cublasDgelsBatched(handle, CUBLAS_OP_N, a->rows, n, 1, b.A_ptrs, a->rows, b.t_ptrs,
                                                    a->rows, &info, b.info, left);
-        if (status != CUBLAS_STATUS_SUCCESS)
-            STARPU_CUBLAS_REPORT_ERROR(status);
+        sbk_check_cublas(status);
         if (info != 0)
             STARPU_ABORT_MSG("cublasDgelsBatched refused its parameter %d", -info);
         sbk_check_cuda(sbk_ann_inner_accept_cuda(&b, left, attempt, attempt == SBK_ANN_ATTEMPTS - 1, stream));
@@ -152,24 +151,10 @@ static int ann_inner_can_execute(unsigned worker, struct starpu_task *task, unsi
     return total < 0 || need < (size_t)total / 4 * 3;
 }
 
-static struct starpu_perfmodel ann_inner_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_ann_inner_gels",
-};
 
-static struct starpu_codelet cl_ann_inner = {
-    .name = "ann_inner",
-    .cpu_funcs = {ann_inner_cpu},
-    .cpu_funcs_name = {"ann_inner_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {ann_inner_cuda},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .can_execute = ann_inner_can_execute,
-    .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &ann_inner_model,
-};
+SBK_CODELET(cl_ann_inner, "ann_inner", "sbk_ann_inner_gels", NULL, ann_inner_cpu, ann_inner_cuda, 0,
+            .can_execute = ann_inner_can_execute,
+            .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_ann_inner(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb, int vars,
                          int bias, int first, int count, int rows, uint64_t seed, starpu_data_handle_t W)

@@ -10,7 +10,7 @@
 #include <lapacke.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <starpu_cusolver.h>
 #endif
@@ -105,12 +105,6 @@ static void ann_solve_cpu(void *buffers[], void *cl_arg)
 /* ann_solve_cuda.cu */
 cudaError_t sbk_ann_solve_sum_cuda(const struct sbk_ann_sum *s, cudaStream_t stream);
 
-static void check_cusolver(cusolverStatus_t status)
-{
-    if (status != CUSOLVER_STATUS_SUCCESS)
-        STARPU_CUSOLVER_REPORT_ERROR(status);
-}
-
 /* Copies devInfo to the host after everything queued so far. */
 static int device_info(const int *info_dev, cudaStream_t stream)
 {
@@ -130,7 +124,7 @@ static double factor_with_ridge(struct sbk_ann_sum *A_sum, const double *diag, d
     double trace = 0.0;
     for (int attempt = 0; attempt < RIDGE_ATTEMPTS; attempt++) {
         sbk_check_cuda(sbk_ann_solve_sum_cuda(A_sum, stream));
-        check_cusolver(cusolverDnDpotrf(handle, CUBLAS_FILL_MODE_LOWER, n, A_sum->out, n, work, lwork, info));
+        sbk_check_cusolver(cusolverDnDpotrf(handle, CUBLAS_FILL_MODE_LOWER, n, A_sum->out, n, work, lwork, info));
         int failed = device_info(info, stream);
         if (failed < 0)
             STARPU_ABORT_MSG("cusolverDnDpotrf refused its parameter %d", -failed);
@@ -167,7 +161,7 @@ static void ann_solve_cuda(void *buffers[], void *cl_arg)
     cudaStream_t stream = starpu_cuda_get_local_stream();
     cusolverDnHandle_t handle = starpu_cusolverDn_get_local_handle(); /* StarPU binds it to the stream */
     /* The scratch was sized by the submitting thread's handle (on the first GPU). */
-    check_cusolver(cusolverDnDpotrf_bufferSize(handle, CUBLAS_FILL_MODE_LOWER, n, A, n, &lwork));
+    sbk_check_cusolver(cusolverDnDpotrf_bufferSize(handle, CUBLAS_FILL_MODE_LOWER, n, A, n, &lwork));
     if (lwork > s->lwork)
         STARPU_ABORT_MSG("cusolverDnDpotrf needs %d doubles of workspace on this GPU, %d were sized", lwork, s->lwork);
     const void **host_table = malloc((2 * (size_t)np + 1) * sizeof *host_table);
@@ -191,7 +185,7 @@ static void ann_solve_cuda(void *buffers[], void *cl_arg)
         /* v = b in v's precision: the kernel over the one part b. */
         struct sbk_ann_sum v_out = {table + 2 * np, 1, 1, n, n, 1, 0, 0.0, (void *)STARPU_MATRIX_GET_PTR(vh),
                                     STARPU_MATRIX_GET_ELEMSIZE(vh) == sizeof(double), n};
-        check_cusolver(cusolverDnDpotrs(handle, CUBLAS_FILL_MODE_LOWER, n, 1, A, n, b, n, info));
+        sbk_check_cusolver(cusolverDnDpotrs(handle, CUBLAS_FILL_MODE_LOWER, n, 1, A, n, b, n, info));
         sbk_check_cuda(sbk_ann_solve_sum_cuda(&v_out, stream));
     }
     sbk_check_cuda(cudaMemcpyAsync(ridge_dev, &ridge_used, sizeof ridge_used, cudaMemcpyHostToDevice, stream));
@@ -202,23 +196,9 @@ static void ann_solve_cuda(void *buffers[], void *cl_arg)
 }
 #endif
 
-static struct starpu_perfmodel ann_solve_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_ann_solve_potrf",
-};
 
-static struct starpu_codelet cl_ann_solve = {
-    .name = "ann_solve",
-    .cpu_funcs = {ann_solve_cpu},
-    .cpu_funcs_name = {"ann_solve_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {ann_solve_cuda},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &ann_solve_model,
-};
+SBK_CODELET(cl_ann_solve, "ann_solve", "sbk_ann_solve_potrf", NULL, ann_solve_cpu, ann_solve_cuda, 0,
+            .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 /* cusolverDnDpotrf's workspace for order n, asked of the submitting thread's
  * handle (StarPU's on the first GPU), as StarPU's Cholesky example does; 0

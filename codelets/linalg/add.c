@@ -1,7 +1,8 @@
 /* Element-wise tile kernel: C = alpha A + beta B (NumPy's alpha*A + beta*B).
- * CPU: one pass over the tile. CUDA: cublas?geam on the worker's stream. */
+ * CPU: sbk_cpu_add, one pass over the tile. CUDA: cublas?geam on the worker's stream. */
 #include <stdlib.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
+#include "../kernels/cpu/linalg.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -17,22 +18,10 @@ static void add_cpu(void *buffers[], void *cl_arg)
         return;
     const struct add_args *a = cl_arg;
     void *A = buffers[0], *B = buffers[1], *C = buffers[2];
-    size_t m = STARPU_MATRIX_GET_NX(C), n = STARPU_MATRIX_GET_NY(C);
-    size_t lda = STARPU_MATRIX_GET_LD(A), ldb = STARPU_MATRIX_GET_LD(B), ldc = STARPU_MATRIX_GET_LD(C);
-    if (STARPU_MATRIX_GET_ELEMSIZE(C) == sizeof(double)) {
-        const double *x = (const double *)STARPU_MATRIX_GET_PTR(A), *y = (const double *)STARPU_MATRIX_GET_PTR(B);
-        double *z = (double *)STARPU_MATRIX_GET_PTR(C);
-        for (size_t j = 0; j < n; j++)
-            for (size_t i = 0; i < m; i++)
-                z[i + j * ldc] = a->alpha * x[i + j * lda] + a->beta * y[i + j * ldb];
-    } else {
-        const float *x = (const float *)STARPU_MATRIX_GET_PTR(A), *y = (const float *)STARPU_MATRIX_GET_PTR(B);
-        float *z = (float *)STARPU_MATRIX_GET_PTR(C);
-        float alpha = (float)a->alpha, beta = (float)a->beta;
-        for (size_t j = 0; j < n; j++)
-            for (size_t i = 0; i < m; i++)
-                z[i + j * ldc] = alpha * x[i + j * lda] + beta * y[i + j * ldb];
-    }
+    sbk_cpu_add((sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(C), STARPU_MATRIX_GET_NX(C), STARPU_MATRIX_GET_NY(C),
+                a->alpha, (const void *)STARPU_MATRIX_GET_PTR(A), STARPU_MATRIX_GET_LD(A), a->beta,
+                (const void *)STARPU_MATRIX_GET_PTR(B), STARPU_MATRIX_GET_LD(B), (void *)STARPU_MATRIX_GET_PTR(C),
+                STARPU_MATRIX_GET_LD(C));
 }
 
 #ifdef STARPU_USE_CUDA
@@ -56,30 +45,14 @@ static void add_cuda(void *buffers[], void *cl_arg)
                              (const float *)STARPU_MATRIX_GET_PTR(A), lda, &beta,
                              (const float *)STARPU_MATRIX_GET_PTR(B), ldb, (float *)STARPU_MATRIX_GET_PTR(C), ldc);
     }
-    if (status != CUBLAS_STATUS_SUCCESS)
-        STARPU_CUBLAS_REPORT_ERROR(status);
+    sbk_check_cublas(status);
 }
 #endif
 
-static struct starpu_perfmodel add_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_add",
-};
 
-static struct starpu_codelet cl_add = {
-    .name = "add",
-    .cpu_funcs = {add_cpu},
-    .cpu_funcs_name = {"add_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {add_cuda},
-    .cuda_flags = {STARPU_CUDA_ASYNC},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .nbuffers = 3,
-    .modes = {STARPU_R, STARPU_R, STARPU_W},
-    .model = &add_model,
-};
+SBK_CODELET(cl_add, "add", "sbk_add", NULL, add_cpu, add_cuda, STARPU_CUDA_ASYNC,
+            .nbuffers = 3,
+            .modes = {STARPU_R, STARPU_R, STARPU_W});
 
 int sbk_insert_add(double alpha, starpu_data_handle_t A, double beta, starpu_data_handle_t B,
                    starpu_data_handle_t C)

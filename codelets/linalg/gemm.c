@@ -1,9 +1,9 @@
 /* GEMM tile kernel: C = alpha op(A) op(B) + beta C, float or double by the
- * tiles' element size. CPU: cblas_?gemm on the worker's core. CUDA: cublas?gemm
+ * tiles' element size. CPU: sbk_cpu_gemm (cblas_?gemm) on the worker's core. CUDA: cublas?gemm
  * on the worker's handle and stream, asynchronous. */
-#include <cblas.h>
 #include <stdlib.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
+#include "../kernels/cpu/linalg.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -26,18 +26,10 @@ static void gemm_cpu(void *buffers[], void *cl_arg)
         return;
     const struct gemm_args *a = cl_arg;
     void *A = buffers[0], *B = buffers[1], *C = buffers[2];
-    int m = STARPU_MATRIX_GET_NX(C), n = STARPU_MATRIX_GET_NY(C), k = gemm_k(a, A);
-    enum CBLAS_TRANSPOSE ta = a->transA == SBK_TRANS ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE tb = a->transB == SBK_TRANS ? CblasTrans : CblasNoTrans;
-    int lda = STARPU_MATRIX_GET_LD(A), ldb = STARPU_MATRIX_GET_LD(B), ldc = STARPU_MATRIX_GET_LD(C);
-    if (STARPU_MATRIX_GET_ELEMSIZE(C) == sizeof(double))
-        cblas_dgemm(CblasColMajor, ta, tb, m, n, k, a->alpha, (const double *)STARPU_MATRIX_GET_PTR(A), lda,
-                    (const double *)STARPU_MATRIX_GET_PTR(B), ldb, a->beta,
-                    (double *)STARPU_MATRIX_GET_PTR(C), ldc);
-    else
-        cblas_sgemm(CblasColMajor, ta, tb, m, n, k, (float)a->alpha, (const float *)STARPU_MATRIX_GET_PTR(A), lda,
-                    (const float *)STARPU_MATRIX_GET_PTR(B), ldb, (float)a->beta,
-                    (float *)STARPU_MATRIX_GET_PTR(C), ldc);
+    sbk_cpu_gemm((sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(C), a->transA, a->transB, STARPU_MATRIX_GET_NX(C),
+                 STARPU_MATRIX_GET_NY(C), gemm_k(a, A), a->alpha, (const void *)STARPU_MATRIX_GET_PTR(A),
+                 STARPU_MATRIX_GET_LD(A), (const void *)STARPU_MATRIX_GET_PTR(B), STARPU_MATRIX_GET_LD(B), a->beta,
+                 (void *)STARPU_MATRIX_GET_PTR(C), STARPU_MATRIX_GET_LD(C));
 }
 
 #ifdef STARPU_USE_CUDA
@@ -63,30 +55,14 @@ static void gemm_cuda(void *buffers[], void *cl_arg)
                              (const float *)STARPU_MATRIX_GET_PTR(B), ldb, &beta,
                              (float *)STARPU_MATRIX_GET_PTR(C), ldc);
     }
-    if (status != CUBLAS_STATUS_SUCCESS)
-        STARPU_CUBLAS_REPORT_ERROR(status);
+    sbk_check_cublas(status);
 }
 #endif
 
-static struct starpu_perfmodel gemm_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_gemm_openblas_cublas",
-};
 
-static struct starpu_codelet cl_gemm = {
-    .name = "gemm",
-    .cpu_funcs = {gemm_cpu},
-    .cpu_funcs_name = {"gemm_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {gemm_cuda},
-    .cuda_flags = {STARPU_CUDA_ASYNC},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    /* Variable, so each task can give C its own mode (W, or RW | COMMUTE). */
-    .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &gemm_model,
-};
+SBK_CODELET(cl_gemm, "gemm", "sbk_gemm_openblas_cublas", NULL, gemm_cpu, gemm_cuda, STARPU_CUDA_ASYNC,
+            /* Variable, so each task can give C its own mode (W, or RW | COMMUTE). */
+            .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_gemm(sbk_trans transA, sbk_trans transB, double alpha, starpu_data_handle_t A,
                     starpu_data_handle_t B, double beta, starpu_data_handle_t C, int accumulate)

@@ -2,7 +2,7 @@
  * fall in the quarter disc and adds the count to a STARPU_REDUX counter. Integer
  * counts make the reduction exact, so its order does not change the result. */
 #include <stdlib.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
 #include "../kernels/common/mcpi_sample.h"
 
 struct mcpi_args {
@@ -86,36 +86,15 @@ static uint32_t mcpi_footprint(struct starpu_task *task)
     return starpu_hash_crc32c_be_n(&a->count, sizeof a->count, 0);
 }
 
-static struct starpu_perfmodel mcpi_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_mcpi_splitmix64",
-    .footprint = mcpi_footprint,
-};
 
-static struct starpu_codelet cl_mcpi = {
-    .name = "mcpi",
-    .cpu_funcs = {mcpi_cpu},
-    .cpu_funcs_name = {"mcpi_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {mcpi_cuda},
-    .cuda_flags = {STARPU_CUDA_ASYNC},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .nbuffers = 1,
-    .modes = {STARPU_REDUX},
-    .model = &mcpi_model,
-};
+SBK_CODELET(cl_mcpi, "mcpi", "sbk_mcpi_splitmix64", mcpi_footprint, mcpi_cpu, mcpi_cuda, STARPU_CUDA_ASYNC,
+            .nbuffers = 1,
+            .modes = {STARPU_REDUX});
 
 static struct starpu_codelet cl_mcpi_zero = {
     .name = "mcpi_zero",
     .cpu_funcs = {mcpi_zero_cpu},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {mcpi_zero_cuda},
-    .cuda_flags = {STARPU_CUDA_ASYNC},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
+    SBK_CUDA_IMPL(mcpi_zero_cuda, STARPU_CUDA_ASYNC)
     .nbuffers = 1,
     .modes = {STARPU_W},
 };

@@ -1,10 +1,9 @@
-/* Element-wise tile kernel: A = alpha A. CPU: cblas_?scal per column (the tile
- * may have ld > rows). CUDA: cublas?geam in place on the worker's stream.
+/* Element-wise tile kernel: A = alpha A. CPU: sbk_cpu_scale (cblas_?scal per
+ * column). CUDA: cublas?geam in place on the worker's stream.
  * alpha = 0 writes zeros, even over NaN or uninitialised values. */
-#include <cblas.h>
 #include <stdlib.h>
-#include <string.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
+#include "../kernels/cpu/linalg.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -16,17 +15,8 @@ static void scale_cpu(void *buffers[], void *cl_arg)
         return;
     const double *alpha = cl_arg;
     void *A = buffers[0];
-    int m = STARPU_MATRIX_GET_NX(A), n = STARPU_MATRIX_GET_NY(A);
-    size_t lda = STARPU_MATRIX_GET_LD(A);
-    size_t es = STARPU_MATRIX_GET_ELEMSIZE(A);
-    for (int j = 0; j < n; j++) {
-        if (*alpha == 0.0)
-            memset((char *)STARPU_MATRIX_GET_PTR(A) + j * lda * es, 0, m * es);
-        else if (es == sizeof(double))
-            cblas_dscal(m, *alpha, (double *)STARPU_MATRIX_GET_PTR(A) + j * lda, 1);
-        else
-            cblas_sscal(m, (float)*alpha, (float *)STARPU_MATRIX_GET_PTR(A) + j * lda, 1);
-    }
+    sbk_cpu_scale((sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(A), STARPU_MATRIX_GET_NX(A), STARPU_MATRIX_GET_NY(A),
+                  *alpha, (void *)STARPU_MATRIX_GET_PTR(A), STARPU_MATRIX_GET_LD(A));
 }
 
 #ifdef STARPU_USE_CUDA
@@ -56,30 +46,14 @@ static void scale_cuda(void *buffers[], void *cl_arg)
         float *a = (float *)STARPU_MATRIX_GET_PTR(A), falpha = (float)*alpha, zero = 0.0f;
         status = cublasSgeam(handle, CUBLAS_OP_N, CUBLAS_OP_N, m, n, &falpha, a, lda, &zero, a, lda, a, lda);
     }
-    if (status != CUBLAS_STATUS_SUCCESS)
-        STARPU_CUBLAS_REPORT_ERROR(status);
+    sbk_check_cublas(status);
 }
 #endif
 
-static struct starpu_perfmodel scale_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_scale",
-};
 
-static struct starpu_codelet cl_scale = {
-    .name = "scale",
-    .cpu_funcs = {scale_cpu},
-    .cpu_funcs_name = {"scale_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {scale_cuda},
-    .cuda_flags = {STARPU_CUDA_ASYNC},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .nbuffers = 1,
-    .modes = {STARPU_RW},
-    .model = &scale_model,
-};
+SBK_CODELET(cl_scale, "scale", "sbk_scale", NULL, scale_cpu, scale_cuda, STARPU_CUDA_ASYNC,
+            .nbuffers = 1,
+            .modes = {STARPU_RW});
 
 int sbk_insert_scale(double alpha, starpu_data_handle_t A)
 {

@@ -6,8 +6,9 @@
  * the same per-element sum (ann_solve.h), so both devices give the same bits
  * and partials formed on a GPU need not travel to the host. */
 #include <stdlib.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
 #include "../kernels/common/ann_solve.h"
+#include "../kernels/cpu/linalg.h"
 
 struct tile_sum_args {
     int nparts, lower;
@@ -19,20 +20,15 @@ static void tile_sum_cpu(void *buffers[], void *cl_arg)
         return;
     const struct tile_sum_args *a = cl_arg;
     void *C = buffers[a->nparts];
-    int rows = STARPU_MATRIX_GET_NX(C), cols = STARPU_MATRIX_GET_NY(C), ldc = STARPU_MATRIX_GET_LD(C);
-    int dbl = STARPU_MATRIX_GET_ELEMSIZE(C) == sizeof(double);
-    for (int c = 0; c < cols; c++)
-        for (int r = a->lower ? c : 0; r < rows; r++) {
-            double sum = 0.0;
-            for (int p = 0; p < a->nparts; p++)
-                sum = sbk_ann_add_partial(sum, (const void *)STARPU_MATRIX_GET_PTR(buffers[p]), dbl,
-                                          r + (size_t)c * STARPU_MATRIX_GET_LD(buffers[p]));
-            size_t k = r + (size_t)c * ldc;
-            if (dbl)
-                ((double *)STARPU_MATRIX_GET_PTR(C))[k] = sum;
-            else
-                ((float *)STARPU_MATRIX_GET_PTR(C))[k] = (float)sum;
-        }
+    const void **parts = malloc(a->nparts * sizeof *parts);
+    int *ld = malloc(a->nparts * sizeof *ld);
+    if (!parts || !ld)
+        STARPU_ABORT_MSG("tile_sum: out of memory for %d partials' pointers", a->nparts);
+    for (int p = 0; p < a->nparts; p++)
+        parts[p] = (const void *)STARPU_MATRIX_GET_PTR(buffers[p]), ld[p] = STARPU_MATRIX_GET_LD(buffers[p]);
+    sbk_cpu_tile_sum((sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(C), STARPU_MATRIX_GET_NX(C), STARPU_MATRIX_GET_NY(C),
+                     a->lower, parts, ld, a->nparts, (void *)STARPU_MATRIX_GET_PTR(C), STARPU_MATRIX_GET_LD(C));
+    free(parts), free(ld);
 }
 
 #ifdef STARPU_USE_CUDA
@@ -73,24 +69,9 @@ static void tile_sum_cuda(void *buffers[], void *cl_arg)
 }
 #endif
 
-static struct starpu_perfmodel tile_sum_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_tile_sum",
-};
 
-static struct starpu_codelet cl_tile_sum = {
-    .name = "tile_sum",
-    .cpu_funcs = {tile_sum_cpu},
-    .cpu_funcs_name = {"tile_sum_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {tile_sum_cuda},
-    .cuda_flags = {STARPU_CUDA_ASYNC},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &tile_sum_model,
-};
+SBK_CODELET(cl_tile_sum, "tile_sum", "sbk_tile_sum", NULL, tile_sum_cpu, tile_sum_cuda, STARPU_CUDA_ASYNC,
+            .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, starpu_data_handle_t C)
 {

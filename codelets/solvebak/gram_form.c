@@ -14,7 +14,7 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -111,30 +111,15 @@ static void gram_form_cuda(void *buffers[], void *cl_arg)
                                 first ? &zero : &one, o.M, o.ldm)
                   : cublasSsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, o.n, k, &one_f, o.W, k,
                                 first ? &zero_f : &one_f, o.M, o.ldm);
-        if (status != CUBLAS_STATUS_SUCCESS)
-            STARPU_CUBLAS_REPORT_ERROR(status);
+        sbk_check_cublas(status);
     }
 }
 #endif
 
-static struct starpu_perfmodel gram_form_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_gram_form_openblas_cublas",
-};
 
-static struct starpu_codelet cl_gram_form = {
-    .name = "gram_form",
-    .cpu_funcs = {gram_form_cpu},
-    .cpu_funcs_name = {"gram_form_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {gram_form_cuda},
-    .cuda_flags = {STARPU_CUDA_ASYNC},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &gram_form_model,
-};
+SBK_CODELET(cl_gram_form, "gram_form", "sbk_gram_form_openblas_cublas", NULL,
+            gram_form_cpu, gram_form_cuda, STARPU_CUDA_ASYNC,
+            .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_gram_form(starpu_data_handle_t *X_tiles, int ntiles, starpu_data_handle_t y, int accumulate,
                          starpu_data_handle_t M, starpu_data_handle_t scratch)

@@ -9,39 +9,35 @@
  * multiply and solve (BLAS), else element by element. */
 #include <cblas.h>
 #include <stdlib.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
 
 struct sweep_args {
     int vars, nb;
 };
 
-static double get(int dbl, const void *x, size_t k)
-{
-    return dbl ? ((const double *)x)[k] : ((const float *)x)[k];
-}
 
 /* G[:, j]^T a from the lower triangle: row j left of the diagonal, column j from it down. */
-static double column_dot(int dbl, const void *G, size_t ld, int vars, int j, const double *a)
+static double column_dot(sbk_precision prec, const void *G, size_t ld, int vars, int j, const double *a)
 {
     double sum = 0.0;
     for (int k = 0; k < j; k++)
-        sum += get(dbl, G, j + k * ld) * a[k];
+        sum += sbk_elem_get(prec, G, j + k * ld) * a[k];
     for (int k = j; k < vars; k++)
-        sum += get(dbl, G, k + j * ld) * a[k];
+        sum += sbk_elem_get(prec, G, k + j * ld) * a[k];
     return sum;
 }
 
 /* One sweep element by element, G's lower triangle read by column_dot: any
  * precision (sums in double), and G_jj = 0 (a zero column: a_j stays). */
-static void sweep_elementwise(int dbl, const void *G, size_t ld, int vars, double *a)
+static void sweep_elementwise(sbk_precision prec, const void *G, size_t ld, int vars, double *a)
 {
     for (int j = 0; j < vars; j++) {
-        double gjj = get(dbl, G, j + j * ld);
+        double gjj = sbk_elem_get(prec, G, j + j * ld);
         if (!(gjj > 0.0))
             continue;
-        double d = get(dbl, G, vars + j * ld) - column_dot(dbl, G, ld, vars, j, a);
+        double d = sbk_elem_get(prec, G, vars + j * ld) - column_dot(prec, G, ld, vars, j, a);
         double aj = a[j] + d / gjj;
-        a[j] = dbl ? aj : (float)aj; /* the same rounding as the per-column method's a */
+        a[j] = prec == SBK_DOUBLE ? aj : (float)aj; /* the same rounding as the per-column method's a */
     }
 }
 
@@ -68,10 +64,11 @@ static void gram_sweep_cpu(void *buffers[], void *cl_arg)
         return;
     const struct sweep_args *sw = cl_arg;
     void *Mh = buffers[0];
-    int dbl = STARPU_MATRIX_GET_ELEMSIZE(Mh) == sizeof(double), vars = sw->vars;
+    sbk_precision prec = (sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(Mh);
+    int dbl = prec == SBK_DOUBLE, vars = sw->vars;
     size_t ldg = STARPU_MATRIX_GET_LD(Mh);
     const void *G = (const void *)STARPU_MATRIX_GET_PTR(Mh);
-    double yy = get(dbl, G, vars + vars * ldg);
+    double yy = sbk_elem_get(prec, G, vars + vars * ldg);
     int nt = (vars + sw->nb - 1) / sw->nb, zero_column = 0;
     double *a = malloc(2 * vars * sizeof *a), *s = a + vars;
     if (!a) {
@@ -79,8 +76,8 @@ static void gram_sweep_cpu(void *buffers[], void *cl_arg)
         return;
     }
     for (int j = 0; j < vars; j++) {
-        a[j] = get(dbl, (const void *)STARPU_MATRIX_GET_PTR(buffers[1 + j / sw->nb]), j % sw->nb);
-        zero_column |= !(get(dbl, G, j + j * ldg) > 0.0);
+        a[j] = sbk_elem_get(prec, (const void *)STARPU_MATRIX_GET_PTR(buffers[1 + j / sw->nb]), j % sw->nb);
+        zero_column |= !(sbk_elem_get(prec, G, j + j * ldg) > 0.0);
     }
     double ab = 0.0, aga = 0.0;
     if (dbl && !zero_column) {
@@ -89,10 +86,10 @@ static void gram_sweep_cpu(void *buffers[], void *cl_arg)
         aga = cblas_ddot(vars, a, 1, s, 1);
         ab = cblas_ddot(vars, a, 1, (const double *)G + vars, (int)ldg);
     } else {
-        sweep_elementwise(dbl, G, ldg, vars, a);
+        sweep_elementwise(prec, G, ldg, vars, a);
         for (int j = 0; j < vars; j++) {
-            aga += a[j] * column_dot(dbl, G, ldg, vars, j, a);
-            ab += a[j] * get(dbl, G, vars + j * ldg);
+            aga += a[j] * column_dot(prec, G, ldg, vars, j, a);
+            ab += a[j] * sbk_elem_get(prec, G, vars + j * ldg);
         }
     }
     for (int j = 0; j < vars; j++) {
@@ -107,18 +104,9 @@ static void gram_sweep_cpu(void *buffers[], void *cl_arg)
     free(a);
 }
 
-static struct starpu_perfmodel gram_sweep_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_gram_sweep",
-};
 
-static struct starpu_codelet cl_gram_sweep = {
-    .name = "gram_sweep",
-    .cpu_funcs = {gram_sweep_cpu},
-    .cpu_funcs_name = {"gram_sweep_cpu"},
-    .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &gram_sweep_model,
-};
+SBK_CPU_CODELET(cl_gram_sweep, "gram_sweep", "sbk_gram_sweep", gram_sweep_cpu,
+                .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_gram_sweep(starpu_data_handle_t M, starpu_data_handle_t *a_tiles, int vars, int nb,
                           starpu_data_handle_t out)

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -64,12 +64,6 @@ static void gram_partial_cpu(void *buffers[], void *cl_arg)
 }
 
 #ifdef STARPU_USE_CUDA
-static void check_cublas(cublasStatus_t status)
-{
-    if (status != CUBLAS_STATUS_SUCCESS)
-        STARPU_CUBLAS_REPORT_ERROR(status);
-}
-
 static void gram_partial_cuda(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
@@ -80,22 +74,22 @@ static void gram_partial_cuda(void *buffers[], void *cl_arg)
     if (g->whole) {
         const double one = 1.0, zero = 0.0;
         const float one_f = 1.0f, zero_f = 0.0f;
-        check_cublas(o.dbl ? cublasDsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, g->count, o.rows, &one,
-                                         (const double *)o.X, o.ld, &zero, o.q, g->count)
-                           : cublasSsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, g->count, o.rows, &one_f,
-                                         (const float *)o.X, o.ld, &zero_f, o.q, g->count));
+        sbk_check_cublas(o.dbl ? cublasDsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, g->count, o.rows, &one,
+                                             (const double *)o.X, o.ld, &zero, o.q, g->count)
+                               : cublasSsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, g->count, o.rows, &one_f,
+                                             (const float *)o.X, o.ld, &zero_f, o.q, g->count));
         return;
     }
     /* Results go to device memory: device pointer mode for these calls only. */
-    check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_DEVICE));
+    sbk_check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_DEVICE));
     cublasStatus_t status = CUBLAS_STATUS_SUCCESS;
     for (int k = 0; k < g->count && status == CUBLAS_STATUS_SUCCESS; k++) {
         const void *x = o.X + (size_t)k * o.ld * o.es;
         status = o.dbl ? cublasDdot(handle, o.rows, x, 1, x, 1, (double *)o.q + k)
                        : cublasSdot(handle, o.rows, x, 1, x, 1, (float *)o.q + k);
     }
-    check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST));
-    check_cublas(status);
+    sbk_check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST));
+    sbk_check_cublas(status);
 }
 #endif
 
@@ -122,9 +116,8 @@ static int factor(double *G, int n, const double *d, double add)
 }
 
 /* Buffers: q_0 .. q_{nparts-1} (R), out (W, double): the diagonal of G_J
- * (count), then when whole G_J or its Cholesky factor L (count×count, lower), then a
- * status: 0 fine, 1 regularized, 2 a non-finite diagonal (X holds NaN/Inf), 3 no
- * memory, 4 no ridge made G_J factorable (not seen for finite X). */
+ * (count), then when whole G_J or its Cholesky factor L (count×count, lower), then its
+ * enum sbk_gram_status (sbk_gram_status_slot). */
 static void gram_reduce_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
@@ -140,18 +133,18 @@ static void gram_reduce_cpu(void *buffers[], void *cl_arg)
         for (int i = 0; i < nparts; i++)
             G[k] += part(buffers[i], k);
     }
-    *status = 0.0;
+    *status = sbk_gram_status_slot(SBK_GRAM_OK);
     for (int k = 0; k < n; k++) {
         if (g->whole)
             diag[k] = G[k + (size_t)k * n];
         if (!isfinite(diag[k]))
-            *status = 2.0;
+            *status = sbk_gram_status_slot(SBK_GRAM_NONFINITE);
     }
-    if (g->solve != SBK_BATCH_CHOLESKY || *status != 0.0)
+    if (g->solve != SBK_BATCH_CHOLESKY || sbk_gram_status_of(*status) != SBK_GRAM_OK)
         return;
     double *copy = malloc(len * sizeof *copy), trace = 0.0;
     if (!copy) {
-        *status = 3.0;
+        *status = sbk_gram_status_slot(SBK_GRAM_NO_MEMORY);
         return;
     }
     memcpy(copy, G, len * sizeof *copy);
@@ -165,46 +158,23 @@ static void gram_reduce_cpu(void *buffers[], void *cl_arg)
         memcpy(G, copy, len * sizeof *copy);
         for (int k = 0; k < n; k++)
             G[k + (size_t)k * n] += ridge;
-        *status = 1.0;
+        *status = sbk_gram_status_slot(SBK_GRAM_REGULARIZED);
         ok = factor(G, n, diag, ridge);
     }
     if (!ok)
-        *status = 4.0;
+        *status = sbk_gram_status_slot(SBK_GRAM_SINGULAR);
     free(copy);
 }
 
-static struct starpu_perfmodel gram_partial_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_solvebak_gram_partial_blas",
-};
 
-static struct starpu_codelet cl_solvebak_gram_partial = {
-    .name = "solvebak_gram_partial",
-    .cpu_funcs = {gram_partial_cpu},
-    .cpu_funcs_name = {"gram_partial_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {gram_partial_cuda},
-    .cuda_flags = {STARPU_CUDA_ASYNC},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .nbuffers = 2,
-    .modes = {STARPU_R, STARPU_W},
-    .model = &gram_partial_model,
-};
+SBK_CODELET(cl_solvebak_gram_partial, "solvebak_gram_partial", "sbk_solvebak_gram_partial_blas", NULL,
+            gram_partial_cpu, gram_partial_cuda, STARPU_CUDA_ASYNC,
+            .nbuffers = 2,
+            .modes = {STARPU_R, STARPU_W});
 
-static struct starpu_perfmodel gram_reduce_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_solvebak_gram_reduce",
-};
 
-static struct starpu_codelet cl_solvebak_gram_reduce = {
-    .name = "solvebak_gram_reduce",
-    .cpu_funcs = {gram_reduce_cpu},
-    .cpu_funcs_name = {"gram_reduce_cpu"},
-    .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &gram_reduce_model,
-};
+SBK_CPU_CODELET(cl_solvebak_gram_reduce, "solvebak_gram_reduce", "sbk_solvebak_gram_reduce", gram_reduce_cpu,
+                .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count, int whole, starpu_data_handle_t q)
 {

@@ -7,7 +7,7 @@
  *   norm: out = sum_i p_i[slot]                                              */
 #include <lapacke.h>
 #include <stdlib.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
 
 struct reduce_args {
     int nparts, count, a_offset, slot;
@@ -68,31 +68,13 @@ static void reduce_norm_cpu(void *buffers[], void *cl_arg)
     *(double *)STARPU_VARIABLE_GET_PTR(buffers[r->nparts]) = sum;
 }
 
-static struct starpu_perfmodel reduce_da_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_solvebak_reduce_da",
-};
 
-static struct starpu_codelet cl_solvebak_reduce_da = {
-    .name = "solvebak_reduce_da",
-    .cpu_funcs = {reduce_da_cpu},
-    .cpu_funcs_name = {"reduce_da_cpu"},
-    .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &reduce_da_model,
-};
+SBK_CPU_CODELET(cl_solvebak_reduce_da, "solvebak_reduce_da", "sbk_solvebak_reduce_da", reduce_da_cpu,
+                .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
-static struct starpu_perfmodel reduce_norm_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_solvebak_reduce_norm",
-};
 
-static struct starpu_codelet cl_solvebak_reduce_norm = {
-    .name = "solvebak_reduce_norm",
-    .cpu_funcs = {reduce_norm_cpu},
-    .cpu_funcs_name = {"reduce_norm_cpu"},
-    .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &reduce_norm_model,
-};
+SBK_CPU_CODELET(cl_solvebak_reduce_norm, "solvebak_reduce_norm", "sbk_solvebak_reduce_norm", reduce_norm_cpu,
+                .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_solvebak_reduce_da(starpu_data_handle_t *parts, int nparts, int count, starpu_data_handle_t scale,
                                   enum sbk_batch_solve solve, starpu_data_handle_t da, starpu_data_handle_t a_tile,

@@ -6,7 +6,7 @@
  * and dot; CUDA: cublas gemv and dot on the worker's stream. */
 #include <cblas.h>
 #include <stdlib.h>
-#include "internal/codelets.h"
+#include "internal/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -69,12 +69,6 @@ static void step_cpu(void *buffers[], void *cl_arg)
 }
 
 #ifdef STARPU_USE_CUDA
-static void check_cublas(cublasStatus_t status)
-{
-    if (status != CUBLAS_STATUS_SUCCESS)
-        STARPU_CUBLAS_REPORT_ERROR(status);
-}
-
 static void step_cuda(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
@@ -85,23 +79,23 @@ static void step_cuda(void *buffers[], void *cl_arg)
     const double one = 1.0, minus_one = -1.0, zero = 0.0;
     const float one_f = 1.0f, minus_one_f = -1.0f, zero_f = 0.0f;
     if (a->prev_count)
-        check_cublas(o.dbl ? cublasDgemv(handle, CUBLAS_OP_N, o.rows, a->prev_count, &minus_one, o.X_prev, o.ld_prev,
-                                         o.da, 1, &one, o.e, 1)
-                           : cublasSgemv(handle, CUBLAS_OP_N, o.rows, a->prev_count, &minus_one_f, o.X_prev,
-                                         o.ld_prev, o.da, 1, &one_f, o.e, 1));
+        sbk_check_cublas(o.dbl ? cublasDgemv(handle, CUBLAS_OP_N, o.rows, a->prev_count, &minus_one, o.X_prev,
+                                             o.ld_prev, o.da, 1, &one, o.e, 1)
+                               : cublasSgemv(handle, CUBLAS_OP_N, o.rows, a->prev_count, &minus_one_f, o.X_prev,
+                                             o.ld_prev, o.da, 1, &one_f, o.e, 1));
     if (a->cur_count)
-        check_cublas(o.dbl ? cublasDgemv(handle, CUBLAS_OP_T, o.rows, a->cur_count, &one, o.X_cur, o.ld_cur, o.e, 1,
-                                         &zero, o.p, 1)
-                           : cublasSgemv(handle, CUBLAS_OP_T, o.rows, a->cur_count, &one_f, o.X_cur, o.ld_cur, o.e,
-                                         1, &zero_f, o.p, 1));
+        sbk_check_cublas(o.dbl ? cublasDgemv(handle, CUBLAS_OP_T, o.rows, a->cur_count, &one, o.X_cur, o.ld_cur,
+                                             o.e, 1, &zero, o.p, 1)
+                               : cublasSgemv(handle, CUBLAS_OP_T, o.rows, a->cur_count, &one_f, o.X_cur, o.ld_cur,
+                                             o.e, 1, &zero_f, o.p, 1));
     if (a->norm) {
         /* The dot lands in device memory: switch the shared handle's pointer mode
          * for this call only, so the call stays asynchronous. */
-        check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_DEVICE));
+        sbk_check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_DEVICE));
         cublasStatus_t status = o.dbl ? cublasDdot(handle, o.rows, o.e, 1, o.e, 1, (double *)o.p + a->cur_count)
                                       : cublasSdot(handle, o.rows, o.e, 1, o.e, 1, (float *)o.p + a->cur_count);
-        check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST));
-        check_cublas(status);
+        sbk_check_cublas(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST));
+        sbk_check_cublas(status);
     }
 }
 #endif
@@ -115,25 +109,10 @@ static uint32_t step_footprint(struct starpu_task *task)
     return starpu_hash_crc32c_be_n(key, sizeof key, 0);
 }
 
-static struct starpu_perfmodel step_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_solvebak_step_blas",
-    .footprint = step_footprint,
-};
 
-static struct starpu_codelet cl_solvebak_step = {
-    .name = "solvebak_step",
-    .cpu_funcs = {step_cpu},
-    .cpu_funcs_name = {"step_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {step_cuda},
-    .cuda_flags = {STARPU_CUDA_ASYNC},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &step_model,
-};
+SBK_CODELET(cl_solvebak_step, "solvebak_step", "sbk_solvebak_step_blas", step_footprint,
+            step_cpu, step_cuda, STARPU_CUDA_ASYNC,
+            .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_solvebak_step(starpu_data_handle_t e, starpu_data_handle_t p, starpu_data_handle_t X_prev,
                              int prev_col, int prev_count, starpu_data_handle_t da_prev,

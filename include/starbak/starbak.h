@@ -37,6 +37,20 @@ typedef enum { SBK_FLOAT = 4, SBK_DOUBLE = 8 } sbk_precision;
 
 typedef enum { SBK_NOTRANS = 0, SBK_TRANS = 1 } sbk_trans;
 
+/* Element i of a buffer of prec elements, read as a double / written from one
+ * (rounded to float in single precision): for host code that serves both. */
+static inline double sbk_elem_get(sbk_precision prec, const void *buf, size_t i)
+{
+    return prec == SBK_DOUBLE ? ((const double *)buf)[i] : ((const float *)buf)[i];
+}
+static inline void sbk_elem_set(sbk_precision prec, void *buf, size_t i, double value)
+{
+    if (prec == SBK_DOUBLE)
+        ((double *)buf)[i] = value;
+    else
+        ((float *)buf)[i] = (float)value;
+}
+
 /* Starts StarPU (its environment variables apply: STARPU_SCHED, STARPU_NCPU,
  * STARPU_NCUDA, ...) and cuBLAS on every CUDA worker. Each CPU worker's BLAS
  * runs on one thread: StarPU already gives each worker its own core. */
@@ -58,6 +72,10 @@ int sbk_cancelled(void);
 int sbk_simulated(void);
 
 /* Worker counts of the running StarPU instance. */
+/* The default split of a computation into tasks (Monte-Carlo samples, ANN
+ * neurons, the drivers' row blocks): about this many tasks per worker, enough
+ * for a scheduler to balance uneven workers without drowning in task overhead. */
+#define SBK_TASKS_PER_WORKER 4
 int sbk_ncpu_workers(void);
 int sbk_ncuda_workers(void);
 

@@ -1,7 +1,7 @@
-/* Neural network by least squares (doc/guide.md, "ANN by least squares").
- *   inner: one task per block of neurons (codelets/ann_inner.c)
+/* Neural network by least squares (doc/guide.md, "ANN by least squares"): the fit.
+ *   inner: one task per block of neurons (codelets/ann/ann_inner.c)
  *   outer: one task per row block forms its share of H^T H and H^T y without
- *          storing H (codelets/ann_hidden.c), one task solves (ann_solve.c).
+ *          storing H (codelets/ann/ann_hidden.c), one task solves (ann_solve.c).
  * Inputs are checked on the host, through StarPU's acquire: y is small and its
  * range decides whether atanh is defined. */
 #include <math.h>
@@ -9,9 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal/codelets.h"
+#include "internal/ann.h"
 
-enum { CHUNK = 256 }; /* rows of H formed at a time in the outer layer */
 
 void sbk_ann_opts_default(sbk_ann_opts *opts)
 {
@@ -36,18 +35,6 @@ static int refuse(sbk_ann_report *r, int code, const char *fmt, ...)
     return code;
 }
 
-static double get(sbk_precision prec, const void *x, size_t k)
-{
-    return prec == SBK_DOUBLE ? ((const double *)x)[k] : ((const float *)x)[k];
-}
-
-static void set(sbk_precision prec, void *x, size_t k, double v)
-{
-    if (prec == SBK_DOUBLE)
-        ((double *)x)[k] = v;
-    else
-        ((float *)x)[k] = (float)v;
-}
 
 /* Copies the obs×1 matrix y into buf (y's precision) on every rank, reading
  * it through StarPU (a column tile is contiguous whatever its ld). */
@@ -67,15 +54,6 @@ static starpu_data_handle_t *register_partials(const sbk_matrix *X, int n, int r
         starpu_matrix_data_register(&h[i], -1, 0, rows, rows, cols, es);
         sbk_data_distribute(h[i], sbk_matrix_tile_owner(X, i, 0));
     }
-    return h;
-}
-
-/* Registers a host matrix that every rank holds alike (model weights). */
-static starpu_data_handle_t register_everywhere(void *buf, int rows, int cols, size_t es)
-{
-    starpu_data_handle_t h;
-    starpu_matrix_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)buf, rows, rows, cols, es);
-    sbk_data_replicate(h);
     return h;
 }
 
@@ -110,7 +88,7 @@ static int prepare_targets(const sbk_matrix *y, int scale_y, void *yw, sbk_ann_m
     double lo = INFINITY, hi = -INFINITY;
     long outside = 0, first = -1;
     for (long i = 0; i < y->m; i++) {
-        double v = get(y->prec, yw, i);
+        double v = sbk_elem_get(y->prec, yw, i);
         lo = fmin(lo, v), hi = fmax(hi, v);
         if (fabs(v) >= 1 && outside++ == 0)
             first = i;
@@ -118,12 +96,13 @@ static int prepare_targets(const sbk_matrix *y, int scale_y, void *yw, sbk_ann_m
     m->y_center = 0.0, m->y_scale = 1.0;
     if (!scale_y && outside)
         return refuse(r, SBK_EINVAL, "%ld values of y have |y| >= 1, the first at row %ld (%g): atanh is undefined "
-                      "there; scale y into (-1, 1) first or ask for it (--scale-y)", outside, first, get(y->prec, yw, first));
+                      "there; scale y into (-1, 1) first or ask for it (--scale-y)",
+                      outside, first, sbk_elem_get(y->prec, yw, first));
     if (scale_y) { /* [lo, hi] -> [-0.9, 0.9]: atanh stays well away from its poles */
         m->y_center = (hi + lo) / 2;
         m->y_scale = hi > lo ? (hi - lo) / 2 / 0.9 : 1.0;
         for (long i = 0; i < y->m; i++)
-            set(y->prec, yw, i, (get(y->prec, yw, i) - m->y_center) / m->y_scale);
+            sbk_elem_set(y->prec, yw, i, (sbk_elem_get(y->prec, yw, i) - m->y_center) / m->y_scale);
     }
     return SBK_SUCCESS;
 }
@@ -135,8 +114,8 @@ static int prepare_targets(const sbk_matrix *y, int scale_y, void *yw, sbk_ann_m
 static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_opts *o, int rows, void *Wbuf)
 {
     int neurons = o->neurons, per_task = o->neurons_per_task;
-    if (per_task <= 0) { /* a few dozen neurons per task, at least four tasks per worker */
-        per_task = neurons / (4 * (int)starpu_worker_get_count());
+    if (per_task <= 0) { /* at least SBK_TASKS_PER_WORKER tasks per worker, at most 64 neurons each */
+        per_task = neurons / (SBK_TASKS_PER_WORKER * (int)starpu_worker_get_count());
         per_task = per_task < 1 ? 1 : per_task > 64 ? 64 : per_task;
     }
     sbk_matrix *W;
@@ -168,7 +147,7 @@ static int fit_outer(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
     starpu_matrix_data_register(&v, STARPU_MAIN_RAM, (uintptr_t)vbuf, ncol, ncol, 1, es);
     starpu_variable_data_register(&ridge, STARPU_MAIN_RAM, (uintptr_t)ridge_used, sizeof *ridge_used);
     sbk_data_distribute(W, 0), sbk_data_distribute(v, 0), sbk_data_distribute(ridge, 0);
-    starpu_matrix_data_register(&scratch, -1, 0, CHUNK, CHUNK, ncol, es);
+    starpu_matrix_data_register(&scratch, -1, 0, SBK_ANN_CHUNK, SBK_ANN_CHUNK, ncol, es);
     starpu_data_handle_t *P = register_partials(X, mt, ncol, ncol, es), *q = register_partials(X, mt, ncol, 1, es);
     int ret = P && q ? SBK_SUCCESS : SBK_ENOMEM;
     for (int i = 0; i < mt && ret == SBK_SUCCESS; i++)
@@ -196,8 +175,8 @@ static int take_weights(sbk_ann_model *m, const void *Wbuf, const void *vbuf, sb
         return SBK_ENOMEM;
     for (int k = 0; k < m->neurons; k++) {
         for (int c = 0; c <= m->vars; c++)
-            m->W[c + (size_t)k * (m->vars + 1)] = get(m->prec, Wbuf, c + (size_t)k * ldw);
-        double status = get(m->prec, Wbuf, m->vars + 1 + (size_t)k * ldw);
+            m->W[c + (size_t)k * (m->vars + 1)] = sbk_elem_get(m->prec, Wbuf, c + (size_t)k * ldw);
+        double status = sbk_elem_get(m->prec, Wbuf, m->vars + 1 + (size_t)k * ldw);
         if (!r)
             continue;
         if (status < 0) {
@@ -209,24 +188,16 @@ static int take_weights(sbk_ann_model *m, const void *Wbuf, const void *vbuf, sb
             r->redrawn += (int)status - 1;
     }
     for (int k = 0; k < ncol; k++) /* without bias, v_0 (index neurons) stays 0 */
-        m->v[k] = get(m->prec, vbuf, k);
+        m->v[k] = sbk_elem_get(m->prec, vbuf, k);
     return SBK_SUCCESS;
 }
 
-int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk_ann_opts *opts,
-                sbk_ann_model *model, sbk_ann_report *report)
+/* The options against X: the rows each neuron draws (*rows), or a refusal naming the problem. */
+static int check_options(const sbk_matrix *X, const sbk_ann_opts *opts, int *rows_out, sbk_ann_report *report)
 {
-    const sbk_matrix *mats[] = {X, y};
-    if (report)
-        memset(report, 0, sizeof *report);
-    int ret = sbk_check_matrices(2, mats);
-    if (ret != SBK_SUCCESS)
-        return ret;
-    if (!opts || !model)
-        return refuse(report, SBK_EINVAL, "no options or no model");
-    memset(model, 0, sizeof *model);
     int bias = opts->bias ? 1 : 0;
     int rows = opts->rows_per_neuron > 0 ? opts->rows_per_neuron : opts->neurons > 0 ? X->m / opts->neurons : 0;
+    *rows_out = rows;
     if (opts->neurons < 1)
         return refuse(report, SBK_EINVAL, "neurons must be at least 1 (got %d)", opts->neurons);
     if (opts->rows_per_neuron <= 0 && rows < X->n + bias) /* the default, obs / neurons, is too small */
@@ -240,7 +211,23 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
                       X->n + bias, bias ? " + 1 for the bias" : "", X->m);
     if (!(opts->ridge >= 0))
         return refuse(report, SBK_EINVAL, "the ridge must be >= 0 (got %g)", opts->ridge);
-    if ((ret = check_operands(X, y, report)) != SBK_SUCCESS)
+    return SBK_SUCCESS;
+}
+
+int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk_ann_opts *opts,
+                sbk_ann_model *model, sbk_ann_report *report)
+{
+    const sbk_matrix *mats[] = {X, y};
+    if (report)
+        memset(report, 0, sizeof *report);
+    int ret = sbk_check_matrices(2, mats), rows = 0, bias = opts && opts->bias ? 1 : 0;
+    if (ret != SBK_SUCCESS)
+        return ret;
+    if (!opts || !model)
+        return refuse(report, SBK_EINVAL, "no options or no model");
+    memset(model, 0, sizeof *model);
+    if ((ret = check_options(X, opts, &rows, report)) != SBK_SUCCESS ||
+        (ret = check_operands(X, y, report)) != SBK_SUCCESS)
         return ret;
     *model = (sbk_ann_model){.prec = X->prec, .vars = X->n, .neurons = opts->neurons, .bias = bias};
     sbk_ann_opts o = *opts;
@@ -279,65 +266,4 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
     if (ret != SBK_SUCCESS)
         sbk_ann_model_free(model);
     return ret;
-}
-
-int sbk_ann_predict(const sbk_ann_model *m, const sbk_matrix *X, sbk_matrix *yhat)
-{
-    const sbk_matrix *mats[] = {X, yhat};
-    int ret = sbk_check_matrices(2, mats);
-    if (ret != SBK_SUCCESS)
-        return ret;
-    if (!m || !m->W || !m->v)
-        return SBK_EINVAL;
-    if (X->prec != yhat->prec)
-        return SBK_EPREC;
-    if (X->n != m->vars || X->nt != 1 || yhat->m != X->m || yhat->n != 1 || yhat->mb != X->mb)
-        return SBK_ESHAPE;
-    int ncol = m->neurons + m->bias, ldw = m->vars + 2;
-    size_t es = X->prec;
-    void *Wbuf = calloc((size_t)ldw * m->neurons, es), *vbuf = malloc((size_t)ncol * es);
-    if (!Wbuf || !vbuf) {
-        free(Wbuf), free(vbuf);
-        return SBK_ENOMEM;
-    }
-    for (int k = 0; k < m->neurons; k++)
-        for (int c = 0; c <= m->vars; c++)
-            set(X->prec, Wbuf, c + (size_t)k * ldw, m->W[c + (size_t)k * (m->vars + 1)]);
-    /* Undo the scaling of y inside v: y = c + s (H v) = H (s v) + c, where the
-     * column of ones carries c; without a bias the shift is added afterwards. */
-    for (int k = 0; k < ncol; k++)
-        set(X->prec, vbuf, k, m->y_scale * m->v[k] + (m->bias && k == m->neurons ? m->y_center : 0.0));
-    starpu_data_handle_t W = register_everywhere(Wbuf, ldw, m->neurons, es), v = register_everywhere(vbuf, ncol, 1, es);
-    starpu_data_handle_t scratch;
-    starpu_matrix_data_register(&scratch, -1, 0, CHUNK, CHUNK, ncol, es);
-    for (int i = 0; i < X->mt && ret == SBK_SUCCESS; i++)
-        ret = sbk_insert_ann_predict(sbk_tile(X, i, 0), W, v, m->neurons, m->bias, scratch, sbk_tile(yhat, i, 0));
-    starpu_data_unregister(scratch), starpu_data_unregister(v), starpu_data_unregister(W);
-    free(Wbuf), free(vbuf);
-    if (ret == SBK_SUCCESS && sbk_cancelled())
-        return SBK_ECANCELED;
-    for (int i = 0; i < yhat->mt && ret == SBK_SUCCESS && !m->bias && m->y_center != 0.0; i++) {
-        starpu_data_handle_t h = sbk_tile(yhat, i, 0);
-        if (!sbk_data_owned(h))
-            continue;
-        starpu_data_acquire(h, STARPU_RW);
-        void *p = (void *)starpu_matrix_get_local_ptr(h);
-        for (int r = 0; r < sbk_tile_rows(yhat, i); r++)
-            set(X->prec, p, r, get(X->prec, p, r) + m->y_center);
-        starpu_data_release(h);
-    }
-    return ret;
-}
-
-double sbk_correlation(sbk_precision prec, const void *x, const void *y, size_t n)
-{
-    double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-    for (size_t i = 0; i < n; i++)
-        mx += get(prec, x, i), my += get(prec, y, i);
-    mx /= n, my /= n;
-    for (size_t i = 0; i < n; i++) {
-        double dx = get(prec, x, i) - mx, dy = get(prec, y, i) - my;
-        sxy += dx * dy, sxx += dx * dx, syy += dy * dy;
-    }
-    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : 0.0;
 }

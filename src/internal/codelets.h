@@ -43,6 +43,19 @@ int sbk_insert_solvebak_reduce_da(starpu_data_handle_t *parts, int nparts, int c
                                   enum sbk_batch_solve solve, starpu_data_handle_t da, starpu_data_handle_t a_tile,
                                   int a_offset);
 int sbk_insert_solvebak_reduce_norm(starpu_data_handle_t *parts, int nparts, int slot, starpu_data_handle_t out);
+/* What a batch's Gram reduction found. It travels in the last element of the
+ * reduction's output vector (a double: the vector's length is part of the
+ * footprint that keys the codelets' calibrated models), written and read only
+ * through these two functions. */
+enum sbk_gram_status {
+    SBK_GRAM_OK,          /* G_J (or its factor) as formed */
+    SBK_GRAM_REGULARIZED, /* factored with a ridge: dependent columns */
+    SBK_GRAM_NONFINITE,   /* a non-finite diagonal: X holds NaN/Inf or overflows */
+    SBK_GRAM_NO_MEMORY,   /* the factorisation's copy could not be allocated */
+    SBK_GRAM_SINGULAR,    /* no ridge made G_J factorable */
+};
+static inline double sbk_gram_status_slot(enum sbk_gram_status status) { return (double)status; }
+static inline enum sbk_gram_status sbk_gram_status_of(double slot) { return (enum sbk_gram_status)(int)slot; }
 int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count, int whole, starpu_data_handle_t q);
 int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, enum sbk_batch_solve solve,
                                     starpu_data_handle_t out);

@@ -73,24 +73,6 @@ int sbk_submit(struct starpu_codelet *cl, const struct starpu_data_descr *descr,
 /* dst = src (same interface and size), wherever each lives. */
 int sbk_insert_copy(starpu_data_handle_t src, starpu_data_handle_t dst);
 
-/* Offset of the next piece of a workspace carved out of one allocation, each
- * piece 256-byte aligned as cuBLAS and cuSOLVER want. */
-static inline size_t sbk_carve(size_t *total, size_t bytes)
-{
-    size_t at = *total;
-    *total += (bytes + 255) & ~(size_t)255;
-    return at;
-}
-
-#ifdef STARPU_USE_CUDA
-/* A CUDA call's status: StarPU's report and abort unless it succeeded. */
-static inline void sbk_check_cuda(cudaError_t status)
-{
-    if (status != cudaSuccess)
-        STARPU_CUDA_REPORT_ERROR(status);
-}
-#endif
-
 /* Inserts cl over parts[0..nparts) (R) followed by tail buffers in the given
  * modes; args (malloc'd) become the task's STARPU_CL_ARGS. */
 int sbk_insert_gather(struct starpu_codelet *cl, void *args, size_t args_size, starpu_data_handle_t *parts,

@@ -52,18 +52,6 @@ int sbk_io_bytes(int64_t rows, int64_t cols, size_t elsize, size_t *bytes)
            !__builtin_mul_overflow(count, elsize, bytes);
 }
 
-static double element(const void *buf, size_t size, size_t index)
-{
-    return size == 8 ? ((const double *)buf)[index] : ((const float *)buf)[index];
-}
-
-static void set_element(void *buf, size_t size, size_t index, double value)
-{
-    if (size == 8)
-        ((double *)buf)[index] = value;
-    else
-        ((float *)buf)[index] = (float)value;
-}
 
 void sbk_io_to_colmajor(void *dst, sbk_precision dst_prec, const void *src, size_t src_size, int src_row_major,
                         int64_t rows, int64_t cols)
@@ -80,8 +68,8 @@ void sbk_io_to_colmajor(void *dst, sbk_precision dst_prec, const void *src, size
         const size_t i1 = m - i0 < block ? m : i0 + block;
         for (size_t j = 0; j < n; j++)
             for (size_t i = i0; i < i1; i++)
-                set_element(dst, dst_prec, i + j * m,
-                            element(src, src_size, src_row_major ? i * n + j : i + j * m));
+                sbk_elem_set(dst_prec, dst, i + j * m,
+                             sbk_elem_get((sbk_precision)src_size, src, src_row_major ? i * n + j : i + j * m));
     }
 }
 
@@ -200,7 +188,7 @@ int sbk_array_find_nonfinite(const sbk_array *a, int64_t *row, int64_t *col)
         return 0;
     for (int64_t j = 0; j < a->cols; j++)
         for (int64_t i = 0; i < a->rows; i++)
-            if (!isfinite(element(a->data, a->prec, (size_t)(i + j * a->rows)))) {
+            if (!isfinite(sbk_elem_get(a->prec, a->data, (size_t)(i + j * a->rows)))) {
                 if (row)
                     *row = i;
                 if (col)

@@ -259,7 +259,7 @@ int sbk_csv_save(const char *path, sbk_precision prec, const void *data, int64_t
     for (int64_t i = 0; i < rows; i++)
         for (int64_t j = 0; j < cols; j++) {
             size_t k = (size_t)i + (size_t)j * rows;
-            double v = prec == SBK_DOUBLE ? ((const double *)data)[k] : ((const float *)data)[k];
+            double v = sbk_elem_get(prec, data, k);
             fprintf(f, prec == SBK_DOUBLE ? "%.17g%c" : "%.9g%c", v, j + 1 < cols ? ',' : '\n');
         }
     int ret = fclose(f) == 0 ? sbk_file_write_atomic(path, text, len, err, errlen)

@@ -6,17 +6,13 @@
 #include <string.h>
 #include "internal/runtime.h"
 
-static double element(sbk_precision prec, const void *A, size_t index)
-{
-    return prec == SBK_DOUBLE ? ((const double *)A)[index] : ((const float *)A)[index];
-}
 
 double sbk_norm_fro(sbk_precision prec, int m, int n, const void *A, int lda)
 {
     double sum = 0.0;
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
-            double x = element(prec, A, i + (size_t)j * lda);
+            double x = sbk_elem_get(prec, A, i + (size_t)j * lda);
             sum += x * x;
         }
     return sqrt(sum);
@@ -40,7 +36,7 @@ double sbk_gemm_residual(sbk_precision prec, sbk_trans transA, sbk_trans transB,
     double diff = 0.0;
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
-            double d = element(prec, C, i + (size_t)j * ldc) - element(prec, ref, i + (size_t)j * ldc);
+            double d = sbk_elem_get(prec, C, i + (size_t)j * ldc) - sbk_elem_get(prec, ref, i + (size_t)j * ldc);
             diff += d * d;
         }
     free(ref);

@@ -21,8 +21,8 @@ int sbk_mcpi(uint64_t samples, uint64_t seed, int tasks, uint64_t *inside)
         return SBK_EINVAL;
     uint64_t lo, mine; /* this rank's samples */
     split(samples, (uint64_t)sbk_nranks(), (uint64_t)sbk_rank(), &lo, &mine);
-    if (tasks == 0) /* enough tasks to balance every worker, a few per worker */
-        tasks = 4 * (int)starpu_worker_get_count();
+    if (tasks == 0) /* enough tasks to balance every worker */
+        tasks = SBK_TASKS_PER_WORKER * (int)starpu_worker_get_count();
     if ((uint64_t)tasks > mine)
         tasks = (int)mine;
     *inside = 0;

@@ -135,7 +135,7 @@ int sbk_matrix_find_nonfinite(const sbk_matrix *A, long *row, long *col)
             for (int c = 0; c < cols && first == LONG_MAX; c++)
                 for (int r = 0; r < rows && first == LONG_MAX; r++) {
                     size_t k = r + c * ld;
-                    double v = A->prec == SBK_DOUBLE ? ((const double *)t)[k] : ((const float *)t)[k];
+                    double v = sbk_elem_get(A->prec, t, k);
                     if (!isfinite(v))
                         first = (((long)j * A->mt + i) * A->nb + c) * A->mb + r;
                 }
