@@ -7,7 +7,7 @@
  * In double whatever X's precision (the systems are small).
  * CPU: LAPACKE_dgels per neuron. CUDA: cublasDgelsBatched on the whole block,
  * around two small kernels (ann_inner_cuda.cu). Both take their draws, their
- * acceptance test and their W columns from ann_inner.h. */
+ * acceptance test and their W columns from kernels/common/ann_draws.h. */
 #include <lapacke.h>
 #include <stdlib.h>
 #include "internal/codelet_def.h"
@@ -15,7 +15,7 @@
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
 #endif
-#include "../kernels/common/ann_inner.h"
+#include "../kernels/common/ann_draws.h"
 
 struct inner_args {
     int first, count, rows, vars, bias, mt, mb;
@@ -39,7 +39,7 @@ static struct sbk_ann_tile *tile_table(void *buffers[], const struct inner_args 
     return tiles;
 }
 
-/* Solves neuron k's draw `attempt`; 1 when it is accepted (ann_inner.h). */
+/* Solves neuron k's draw `attempt`; 1 when it is accepted (ann_draws.h). */
 static int solve_draw(const struct sbk_ann_draws *d, int k, int attempt, double *A, double *t)
 {
     int n = d->vars + d->bias;

@@ -1,5 +1,5 @@
 /* ANN outer layer: sums the row-block partials of the normal equations in a
- * fixed order (in double, ann_solve.h), adds the ridge, and solves
+ * fixed order (in double, kernels/common/partial_sum.h), adds the ridge, and solves
  * (H^T H + ridge I) v = H^T y by Cholesky. When H^T H is not positive definite
  * the ridge is raised until it is; the ridge used is returned for the report.
  * CPU: LAPACKE dpotrf/dpotrs. CUDA: the sums by a small kernel
@@ -14,9 +14,14 @@
 #ifdef STARPU_USE_CUDA
 #include <starpu_cusolver.h>
 #endif
-#include "../kernels/common/ann_solve.h"
+#include "../kernels/common/partial_sum.h"
+#include "../kernels/common/ridge.h"
 
+/* The outer solve's ridges: the requested one, then SBK_RIDGE_FIRST times the
+ * mean diagonal of H^T H and ten times more each time, up to 0.1 times it: a
+ * ridge changes the fitted model, so it grows gently and is reported. */
 enum { RIDGE_ATTEMPTS = 12 };
+#define RIDGE_GROWTH 10.0
 
 struct solve_args {
     int nparts, ncol, lwork; /* lwork: cusolverDnDpotrf's workspace, in doubles */
@@ -45,12 +50,8 @@ static struct workspace workspace_of(int n, int nparts, int lwork)
     return w;
 }
 
-/* The ridge after a failed Cholesky: a tiny multiple of the mean diagonal of
- * H^T H (trace / n), then ten times more each time. */
-static double next_ridge(double ridge, double trace, int n)
-{
-    return ridge > 0 ? ridge * 10 : 1e-12 * (trace > 0 ? trace / n : 1.0);
-}
+/* The ridge after a failed Cholesky. */
+static double next_ridge(double ridge, double trace, int n) { return sbk_ridge_next(ridge, RIDGE_GROWTH, trace, n); }
 
 /* Buffers: P_0 .. P_{n-1} (R, ncol × ncol, lower triangles), q_0 .. q_{n-1}
  * (R, ncol × 1), v (W, ncol × 1), ridge_used (W, variable double: stays

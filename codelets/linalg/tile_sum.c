@@ -3,11 +3,11 @@
  * part was never written): the partials of X^T X (src/solvebak.c) come
  * together the same way every run, on one rank under MPI. One pass over n
  * tiles. CUDA: the ANN outer solve's partial-sum kernel (ann_solve_cuda.cu),
- * the same per-element sum (ann_solve.h), so both devices give the same bits
+ * the same per-element sum (partial_sum.h), so both devices give the same bits
  * and partials formed on a GPU need not travel to the host. */
 #include <stdlib.h>
 #include "internal/codelet_def.h"
-#include "../kernels/common/ann_solve.h"
+#include "../kernels/common/partial_sum.h"
 #include "../kernels/cpu/linalg.h"
 
 struct tile_sum_args {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal/codelet_def.h"
+#include "../kernels/common/ridge.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -99,6 +100,10 @@ static double part(void *p, size_t k)
                                                            : ((const float *)STARPU_VECTOR_GET_PTR(p))[k];
 }
 
+/* The batch ridges: SBK_RIDGE_FIRST times the mean diagonal, then 100 times more, up to 1e2 times it. */
+enum { BATCH_RIDGE_TRIES = 8 };
+#define BATCH_RIDGE_GROWTH 100.0
+
 /* Cholesky of the n×n G (lower, in place) whose diagonal is d + add, refused
  * when a pivot^2 falls below 1e-13 of its column's diagonal: a duplicated
  * column gives a zero pivot in exact arithmetic, but partials rounded
@@ -150,11 +155,13 @@ static void gram_reduce_cpu(void *buffers[], void *cl_arg)
     memcpy(copy, G, len * sizeof *copy);
     for (int k = 0; k < n; k++)
         trace += diag[k];
-    /* Duplicated or dependent columns make G_J singular: a ridge of a tiny
-     * multiple of its mean diagonal keeps the batch solvable (reported). */
-    double ridge = 1e-12 * (trace > 0 ? trace / n : 1.0);
+    /* Duplicated or dependent columns make G_J singular: a ridge keeps the
+     * batch solvable (reported). It only preconditions the batch's step, which
+     * the next sweeps correct, so it may grow fast and far. */
+    double ridge = 0.0;
     int ok = factor(G, n, diag, 0.0);
-    for (int attempt = 0; !ok && attempt < 8; attempt++, ridge *= 100) {
+    for (int attempt = 0; !ok && attempt < BATCH_RIDGE_TRIES; attempt++) {
+        ridge = sbk_ridge_next(ridge, BATCH_RIDGE_GROWTH, trace, n);
         memcpy(G, copy, len * sizeof *copy);
         for (int k = 0; k < n; k++)
             G[k + (size_t)k * n] += ridge;

@@ -1,6 +1,6 @@
-/* SolveBak's phases (src/solvebak/): the entry point, its checks and the
- * helpers both method families share (solvebak.c), the per-column, batched
- * and block-exact methods (batches.c), the Gram method (gram.c). */
+/* SolveBak's phases (src/solvebak/): the entry point and its checks
+ * (solvebak.c) call the per-column, batched and block-exact methods
+ * (batches.c) or the Gram method (gram.c), which share solver.c's helpers. */
 #ifndef STARBAK_INTERNAL_SOLVEBAK_H
 #define STARBAK_INTERNAL_SOLVEBAK_H
 

@@ -3,7 +3,7 @@
 #include <cblas.h>
 #include <string.h>
 #include "linalg.h"
-#include "../common/ann_solve.h"
+#include "../common/partial_sum.h"
 
 void sbk_cpu_gemm(sbk_precision prec, sbk_trans transA, sbk_trans transB, int m, int n, int k, double alpha,
                   const void *A, int lda, const void *B, int ldb, double beta, void *C, int ldc)
@@ -48,7 +48,7 @@ void sbk_cpu_scale(sbk_precision prec, int m, int n, double alpha, void *A, int 
     }
 }
 
-/* The per-element sum is the CUDA kernel's too (ann_solve.h), so both devices give the same bits. */
+/* The per-element sum is the CUDA kernel's too (partial_sum.h), so both devices give the same bits. */
 void sbk_cpu_tile_sum(sbk_precision prec, int m, int n, int lower, const void *const *parts, const int *ld,
                       int nparts, void *C, int ldc)
 {

@@ -1,11 +1,11 @@
 /* CUDA kernels of the ANN inner layer, around cublasDgelsBatched (the host
- * side is ann_inner_cuda in ann_inner.c); the math is ann_inner.h's, the CPU's.
+ * side is ann_inner_cuda in ann_inner.c); the math is ann_draws.h's, the CPU's.
  *   gather: one block per unsolved neuron writes its draw into its A and t and
  *           its slot of the pointer arrays gelsBatched reads;
  *   accept: one thread per neuron judges its solved draw and writes its column
  *           of W when it is kept or when it was the last draw allowed. */
 #include <cuda_runtime.h>
-#include "../common/ann_inner.h"
+#include "../common/ann_draws.h"
 
 __global__ static void ann_inner_gather(struct sbk_ann_batch b, int attempt)
 {

@@ -1,10 +1,10 @@
 /* CUDA kernel of the ANN outer solve: the partials' fixed-order sum in double
- * (ann_solve.h), with a ridge on the diagonal and the result in double or
+ * (partial_sum.h), with a ridge on the diagonal and the result in double or
  * float. cuBLAS has no float-to-double accumulation, and the CPU sums float
  * partials in double: one thread per element adds the partials in their order,
  * so both devices get the same bits. */
 #include <cuda_runtime.h>
-#include "../common/ann_solve.h"
+#include "../common/partial_sum.h"
 
 template <typename T> __global__ static void ann_solve_sum(struct sbk_ann_sum s)
 {

@@ -1,9 +1,9 @@
-/* Per-element math of the ANN outer solve, shared by the CPU function, the CUDA
- * kernel (ann_solve_cuda.cu) and the tests: the row blocks' partials of H^T H
- * and H^T y are added in their order, from 0, in double whatever their
- * precision, so that both devices factor the same bits. */
-#ifndef STARBAK_ANN_SOLVE_H
-#define STARBAK_ANN_SOLVE_H
+/* The fixed-order sum of row-block partials (the ANN outer solve's H^T H and
+ * H^T y, SolveBak's Gram accumulators in tile_sum), shared by the CPU code, the
+ * CUDA kernel (ann_solve_cuda.cu) and the tests: added in their order, from 0,
+ * in double whatever their precision, so that both devices give the same bits. */
+#ifndef STARBAK_KERNELS_PARTIAL_SUM_H
+#define STARBAK_KERNELS_PARTIAL_SUM_H
 
 #include <stddef.h>
 #include "mcpi_sample.h"

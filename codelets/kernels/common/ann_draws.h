@@ -1,8 +1,8 @@
 /* Per-element math of the ANN inner layer, shared by the CPU function, the
  * CUDA kernels (ann_inner_cuda.cu) and the tests, so that both devices draw the
  * same rows and judge a solved draw alike. */
-#ifndef STARBAK_ANN_INNER_H
-#define STARBAK_ANN_INNER_H
+#ifndef STARBAK_KERNELS_ANN_DRAWS_H
+#define STARBAK_KERNELS_ANN_DRAWS_H
 
 #include <math.h>
 #include <stddef.h>
