@@ -1,5 +1,5 @@
-/* ANN driver: fits the seed's neural network by least squares (inner layer of
- * per-neuron solves, outer layer on H^T H) from files or on the seed's
+/* ANN driver: fits a neural network by least squares (inner layer of
+ * per-neuron solves, outer layer on H^T H) from files or on a generated
  * problem, reports r on train and test, saves the model; predicts with it. */
 #include <getopt.h>
 #include <math.h>
@@ -19,14 +19,14 @@ static void usage(FILE *out)
             "  Data (fit), from files (.npy, or .csv/.txt):\n"
             "      --X=FILE --y=FILE      training rows and targets; y must lie in (-1, 1) unless --scale-y\n"
             "      --test-X=FILE --test-y=FILE   a test set for r (optional)\n"
-            "  or the seed's problem (x uniform in [-1/2, 1/2), y = sin(sum x) / 2, and a test set):\n"
+            "  or a generated problem (x uniform in [-1/2, 1/2), y = sin(sum x) / 2, and a test set):\n"
             "      --obs=N (default 100000)  --test-obs=N (default obs / 4)  --vars=N (default 10)  --seed=S (default 1)\n"
             "  Model:\n"
             "      --neurons=N            hidden neurons (default 1000)\n"
             "      --rows-per-neuron=R    rows drawn per neuron (default obs / neurons)\n"
             "      --partition=random|kmeans  each neuron's rows: drawn at random (default), or one k-means cluster\n"
             "                             of the standardised X per neuron (local approximation)\n"
-            "      --no-bias              no b_k and v_0: the seed's code exactly\n"
+            "      --no-bias              no b_k and v_0: a plain tanh(X W^T) v model\n"
             "      --ridge=L              lambda of the outer solve (default 0)\n"
             "      --scale-y              map y's range into (-1, 1) and back on prediction\n"
             "      --model=FILE           save the fitted model (fit) / the model to use (predict)\n"
@@ -68,7 +68,7 @@ static int finish(struct run *r, int status)
     return status;
 }
 
-/* The seed's problem: x uniform in [-1/2, 1/2), y = sin(sum of x) / 2. */
+/* The generated problem: x uniform in [-1/2, 1/2), y = sin(sum of x) / 2. */
 static int seed_set(long obs, long vars, uint64_t seed, sbk_precision prec, struct set *s)
 {
     if (drv_memory_refused(prog, "the generated data", ((double)obs * vars + obs) * prec))
@@ -107,7 +107,7 @@ static int predict(const sbk_ann_model *m, const struct set *s, sbk_precision pr
 
 static void progress(int done, int total, void *user)
 {
-    int *last = user; /* print every 10%, as the seed does */
+    int *last = user; /* print every 10% */
     if (done * 10 / total > *last || done == total) {
         *last = done * 10 / total;
         printf("inner: %d/%d neurons\n", done, total);
@@ -118,44 +118,11 @@ static void progress(int done, int total, void *user)
 /* Writes the test set's predicted vs true values as a scatter plot. */
 static int plot_scatter(const char *path, sbk_precision prec, const void *pred, const void *truth, long n, double r)
 {
-    char *text = NULL, err[512];
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
-        return SBK_ENOMEM;
-    double lo = INFINITY, hi = -INFINITY;
-    for (long i = 0; i < n; i++) {
-        double a = prec == SBK_DOUBLE ? ((const double *)pred)[i] : ((const float *)pred)[i];
-        double b = prec == SBK_DOUBLE ? ((const double *)truth)[i] : ((const float *)truth)[i];
-        lo = fmin(lo, fmin(a, b)), hi = fmax(hi, fmax(a, b));
-    }
-    if (!(hi > lo))
-        hi = lo + 1;
-    const int size = 480, margin = 50;
-    double span = size - 2.0 * margin;
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='12'>\n"
-               "<rect width='100%%' height='100%%' fill='white'/>\n"
-               "<text x='%d' y='25' font-size='15'>ANN test set: predicted vs true, r = %.5f</text>\n"
-               "<rect x='%d' y='%d' width='%.0f' height='%.0f' fill='none' stroke='black'/>\n"
-               "<line x1='%d' y1='%.0f' x2='%.0f' y2='%d' stroke='#aaa'/>\n"
-               "<text x='%.0f' y='%d' text-anchor='middle'>predicted</text>\n"
-               "<text transform='translate(15 %.0f) rotate(-90)' text-anchor='middle'>true</text>\n"
-               "<text x='%d' y='%d'>%.3g</text><text x='%.0f' y='%d' text-anchor='end'>%.3g</text>\n",
-            size, size, margin, r, margin, margin, span, span, margin, margin + span, margin + span, margin,
-            margin + span / 2, size - 10, margin + span / 2, margin, size - margin + 15, lo, margin + span,
-            size - margin + 15, hi);
-    long step = n > 5000 ? n / 5000 : 1; /* a few thousand points show the cloud */
-    for (long i = 0; i < n; i += step) {
-        double a = prec == SBK_DOUBLE ? ((const double *)pred)[i] : ((const float *)pred)[i];
-        double b = prec == SBK_DOUBLE ? ((const double *)truth)[i] : ((const float *)truth)[i];
-        fprintf(f, "<circle cx='%.1f' cy='%.1f' r='1.5' fill='#1f77b4' fill-opacity='0.5'/>\n",
-                margin + (a - lo) / (hi - lo) * span, margin + (hi - b) / (hi - lo) * span);
-    }
-    fprintf(f, "</svg>\n");
-    int ret = fclose(f) == 0 ? sbk_file_write_atomic(path, text, len, err, sizeof err) : SBK_ENOMEM;
+    char title[96], err[512];
+    snprintf(title, sizeof title, "ANN test set: predicted vs true, r = %.5f", r);
+    int ret = plot_scatter_svg(path, title, prec, pred, truth, n, err, sizeof err);
     if (ret != SBK_SUCCESS)
         fprintf(stderr, "starbak: %s: %s\n", prog, err);
-    free(text);
     return ret;
 }
 
@@ -199,12 +166,12 @@ int main(int argc, char **argv)
         case 'y': ypath = optarg; break;
         case 'T': txpath = optarg; break;
         case 'U': typath = optarg; break;
-        case 'O': bad |= drv_parse_long(prog, "obs", optarg, 2, 0x7fffffffL, &obs); break;
-        case 'Q': bad |= drv_parse_long(prog, "test-obs", optarg, 2, 0x7fffffffL, &test_obs); break;
+        case 'O': bad |= drv_parse_long(prog, "obs", optarg, 2, DRV_MAX_SIZE, &obs); break;
+        case 'Q': bad |= drv_parse_long(prog, "test-obs", optarg, 2, DRV_MAX_SIZE, &test_obs); break;
         case 'V': bad |= drv_parse_long(prog, "vars", optarg, 1, 1L << 20, &vars); break;
         case 'S': bad |= drv_parse_u64(prog, "seed", optarg, 0, &seed); break;
         case 'n': bad |= drv_parse_long(prog, "neurons", optarg, 1, 1L << 20, &neurons); break;
-        case 'R': bad |= drv_parse_long(prog, "rows-per-neuron", optarg, 1, 0x7fffffffL, &rows_per_neuron); break;
+        case 'R': bad |= drv_parse_long(prog, "rows-per-neuron", optarg, 1, DRV_MAX_SIZE, &rows_per_neuron); break;
         case 'B': bias = 0; break;
         case 'L': bad |= drv_parse_double(prog, "ridge", optarg, &ridge); break;
         case 'Y': scale_y = 1; break;
@@ -212,7 +179,7 @@ int main(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'P': plot = optarg; break;
         case 'p': bad |= drv_parse_precision(prog, optarg, &prec); break;
-        case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, 0x7fffffffL, &tile_rows); break;
+        case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, DRV_MAX_SIZE, &tile_rows); break;
         case 'Z': bad |= drv_trace_option(prog, optarg); break;
         case 'K': bad |= drv_parse_long(prog, "neurons-per-task", optarg, 1, 1L << 20, &per_task); break;
         case 'A':

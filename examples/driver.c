@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <starpu.h>
+#include "internal/report.h"
 
 int drv_parse_long(const char *prog, const char *opt, const char *text, long min, long max, long *out)
 {
@@ -318,7 +319,7 @@ static void *load_array(const char *prog, const char *path, sbk_precision prec, 
         sbk_array_free(&a);
         return NULL;
     }
-    if (a.rows > 0x7fffffffL || a.cols > 0x7fffffffL) {
+    if (a.rows > DRV_MAX_SIZE || a.cols > DRV_MAX_SIZE) {
         fprintf(stderr, "starbak: %s: %s is too large (%lld×%lld)\n", prog, path, (long long)a.rows,
                 (long long)a.cols);
         sbk_array_free(&a);
@@ -360,7 +361,8 @@ int drv_save_vector(const char *prog, const char *path, sbk_precision prec, cons
 
 long drv_default_tile_rows(long obs)
 {
-    long blocks = 4L * (sbk_ncpu_workers() + sbk_ncuda_workers()) * sbk_nranks(); /* ranks alike */
+    long workers = (long)(sbk_ncpu_workers() + sbk_ncuda_workers()) * sbk_nranks(); /* ranks alike */
+    long blocks = SBK_TASKS_PER_WORKER * workers;
     return (obs + blocks - 1) / blocks;
 }
 int drv_memory_refused(const char *prog, const char *what, double bytes)

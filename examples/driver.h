@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <starbak/starbak.h>
 
+/* The largest size an option takes: StarPU's handles and starbak's matrices count rows, columns and
+ * tiles in int. */
+#define DRV_MAX_SIZE 0x7fffffffL
+
 /* Each parser prints "starbak: <prog>: --<opt>: ..." and returns -1 on bad input. */
 int drv_parse_long(const char *prog, const char *opt, const char *text, long min, long max, long *out);
 int drv_parse_u64(const char *prog, const char *opt, const char *text, uint64_t min, uint64_t *out);
@@ -28,7 +32,7 @@ int drv_load_xy(const char *prog, const char *xpath, const char *ypath, sbk_prec
 /* Writes n values to path, .csv/.txt as CSV, anything else as .npy (atomically). */
 int drv_save_vector(const char *prog, const char *path, sbk_precision prec, const void *v, long n);
 
-/* Rows per tile giving about four row blocks per StarPU worker (of all ranks). */
+/* Rows per tile giving about SBK_TASKS_PER_WORKER row blocks per StarPU worker (of all ranks). */
 long drv_default_tile_rows(long obs);
 
 /* Seconds on a monotonic clock (SimGrid's simulated one in simulation, once started). */

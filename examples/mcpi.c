@@ -1,4 +1,4 @@
-/* Monte-Carlo pi driver (the seed workshop's Numba example on StarPU tasks):
+/* Monte-Carlo pi driver (a classic Numba example, on StarPU tasks):
  * prints the estimate, its error in standard deviations and samples/s. The
  * count for a seed is the same whatever the scheduler, workers or devices. */
 #include <getopt.h>

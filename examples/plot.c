@@ -1,4 +1,4 @@
-/* Convergence plot as SVG, written without any plotting library. */
+/* The drivers' plots as self-contained SVG, written without any plotting library. */
 #include "plot.h"
 #include <math.h>
 #include <starbak/starbak.h>
@@ -10,7 +10,35 @@ static const char *colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#94
 
 enum { W = 640, H = 400, LEFT = 70, RIGHT = 150, TOP = 40, BOTTOM = 50 };
 
-static void draw(FILE *f, const char *title, const char *ylabel, const struct plot_series *s, int nseries)
+/* Every plot is one SVG document of width × height on white, with its title
+ * at (x, y), built in memory and written atomically once complete. */
+struct svg {
+    FILE *f;
+    char *text;
+    size_t len;
+};
+
+static int svg_begin(struct svg *g, int width, int height, int x, int y, const char *title)
+{
+    *g = (struct svg){NULL, NULL, 0};
+    g->f = open_memstream(&g->text, &g->len);
+    if (!g->f)
+        return SBK_ENOMEM;
+    fprintf(g->f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' "
+                  "font-size='12'>\n<rect width='100%%' height='100%%' fill='white'/>\n", width, height);
+    fprintf(g->f, "<text x='%d' y='%d' font-size='15'>%s</text>\n", x, y, title);
+    return SBK_SUCCESS;
+}
+
+static int svg_end(struct svg *g, const char *path, char *err, size_t errlen)
+{
+    fprintf(g->f, "</svg>\n");
+    int ret = fclose(g->f) == 0 ? sbk_file_write_atomic(path, g->text, g->len, err, errlen) : SBK_ENOMEM;
+    free(g->text);
+    return ret;
+}
+
+static void draw(FILE *f, const struct plot_series *s, int nseries, const char *ylabel)
 {
     int nmax = 1;
     double lo = INFINITY, hi = -INFINITY;
@@ -26,9 +54,6 @@ static void draw(FILE *f, const char *title, const char *ylabel, const struct pl
     double pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
 #define PX(x) (LEFT + (nmax > 1 ? ((x) - 1) / (double)(nmax - 1) : 0.5) * pw)
 #define PY(v) (TOP + (hi - (v)) / (hi - lo) * ph)
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' "
-               "font-size='12'>\n<rect width='100%%' height='100%%' fill='white'/>\n", W, H);
-    fprintf(f, "<text x='%d' y='22' font-size='15'>%s</text>\n", LEFT, title);
     for (int d = (int)lo; d <= (int)hi; d++)
         fprintf(f, "<line x1='%d' x2='%.1f' y1='%.1f' y2='%.1f' stroke='#ddd'/>"
                    "<text x='%d' y='%.1f' text-anchor='end'>1e%d</text>\n",
@@ -53,7 +78,6 @@ static void draw(FILE *f, const char *title, const char *ylabel, const struct pl
                 LEFT + pw + 12, LEFT + pw + 34, TOP + 12 + 20 * k, TOP + 12 + 20 * k, c, d, LEFT + pw + 40,
                 TOP + 16 + 20 * k, s[k].name);
     }
-    fprintf(f, "</svg>\n");
 #undef PX
 #undef PY
 }
@@ -61,13 +85,42 @@ static void draw(FILE *f, const char *title, const char *ylabel, const struct pl
 int plot_convergence_svg(const char *path, const char *title, const char *ylabel, const struct plot_series *s,
                          int nseries, char *err, size_t errlen)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
-        return SBK_ENOMEM;
-    draw(f, title, ylabel, s, nseries);
-    int ret = fclose(f) == 0 ? sbk_file_write_atomic(path, text, len, err, errlen) : SBK_ENOMEM;
-    free(text);
-    return ret;
+    struct svg g;
+    int ret = svg_begin(&g, W, H, LEFT, 22, title);
+    if (ret != SBK_SUCCESS)
+        return ret;
+    draw(g.f, s, nseries, ylabel);
+    return svg_end(&g, path, err, errlen);
+}
+
+int plot_scatter_svg(const char *path, const char *title, sbk_precision prec, const void *x, const void *y, long n,
+                     char *err, size_t errlen)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (long i = 0; i < n; i++) {
+        double a = sbk_elem_get(prec, x, i), b = sbk_elem_get(prec, y, i);
+        lo = fmin(lo, fmin(a, b)), hi = fmax(hi, fmax(a, b));
+    }
+    if (!(hi > lo))
+        hi = lo + 1;
+    const int size = 480, margin = 50;
+    double span = size - 2.0 * margin;
+    struct svg g;
+    int ret = svg_begin(&g, size, size, margin, 25, title);
+    if (ret != SBK_SUCCESS)
+        return ret;
+    fprintf(g.f, "<rect x='%d' y='%d' width='%.0f' height='%.0f' fill='none' stroke='black'/>\n"
+                 "<line x1='%d' y1='%.0f' x2='%.0f' y2='%d' stroke='#aaa'/>\n"
+                 "<text x='%.0f' y='%d' text-anchor='middle'>predicted</text>\n"
+                 "<text transform='translate(15 %.0f) rotate(-90)' text-anchor='middle'>true</text>\n"
+                 "<text x='%d' y='%d'>%.3g</text><text x='%.0f' y='%d' text-anchor='end'>%.3g</text>\n",
+            margin, margin, span, span, margin, margin + span, margin + span, margin, margin + span / 2, size - 10,
+            margin + span / 2, margin, size - margin + 15, lo, margin + span, size - margin + 15, hi);
+    long step = n > 5000 ? n / 5000 : 1; /* a few thousand points show the cloud */
+    for (long i = 0; i < n; i += step) {
+        double a = sbk_elem_get(prec, x, i), b = sbk_elem_get(prec, y, i);
+        fprintf(g.f, "<circle cx='%.1f' cy='%.1f' r='1.5' fill='#1f77b4' fill-opacity='0.5'/>\n",
+                margin + (a - lo) / (hi - lo) * span, margin + (hi - b) / (hi - lo) * span);
+    }
+    return svg_end(&g, path, err, errlen);
 }

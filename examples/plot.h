@@ -1,8 +1,9 @@
-/* A convergence plot as a self-contained SVG: one line per series, log-scale y. */
+/* The drivers' plots, as self-contained SVG files. */
 #ifndef STARBAK_PLOT_H
 #define STARBAK_PLOT_H
 
 #include <stddef.h>
+#include <starbak/starbak.h>
 
 struct plot_series {
     const char *name;
@@ -10,9 +11,14 @@ struct plot_series {
     int n;
 };
 
-/* Writes the plot to path atomically (sbk_file_write_atomic): 0 or an SBK_E*
- * code with the reason in err. */
+/* Each writes its plot to path atomically (sbk_file_write_atomic): 0 or an
+ * SBK_E* code with the reason in err. */
+
+/* Convergence: one line per series, log-scale y. */
 int plot_convergence_svg(const char *path, const char *title, const char *ylabel, const struct plot_series *s,
                          int nseries, char *err, size_t errlen);
+/* y against x (n values of prec each) on one scale, with the diagonal y = x. */
+int plot_scatter_svg(const char *path, const char *title, sbk_precision prec, const void *x, const void *y, long n,
+                     char *err, size_t errlen);
 
 #endif

@@ -1,4 +1,4 @@
-/* SolveBak driver: solves X a ~ y from .npy/CSV files or on the seed's
+/* SolveBak driver: solves X a ~ y from .npy/CSV files or on a generated
  * generated problem, with one or several methods; prints one progress line per
  * iteration, the error against the truth when it is known, time and GB/s. */
 #include <getopt.h>
@@ -20,7 +20,7 @@ static void usage(FILE *out)
             "      --X=FILE          obs×vars matrix\n"
             "      --y=FILE          obs values\n"
             "      --out=FILE        write a (the last method's) to .npy or .csv; never half-written\n"
-            "  or generated as in the seed (X uniform in [-1/2, 1/2), y = X a_true):\n"
+            "  or generated (X uniform in [-1/2, 1/2), y = X a_true):\n"
             "      --obs=N           rows (default 100000)\n"
             "      --vars=N          columns (default 1000)\n"
             "      --seed=S          (default 1)\n"
@@ -76,10 +76,6 @@ static void progress(int iteration, double rel, double seconds, void *user)
     fflush(stdout);
 }
 
-static double at(sbk_precision prec, const void *x, size_t i)
-{
-    return prec == SBK_DOUBLE ? ((const double *)x)[i] : ((const float *)x)[i];
-}
 
 struct data {
     sbk_precision prec;
@@ -95,7 +91,7 @@ static int free_data(struct data *d, void *a, int status)
     return status;
 }
 
-/* The seed's problem: X uniform in [-1/2, 1/2), a_true uniform too, y = X a_true. */
+/* The generated problem: X uniform in [-1/2, 1/2), a_true uniform too, y = X a_true. */
 static int generate(struct data *d, uint64_t seed)
 {
     size_t n = (size_t)d->obs * d->vars;
@@ -113,7 +109,7 @@ static int generate(struct data *d, uint64_t seed)
     double *y = calloc(d->obs, sizeof *y);
     for (long j = 0; j < d->vars; j++)
         for (long i = 0; i < d->obs; i++)
-            y[i] += at(d->prec, d->X, i + j * (size_t)d->obs) * d->a_true[j];
+            y[i] += sbk_elem_get(d->prec, d->X, i + j * (size_t)d->obs) * d->a_true[j];
     for (long i = 0; i < d->obs; i++)
         d->prec == SBK_DOUBLE ? (((double *)d->y)[i] = y[i]) : (((float *)d->y)[i] = (float)y[i]);
     free(y);
@@ -144,11 +140,11 @@ int main(int argc, char **argv)
         case 'X': xpath = optarg; break;
         case 'y': ypath = optarg; break;
         case 'o': out = optarg; break;
-        case 'O': bad |= drv_parse_long(prog, "obs", optarg, 1, 0x7fffffffL, &obs); break;
-        case 'V': bad |= drv_parse_long(prog, "vars", optarg, 1, 0x7fffffffL, &vars); break;
+        case 'O': bad |= drv_parse_long(prog, "obs", optarg, 1, DRV_MAX_SIZE, &obs); break;
+        case 'V': bad |= drv_parse_long(prog, "vars", optarg, 1, DRV_MAX_SIZE, &vars); break;
         case 'S': bad |= drv_parse_u64(prog, "seed", optarg, 0, &seed); break;
         case 'm': bad |= (nmethods = parse_methods(optarg, methods)) < 0; break;
-        case 'b': bad |= drv_parse_long(prog, "batch", optarg, 1, 0x7fffffffL, &batch); break;
+        case 'b': bad |= drv_parse_long(prog, "batch", optarg, 1, DRV_MAX_SIZE, &batch); break;
         case 'i': bad |= drv_parse_long(prog, "iters", optarg, 0, 1000000, &iters); break;
         case 't':
             if (!(bad |= drv_parse_double(prog, "tol", optarg, &tol)) && tol < 0) {
@@ -157,7 +153,7 @@ int main(int argc, char **argv)
             }
             break;
         case 'p': bad |= drv_parse_precision(prog, optarg, &d.prec); break;
-        case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, 0x7fffffffL, &tile_rows); break;
+        case 'r': bad |= drv_parse_long(prog, "tile-rows", optarg, 1, DRV_MAX_SIZE, &tile_rows); break;
         case 'P': plot = optarg; break;
         case 'Z': bad |= drv_trace_option(prog, optarg); break;
         case 'h': usage(stdout); return 0;
@@ -249,7 +245,7 @@ int main(int argc, char **argv)
         if (d.a_true && root && !sbk_simulated()) {
             double err = 0.0;
             for (long j = 0; j < d.vars; j++)
-                err += fabs(at(d.prec, a, j) - d.a_true[j]);
+                err += fabs(sbk_elem_get(d.prec, a, j) - d.a_true[j]);
             printf("mean_abs_error: %.3e\n", err / d.vars);
         }
         if ((ret = sbk_matrix_create_dist(&da, d.prec, a, d.vars, 1, d.vars, batch, 1, SBK_DIST_ROOT)))

@@ -24,10 +24,6 @@ static void usage(FILE *out)
             "Environment: STARPU_SCHED, STARPU_NCPU, STARPU_NCUDA, STARPU_HOME.\n");
 }
 
-static double at(sbk_precision prec, const void *x, size_t i)
-{
-    return prec == SBK_DOUBLE ? ((const double *)x)[i] : ((const float *)x)[i];
-}
 
 int main(int argc, char **argv)
 {
@@ -56,7 +52,7 @@ int main(int argc, char **argv)
     }
     if (drv_args_rejected(prog, argc, argv, bad))
         return 2;
-    if (n > 0x7fffffffL || tile > 0x7fffffffL) {
+    if (n > DRV_MAX_SIZE || tile > DRV_MAX_SIZE) {
         fprintf(stderr, "starbak: %s: --n and --tile must fit in 32 bits (got %ld, %ld)\n", prog, n, tile);
         return 2;
     }
@@ -107,10 +103,11 @@ int main(int argc, char **argv)
      * by one rounding, bounded by 2 eps |alpha a| + |beta b|. */
     double eps = prec == SBK_DOUBLE ? 0x1.0p-52 : 0x1.0p-23, worst = 0.0;
     for (long i = 0; i < n && root && !sbk_simulated(); i++) {
-        double a = at(prec, A, i), b = at(prec, B, i), ref = prec == SBK_DOUBLE ? alpha * a + beta * b
-                                                                                : (double)((float)alpha * (float)a + (float)beta * (float)b);
+        double a = sbk_elem_get(prec, A, i), b = sbk_elem_get(prec, B, i);
+        double ref = prec == SBK_DOUBLE ? alpha * a + beta * b
+                                        : (double)((float)alpha * (float)a + (float)beta * (float)b);
         double scale = fabs(alpha * a) + fabs(beta * b);
-        double err = fabs(at(prec, C, i) - ref) / (scale > 0 ? scale * eps : 1.0);
+        double err = fabs(sbk_elem_get(prec, C, i) - ref) / (scale > 0 ? scale * eps : 1.0);
         worst = err > worst || isnan(err) ? err : worst;
     }
     int exact_case = alpha == 1.0 && beta == 1.0, ok = exact_case ? worst == 0.0 : worst <= 2.0;

@@ -1,6 +1,7 @@
 /* SolveBak, the least-squares ANN, model files and the schedule report for
  * the starbak package. */
 #include "_starbak.h"
+#include "internal/report.h" /* the schedule report library, linked into the module */
 #include <stdlib.h>
 #include <string.h>
 

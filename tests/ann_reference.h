@@ -1,14 +1,14 @@
 /* Shared by the ANN tests (CPU and GPU): the seed's problem and the inner
  * layer's reference, a neuron's column of W by LAPACKE_dgels on the rows the
- * library draws (codelets/ann_inner.h). Header-only: each test is one program. */
+ * library draws (codelets/kernels/common/ann_draws.h). Header-only: each test is one program. */
 #ifndef STARBAK_TESTS_ANN_REFERENCE_H
 #define STARBAK_TESTS_ANN_REFERENCE_H
 
 #include <lapacke.h>
 #include <math.h>
-#include <starbak/codelets.h>
+#include "internal/codelets.h"
 #include "check.h"
-#include "../codelets/ann_inner.h"
+#include "../codelets/kernels/common/ann_draws.h"
 
 struct ann_data {
     int obs, vars;

@@ -1,6 +1,6 @@
 /* Shared by the ANN tests (CPU and GPU): the outer solve alone, on partials
  * made here, against LAPACKE on the same system. Both devices must factor the
- * system the partials sum to (in their order, in double: ann_solve.h), pick
+ * system the partials sum to (in their order, in double: partial_sum.h), pick
  * the ridge the library's rule gives (1e-12 × the mean diagonal after the
  * requested ridge fails, ×10 each time, 12 tries), and solve it to rounding.
  * Header-only: each test is one program. */
@@ -9,9 +9,9 @@
 
 #include <lapacke.h>
 #include <math.h>
-#include <starbak/codelets.h>
+#include "internal/codelets.h"
 #include "check.h"
-#include "../codelets/ann_solve.h"
+#include "../codelets/kernels/common/partial_sum.h"
 
 /* The outer solve's input as the row-block tasks leave it: nparts partials of
  * H^T H (n × n, lower triangles) and of H^T y, held here in double. */

@@ -20,6 +20,7 @@ import tempfile
 import numpy as np
 
 top = sys.argv[1]
+build = sys.argv[2] if len(sys.argv) > 2 else top  # the built drivers (VPATH builds)
 sys.path.insert(0, os.path.join(top, "bench"))
 import ann_numpy as ann  # noqa: E402
 import solvebak_numpy as sb  # noqa: E402
@@ -181,7 +182,7 @@ def check_reports_with_a_stand_in(work):
                                                 methods=",".join(methods), repeat=2))
     check(out.count("CuPy best ") == 4 and "CuPy seed batched [GPU]" in out and "host-to-device copy" in out,
           "SolveBak peers: the CuPy runs (the stand-in) print their lines")
-    driver = os.path.join(top, "examples", "solvebak")
+    driver = os.path.join(build, "examples", "solvebak")
     data = [f"--X={d}/X.npy", f"--y={d}/y.npy", f"--batch={batch}", f"--iters={iters}"]
     run([driver, *data, f"--method={','.join(methods)}"], os.path.join(d, "sweep_01_all_default.txt"))
     for m in methods:
@@ -205,7 +206,7 @@ def check_reports_with_a_stand_in(work):
     files = {k: os.path.join(work, k + ".npy") for k in ("X", "y", "Xt", "yt")}
     for k, a in (("X", X), ("y", y), ("Xt", Xt), ("yt", yt)):
         np.save(files[k], np.asfortranarray(a))
-    driver = [os.path.join(top, "examples", "ann")]
+    driver = [os.path.join(build, "examples", "ann")]
     runs = [("starbak (bias)", ann.starbak(driver, files, 20, [])),
             ("starbak --no-bias", ann.starbak(driver, files, 20, ["--no-bias"]))]
     runs += ann.peers(np, X, y, Xt, yt, 20, "numpy")

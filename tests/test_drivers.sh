@@ -4,7 +4,8 @@
 # problem, and a failed run leaves the user's files as they were.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-bin=$top/examples
+build=${abs_top_builddir:-$top} # the built programs (elsewhere than the sources in a VPATH build)
+bin=$build/examples
 work=$(mktemp -d "${TMPDIR:-/tmp}/starbak-drivers.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 . "$top/tests/expect.sh"

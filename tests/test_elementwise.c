@@ -4,10 +4,6 @@
 #include <math.h>
 #include "check.h"
 
-static double at(sbk_precision prec, const void *x, size_t i)
-{
-    return prec == SBK_DOUBLE ? ((const double *)x)[i] : ((const float *)x)[i];
-}
 
 /* alpha a + beta b as the given precision rounds it without fusing. */
 static double axpby(sbk_precision prec, double alpha, double a, double beta, double b)
@@ -37,13 +33,14 @@ static double add_error(sbk_precision prec, int m, int n, int mb, int nb, double
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
             size_t e = i + (size_t)j * ld;
-            double a = at(prec, A, e), b = at(prec, B, e);
-            double err = fabs(at(prec, C, e) - axpby(prec, alpha, a, beta, b)) / (eps * (fabs(alpha * a) + fabs(beta * b)));
+            double a = sbk_elem_get(prec, A, e), b = sbk_elem_get(prec, B, e);
+            double err = fabs(sbk_elem_get(prec, C, e) - axpby(prec, alpha, a, beta, b)) /
+                         (eps * (fabs(alpha * a) + fabs(beta * b)));
             worst = isnan(err) || err > worst ? err : worst;
         }
     /* The padding rows between m and ld belong to the user: untouched. */
     for (int j = 0; j < n; j++)
-        assert_true(at(prec, C, m + (size_t)j * ld) == 0.0);
+        assert_true(sbk_elem_get(prec, C, m + (size_t)j * ld) == 0.0);
     free(A), free(B), free(C);
     return worst;
 }
@@ -94,8 +91,8 @@ static void scale_is_exact(void **state)
         for (int j = 0; j < n; j++)
             for (int i = 0; i < ld; i++) {
                 size_t e = i + (size_t)j * ld;
-                double expect = i < m ? axpby(prec, -0.37, at(prec, A0, e), 0.0, 0.0) : at(prec, A0, e);
-                assert_true(at(prec, A, e) == expect);
+                double a0 = sbk_elem_get(prec, A0, e), expect = i < m ? axpby(prec, -0.37, a0, 0.0, 0.0) : a0;
+                assert_true(sbk_elem_get(prec, A, e) == expect);
             }
         free(A), free(A0);
     }

@@ -1,7 +1,7 @@
 /* The CUDA implementations of GEMM, add/scale and Monte-Carlo pi alone, on a
  * GPU-only StarPU (gpu_only.h); skipped on a machine without one. */
 #include "gpu_only.h"
-#include "../codelets/mcpi_sample.h"
+#include "../codelets/kernels/common/mcpi_sample.h"
 
 static void cublas_gemm_matches_blas_both_precisions(void **state)
 {

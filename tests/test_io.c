@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <starbak/starbak.h>
+#include "internal/report.h"
 
 static char dir[256]; /* the tests' own temporary directory */
 
@@ -62,17 +63,13 @@ static void write_npy(const char *path, int major, const char *dict, const void 
     write_bytes(path, buf, total + data_len);
 }
 
-static double get(sbk_precision prec, const void *buf, size_t i)
-{
-    return prec == SBK_DOUBLE ? ((const double *)buf)[i] : ((const float *)buf)[i];
-}
 
 static void assert_values(const sbk_array *a, const double *expected, size_t count)
 {
     assert_int_equal(a->rows * a->cols, count);
     for (size_t i = 0; i < count; i++)
-        if (get(a->prec, a->data, i) != expected[i]) {
-            print_error("element %zu: read %.17g, expected %.17g\n", i, get(a->prec, a->data, i), expected[i]);
+        if (sbk_elem_get(a->prec, a->data, i) != expected[i]) {
+            print_error("element %zu: read %.17g, expected %.17g\n", i, sbk_elem_get(a->prec, a->data, i), expected[i]);
             fail();
         }
 }
@@ -115,12 +112,10 @@ static void npy_round_trip_keeps_every_element_in_both_precisions(void **state)
                 void *data = malloc(count * wp);
                 double *expected = malloc(count * sizeof *expected);
                 for (size_t i = 0; i < count; i++) {
-                    double v = (double)i / 3.0 - 7.1; /* not exact in float: the conversion shows */
-                    if (wp == SBK_DOUBLE)
-                        ((double *)data)[i] = v;
-                    else
-                        ((float *)data)[i] = (float)v;
-                    expected[i] = rp == SBK_FLOAT ? (double)(float)get(wp, data, i) : get(wp, data, i);
+                    /* not exact in float: the conversion shows */
+                    sbk_elem_set(wp, data, i, (double)i / 3.0 - 7.1);
+                    double v = sbk_elem_get(wp, data, i);
+                    expected[i] = rp == SBK_FLOAT ? (double)(float)v : v;
                 }
                 assert_int_equal(sbk_npy_save(p.s, wp, data, shapes[s].rows, shapes[s].cols, shapes[s].ndim,
                                               err, sizeof err), 0);

@@ -5,7 +5,7 @@
  * precisions; obs not a multiple of the tile rows. */
 #include <math.h>
 #include "check.h"
-#include "../codelets/kmeans_kernels.h"
+#include "../codelets/kernels/common/kmeans_kernels.h"
 
 enum { OBS = 1003, VARS = 7, MB = 128, K = 9 };
 

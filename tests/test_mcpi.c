@@ -3,7 +3,7 @@
  * loader runs, for every task split), and the estimate is within 4 sigma. */
 #include <math.h>
 #include "check.h"
-#include "../codelets/mcpi_sample.h"
+#include "../codelets/kernels/common/mcpi_sample.h"
 
 static uint64_t sequential_count(uint64_t samples, uint64_t seed)
 {

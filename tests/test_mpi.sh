@@ -5,9 +5,10 @@
 # with a message instead of a hang. Skipped (77) without mpirun or StarPU-MPI.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-check=$top/tests/mpi_check bin=$top/examples
+build=${abs_top_builddir:-$top} # the built programs (elsewhere than the sources in a VPATH build)
+check=$build/tests/mpi_check bin=$build/examples
 command -v mpirun >/dev/null || { echo "mpirun not found: skipped"; exit 77; }
-grep -q -- '-DSBK_HAVE_MPI=1' "$top/Makefile" 2>/dev/null || { echo "built without StarPU-MPI: skipped"; exit 77; }
+grep -q -- '-DSBK_HAVE_MPI=1' "$build/Makefile" 2>/dev/null || { echo "built without StarPU-MPI: skipped"; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/starbak-mpi.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # Several ranks share this machine's cores; root (CI containers) needs Open MPI's consent;

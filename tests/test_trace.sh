@@ -5,13 +5,14 @@
 # with the file and line, and leave no report behind.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+build=${abs_top_builddir:-$top} # the built programs (elsewhere than the sources in a VPATH build)
 work=$(mktemp -d "${TMPDIR:-/tmp}/starbak-trace.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 failures=0 checks=0
 fail() { failures=$((failures + 1)); echo "FAILED: $*"; }
 check() { checks=$((checks + 1)); "$@" || fail "$*"; }
 
-check "$top/examples/gemm" -m 300 -n 200 -k 250 -t 64 --iterations 2 --trace "$work/gemm" > "$work/gemm.out"
+check "$build/examples/gemm" -m 300 -n 200 -k 250 -t 64 --iterations 2 --trace "$work/gemm" > "$work/gemm.out"
 for f in tasks.rec paje.trace dag.dot workers.txt report.html; do
   check test -s "$work/gemm/$f"
 done
@@ -30,8 +31,8 @@ check grep -q "tasks on CPU" "$work/gemm.out"
 # Under a scheduler that does not learn (lws), the models keep only what earlier runs
 # (here one under dmda) saved: StarPU estimates footprints they lack as 'inf', which the report takes as
 # "no prediction".
-check env STARPU_SCHED=dmda "$top/examples/gemm" -m 128 -n 128 -k 128 -t 64 > /dev/null
-check env STARPU_SCHED=lws "$top/examples/gemm" -m 300 -n 200 -k 250 -t 40 --trace "$work/unknown" > /dev/null
+check env STARPU_SCHED=dmda "$build/examples/gemm" -m 128 -n 128 -k 128 -t 64 > /dev/null
+check env STARPU_SCHED=lws "$build/examples/gemm" -m 300 -n 200 -k 250 -t 40 --trace "$work/unknown" > /dev/null
 checks=$((checks + 1))
 grep -q '^EstimatedTime: inf' "$work/unknown/tasks_estimated.rec" ||
   fail "the lws run's tasks should have footprints the model lacks (EstimatedTime inf)"
@@ -60,7 +61,7 @@ task() { printf 'Name: %s\nFootprint: %s\nJobId: %d\nWorkerId: %d\nStartTime: %s
   task gemm aa 3 0 10 20 '10000 10000 1000'; task gemm aa 4 1 10 20 '10000 10000 1000'
   task gemm aa 5 2 0 1 '10000 10000 1000'; task gemm aa 6 2 1 2 '10000 10000 1000'
   for j in 7 8 9 10; do task axpy bb $j 0 $((j + 13)) $((j + 14)) '1000 1000 2000'; done; } > "$work/hetero/tasks.rec"
-check "$top/starbak-report" -o "$work/hetero.html" "$work/hetero"
+check "$build/starbak-report" -o "$work/hetero.html" "$work/hetero"
 checks=$((checks + 1))
 grep -q '<td>[0-9.]* ms</td><td>5.333 ms</td>' "$work/hetero.html" ||
   fail "area bound of the hand-made heterogeneous run: want 5.333 ms, got $(grep -o '<td>[0-9.]* ms</td><td>[0-9.]* ms</td>' "$work/hetero.html" | head -n 1)"
@@ -68,15 +69,15 @@ checks=$((checks + 1))
 grep -q '2.000 ms <i>modelled</i>' "$work/hetero.html" || fail "the axpy's GPU time should be the model's 2 ms"
 
 # Two traces side by side.
-check "$top/examples/vecadd" -n 100000 -t 10000 --trace "$work/vecadd" > /dev/null
-check "$top/starbak-report" -o "$work/both.html" --label gemm --label vecadd "$work/gemm" "$work/vecadd"
+check "$build/examples/vecadd" -n 100000 -t 10000 --trace "$work/vecadd" > /dev/null
+check "$build/starbak-report" -o "$work/both.html" --label gemm --label vecadd "$work/gemm" "$work/vecadd"
 check grep -q "Side by side" "$work/both.html"
 
 # expect_refusal PATTERN TRACE...: exit 1, the message matches, no report written.
 expect_refusal() {
   local pattern=$1 out rc; shift
   rm -f "$work/bad.html"
-  out=$("$top/starbak-report" -o "$work/bad.html" "$@" 2>&1); rc=$?
+  out=$("$build/starbak-report" -o "$work/bad.html" "$@" 2>&1); rc=$?
   checks=$((checks + 1))
   if [ $rc -eq 0 ] || ! grep -qE -- "$pattern" <<<"$out" || [ -e "$work/bad.html" ]; then
     fail "starbak-report $* should fail with /$pattern/ and write nothing (got: $out)"
@@ -96,7 +97,7 @@ expect_refusal 'cut.rec: line [0-9]+: the last record is cut short' "$work/cut.r
 expect_refusal 'empty.rec: no executed task' "$work/empty.rec"
 expect_refusal 'missing/tasks.rec: cannot open' "$work/missing/tasks.rec"
 echo "precious" > "$work/keep.html"
-out=$("$top/starbak-report" -o "$work/keep.html" "$work/empty.rec" 2>&1)
+out=$("$build/starbak-report" -o "$work/keep.html" "$work/empty.rec" 2>&1)
 checks=$((checks + 1))
 [ "$(cat "$work/keep.html")" = precious ] || fail "a failed report overwrote keep.html"
 

@@ -37,6 +37,20 @@ typedef enum { SBK_FLOAT = 4, SBK_DOUBLE = 8 } sbk_precision;
 
 typedef enum { SBK_NOTRANS = 0, SBK_TRANS = 1 } sbk_trans;
 
+/* Element i of a buffer of prec elements, read as a double / written from one
+ * (rounded to float in single precision): for host code that serves both. */
+static inline double sbk_elem_get(sbk_precision prec, const void *buf, size_t i)
+{
+    return prec == SBK_DOUBLE ? ((const double *)buf)[i] : ((const float *)buf)[i];
+}
+static inline void sbk_elem_set(sbk_precision prec, void *buf, size_t i, double value)
+{
+    if (prec == SBK_DOUBLE)
+        ((double *)buf)[i] = value;
+    else
+        ((float *)buf)[i] = (float)value;
+}
+
 /* Starts StarPU (its environment variables apply: STARPU_SCHED, STARPU_NCPU,
  * STARPU_NCUDA, ...) and cuBLAS on every CUDA worker. Each CPU worker's BLAS
  * runs on one thread: StarPU already gives each worker its own core. */
@@ -78,6 +92,10 @@ int sbk_cancelled(void);
 int sbk_simulated(void);
 
 /* Worker counts of the running StarPU instance. */
+/* The default split of a computation into tasks (Monte-Carlo samples, ANN
+ * neurons, the drivers' row blocks): about this many tasks per worker, enough
+ * for a scheduler to balance uneven workers without drowning in task overhead. */
+#define SBK_TASKS_PER_WORKER 4
 int sbk_ncpu_workers(void);
 int sbk_ncuda_workers(void);
 
@@ -178,7 +196,7 @@ int sbk_mcpi(uint64_t samples, uint64_t seed, int tasks, uint64_t *inside);
  * coordinate descent on the residual e = y - X a. */
 typedef enum {
     SBK_SOLVEBAK_PER_COLUMN,  /* one column at a time: da = <X_j, e> / <X_j, X_j> */
-    SBK_SOLVEBAK_BATCHED,     /* B columns at once, Jacobi-style (the seed's HPSCDP solver) */
+    SBK_SOLVEBAK_BATCHED,     /* B columns at once, Jacobi-style (HPSCDP) */
     SBK_SOLVEBAK_BLOCK_EXACT, /* B columns at once, solving the B×B system of the batch */
     SBK_SOLVEBAK_GRAM,        /* per-column sweeps on G = X^T X, b = X^T y formed once */
 } sbk_solvebak_method;
@@ -217,7 +235,7 @@ int sbk_solvebak(const sbk_matrix *X, const sbk_matrix *y, sbk_matrix *a, const 
                  sbk_solvebak_report *report);
 void sbk_solvebak_report_free(sbk_solvebak_report *report);
 
-/* Neural network fitted by least squares (the seed's model):
+/* Neural network fitted by least squares:
  *   y ~ sum_k v_k tanh(x . w_k + b_k) + v_0
  * Inner layer: neuron k solves [X_k | 1] (w_k, b_k) ~ atanh(y_k) on rows drawn
  * at random, or on cluster k of a k-means partition of the standardised X
@@ -233,8 +251,8 @@ typedef enum {
 typedef struct {
     int neurons;           /* hidden neurons (default 1000) */
     int rows_per_neuron;   /* rows drawn per neuron (0: obs / neurons) */
-    int bias;              /* 1: the formula's bias b_k and v_0 (default); 0: the seed code exactly */
-    double ridge;          /* lambda of the outer solve (default 0, as the seed) */
+    int bias;              /* 1: the formula's bias b_k and v_0 (default); 0: no bias, as a plain tanh(X W^T) v model */
+    double ridge;          /* lambda of the outer solve (default 0: plain least squares) */
     uint64_t seed;         /* of the row draws: the same model whatever the scheduler */
     int neurons_per_task;  /* inner-layer batching (0: chooses) */
     /* Called as inner-layer tasks finish, with the neurons done so far; may be NULL. */
@@ -284,7 +302,7 @@ int sbk_ann_save(const sbk_ann_model *model, const char *path, char *err, size_t
 int sbk_ann_load(sbk_ann_model *model, const char *path, char *err, size_t errlen);
 void sbk_ann_model_free(sbk_ann_model *model);
 void sbk_ann_report_free(sbk_ann_report *report);
-/* Pearson correlation of two vectors (the seed's r). */
+/* Pearson correlation of two vectors (r, the fit's quality on a test set). */
 double sbk_correlation(sbk_precision prec, const void *x, const void *y, size_t n);
 
 /* k-means clustering by Lloyd's iterations, as scikit-learn's KMeans(algorithm="lloyd",
@@ -337,15 +355,6 @@ typedef struct {
 int sbk_kmeans(const sbk_matrix *X, const sbk_kmeans_opts *opts, void *centroids, int *labels,
                sbk_kmeans_report *report);
 void sbk_kmeans_report_free(sbk_kmeans_report *report);
-
-/* Writes a self-contained HTML schedule report (Gantt per worker, busy/idle,
- * codelet times and GFLOP/s, perf-model accuracy, makespan against the area
- * bound and the critical path, outliers) from StarPU tasks.rec files; several
- * traces are compared. labels may be NULL. Written atomically; a malformed
- * file gives SBK_EFORMAT and "file: line N: ..." in err. A workers.txt beside
- * a tasks.rec ("id<TAB>name" lines) names the lanes. */
-int sbk_trace_report(const char *const *tasks_rec, const char *const *labels, int ntraces, const char *out_html,
-                     char *err, size_t errlen);
 
 /* Checks on host buffers, for tests and drivers (one BLAS call, not tasks). */
 

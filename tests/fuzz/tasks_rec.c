@@ -1,6 +1,7 @@
 /* libFuzzer harness: the schedule report (sbk_trace_report) on any bytes as
  * tasks.rec: parsing, the critical path, the area bound (GLPK) and the HTML. */
 #include <starbak/starbak.h>
+#include "internal/report.h"
 #include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

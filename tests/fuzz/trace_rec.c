@@ -1,6 +1,6 @@
 /* libFuzzer harness: sbk_trace_states (trace.rec, the workers' states) on any
  * bytes, for 4 workers over a window that starts after time 0. */
-#include "../../src/trace.h"
+#include "internal/trace.h"
 #include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,0 +1,288 @@
+/* Neural network by least squares (doc/guide.md, "ANN by least squares"): the fit.
+ *   inner: one task per block of neurons (codelets/ann/ann_inner.c)
+ *   outer: one task per row block forms its share of H^T H and H^T y without
+ *          storing H (codelets/ann/ann_hidden.c), one task solves (ann_solve.c).
+ * Inputs are checked on the host, through StarPU's acquire: y is small and its
+ * range decides whether atanh is defined. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal/ann.h"
+#include "internal/ann_partition.h"
+
+
+void sbk_ann_opts_default(sbk_ann_opts *opts)
+{
+    *opts = (sbk_ann_opts){.neurons = 1000, .bias = 1, .seed = 1, .partition = SBK_ANN_PARTITION_RANDOM};
+}
+
+void sbk_ann_report_free(sbk_ann_report *report)
+{
+    if (!report)
+        return;
+    free(report->dropped_list), free(report->merged_list);
+    memset(report, 0, sizeof *report);
+}
+
+static int refuse(sbk_ann_report *r, int code, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    if (r)
+        vsnprintf(r->message, sizeof r->message, fmt, args);
+    va_end(args);
+    return code;
+}
+
+
+/* Copies the obs×1 matrix y into buf (y's precision) on every rank, reading
+ * it through StarPU (a column tile is contiguous whatever its ld). */
+static void copy_vector(const sbk_matrix *y, void *buf)
+{
+    for (int i = 0; i < y->mt; i++)
+        sbk_data_read(sbk_tile(y, i, 0), (char *)buf + (size_t)i * y->mb * y->prec,
+                      (size_t)sbk_tile_rows(y, i) * y->prec);
+}
+
+/* Registers n handles of rows×cols (allocated by StarPU where used: no home),
+ * handle i with X's row block i. */
+static starpu_data_handle_t *register_partials(const sbk_matrix *X, int n, int rows, int cols, size_t es)
+{
+    starpu_data_handle_t *h = malloc(n * sizeof *h);
+    for (int i = 0; h && i < n; i++) {
+        starpu_matrix_data_register(&h[i], -1, 0, rows, rows, cols, es);
+        sbk_data_distribute(h[i], sbk_matrix_tile_owner(X, i, 0));
+    }
+    return h;
+}
+
+static void unregister_all(starpu_data_handle_t *h, int n)
+{
+    for (int i = 0; h && i < n; i++)
+        starpu_data_unregister(h[i]);
+    free(h);
+}
+
+static int check_operands(const sbk_matrix *X, const sbk_matrix *y, sbk_ann_report *r)
+{
+    if (X->prec != y->prec)
+        return refuse(r, SBK_EPREC, "X and y must have the same precision");
+    if (X->nt != 1)
+        return refuse(r, SBK_ESHAPE, "X's tiles must hold whole rows (tile width %d < %d columns)", X->nb, X->n);
+    if (y->m != X->m || y->n != 1 || y->mb != X->mb)
+        return refuse(r, SBK_ESHAPE, "y must be %d×1 in %d-row tiles like X (got %d×%d in %d-row tiles)", X->m,
+                      X->mb, y->m, y->n, y->mb);
+    long row, col;
+    if (sbk_matrix_find_nonfinite(X, &row, &col))
+        return refuse(r, SBK_EINVAL, "X holds a NaN or Inf at row %ld, column %ld", row, col);
+    if (sbk_matrix_find_nonfinite(y, &row, &col))
+        return refuse(r, SBK_EINVAL, "y holds a NaN or Inf at row %ld", row);
+    return SBK_SUCCESS;
+}
+
+/* y as the inner layer needs it: inside (-1, 1), scaled there on request. */
+static int prepare_targets(const sbk_matrix *y, int scale_y, void *yw, sbk_ann_model *m, sbk_ann_report *r)
+{
+    copy_vector(y, yw);
+    double lo = INFINITY, hi = -INFINITY;
+    long outside = 0, first = -1;
+    for (long i = 0; i < y->m; i++) {
+        double v = sbk_elem_get(y->prec, yw, i);
+        lo = fmin(lo, v), hi = fmax(hi, v);
+        if (fabs(v) >= 1 && outside++ == 0)
+            first = i;
+    }
+    m->y_center = 0.0, m->y_scale = 1.0;
+    if (!scale_y && outside)
+        return refuse(r, SBK_EINVAL, "%ld values of y have |y| >= 1, the first at row %ld (%g): atanh is undefined "
+                      "there; scale y into (-1, 1) first or ask for it (--scale-y)",
+                      outside, first, sbk_elem_get(y->prec, yw, first));
+    if (scale_y) { /* [lo, hi] -> [-0.9, 0.9]: atanh stays well away from its poles */
+        m->y_center = (hi + lo) / 2;
+        m->y_scale = hi > lo ? (hi - lo) / 2 / 0.9 : 1.0;
+        for (long i = 0; i < y->m; i++)
+            sbk_elem_set(y->prec, yw, i, (sbk_elem_get(y->prec, yw, i) - m->y_center) / m->y_scale);
+    }
+    return SBK_SUCCESS;
+}
+
+/* The inner layer: W (vars + 2 rows: weights, bias, status) in tiles of
+ * neurons_per_task columns, one task each; progress as tiles complete. Each
+ * task draws rows across all of X: under MPI they run on rank 0, which
+ * StarPU-MPI sends X once (the inner layer is ~1% of the fit). */
+static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_opts *o, int rows, void *Wbuf,
+                     const struct sbk_ann_parts *parts)
+{
+    int neurons = o->neurons, per_task = o->neurons_per_task;
+    if (per_task <= 0) { /* at least SBK_TASKS_PER_WORKER tasks per worker, at most 64 neurons each */
+        per_task = neurons / (SBK_TASKS_PER_WORKER * (int)starpu_worker_get_count());
+        per_task = per_task < 1 ? 1 : per_task > 64 ? 64 : per_task;
+    }
+    sbk_matrix *W;
+    int ret = sbk_matrix_create_dist(&W, X->prec, Wbuf, X->n + 2, neurons, X->n + 2, X->n + 2, per_task,
+                                     SBK_DIST_ROOT);
+    if (ret != SBK_SUCCESS)
+        return ret;
+    for (int t = 0; t < W->nt && ret == SBK_SUCCESS; t++)
+        ret = parts ? sbk_ann_partition_insert(parts, X, yw, o->bias, t * per_task, sbk_tile_cols(W, t),
+                                               sbk_tile(W, 0, t))
+                    : sbk_insert_ann_inner(X->tiles, yw->tiles, X->mt, X->mb, X->n, o->bias, t * per_task,
+                                           sbk_tile_cols(W, t), rows, o->seed, sbk_tile(W, 0, t));
+    for (int t = 0; t < W->nt && ret == SBK_SUCCESS && o->progress; t++) {
+        sbk_data_read(sbk_tile(W, 0, t), NULL, 0);
+        o->progress(t * per_task + sbk_tile_cols(W, t), neurons, o->user);
+    }
+    sbk_matrix_destroy(W);
+    return ret;
+}
+
+/* The outer layer: per row block, P_i = H_i^T H_i and q_i = H_i^T y_i (on X's
+ * ranks); then one task sums them in order and solves, on rank 0, to which
+ * StarPU-MPI sends the partials; W and v end up on every rank. */
+static int fit_outer(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_opts *o, void *Wbuf, void *vbuf,
+                     double *ridge_used)
+{
+    int ncol = o->neurons + o->bias, mt = X->mt;
+    size_t es = X->prec;
+    starpu_data_handle_t W, v, ridge, scratch;
+    starpu_matrix_data_register(&W, STARPU_MAIN_RAM, (uintptr_t)Wbuf, X->n + 2, X->n + 2, o->neurons, es);
+    starpu_matrix_data_register(&v, STARPU_MAIN_RAM, (uintptr_t)vbuf, ncol, ncol, 1, es);
+    starpu_variable_data_register(&ridge, STARPU_MAIN_RAM, (uintptr_t)ridge_used, sizeof *ridge_used);
+    sbk_data_distribute(W, 0), sbk_data_distribute(v, 0), sbk_data_distribute(ridge, 0);
+    starpu_matrix_data_register(&scratch, -1, 0, SBK_ANN_CHUNK, SBK_ANN_CHUNK, ncol, es);
+    starpu_data_handle_t *P = register_partials(X, mt, ncol, ncol, es), *q = register_partials(X, mt, ncol, 1, es);
+    int ret = P && q ? SBK_SUCCESS : SBK_ENOMEM;
+    for (int i = 0; i < mt && ret == SBK_SUCCESS; i++)
+        ret = sbk_insert_ann_normal(sbk_tile(X, i, 0), sbk_tile(yw, i, 0), W, o->neurons, o->bias, scratch, P[i],
+                                    q[i]);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_insert_ann_solve(P, q, mt, ncol, o->ridge, v, ridge);
+    /* Every rank returns the model. */
+    if (ret == SBK_SUCCESS && (ret = sbk_data_read(W, NULL, 0)) == SBK_SUCCESS &&
+        (ret = sbk_data_read(v, NULL, 0)) == SBK_SUCCESS)
+        ret = sbk_data_read(ridge, NULL, 0);
+    unregister_all(P, mt), unregister_all(q, mt);
+    starpu_data_unregister(scratch), starpu_data_unregister(ridge), starpu_data_unregister(v);
+    starpu_data_unregister(W);
+    return ret;
+}
+
+/* Copies the fitted weights into the model and the neuron statuses into the report. */
+static int take_weights(sbk_ann_model *m, const void *Wbuf, const void *vbuf, sbk_ann_report *r)
+{
+    int ldw = m->vars + 2, ncol = m->neurons + m->bias;
+    m->W = malloc((size_t)(m->vars + 1) * m->neurons * sizeof *m->W);
+    m->v = calloc(m->neurons + 1, sizeof *m->v);
+    if (!m->W || !m->v)
+        return SBK_ENOMEM;
+    for (int k = 0; k < m->neurons; k++) {
+        for (int c = 0; c <= m->vars; c++)
+            m->W[c + (size_t)k * (m->vars + 1)] = sbk_elem_get(m->prec, Wbuf, c + (size_t)k * ldw);
+        double status = sbk_elem_get(m->prec, Wbuf, m->vars + 1 + (size_t)k * ldw);
+        if (!r)
+            continue;
+        if (status < 0) {
+            int *grown = realloc(r->dropped_list, (r->dropped + 1) * sizeof *grown);
+            if (!grown)
+                return SBK_ENOMEM;
+            r->dropped_list = grown, r->dropped_list[r->dropped++] = k;
+        } else
+            r->redrawn += (int)status - 1;
+    }
+    for (int k = 0; k < ncol; k++) /* without bias, v_0 (index neurons) stays 0 */
+        m->v[k] = sbk_elem_get(m->prec, vbuf, k);
+    return SBK_SUCCESS;
+}
+
+/* The options against X: the rows each neuron draws (*rows), or a refusal naming the problem. */
+static int check_options(const sbk_matrix *X, const sbk_ann_opts *opts, int *rows_out, sbk_ann_report *report)
+{
+    int bias = opts->bias ? 1 : 0;
+    int rows = opts->rows_per_neuron > 0 ? opts->rows_per_neuron : opts->neurons > 0 ? X->m / opts->neurons : 0;
+    if (opts->neurons < 1)
+        return refuse(report, SBK_EINVAL, "neurons must be at least 1 (got %d)", opts->neurons);
+    int partitioned = opts->partition == SBK_ANN_PARTITION_KMEANS;
+    if (!partitioned && opts->partition != SBK_ANN_PARTITION_RANDOM)
+        return refuse(report, SBK_EINVAL, "unknown partition %d", (int)opts->partition);
+    if (partitioned && opts->neurons > X->m)
+        return refuse(report, SBK_EINVAL, "the kmeans partition: %d neurons exceed the %d rows", opts->neurons, X->m);
+    if (partitioned && opts->kmeans_iterations < 0)
+        return refuse(report, SBK_EINVAL, "the kmeans partition: iterations %d below 0", opts->kmeans_iterations);
+    if (partitioned) /* the clusters choose the rows */
+        rows = X->n + bias;
+    if (opts->rows_per_neuron <= 0 && rows < X->n + bias) /* the default, obs / neurons, is too small */
+        return refuse(report, SBK_EINVAL,
+                      "%ld rows for %d neurons leave each %d rows to draw, fewer than the %d (vars%s) a neuron's "
+                      "fit needs: use at most %ld neurons, or set the rows per neuron",
+                      (long)X->m, opts->neurons, rows, X->n + bias, bias ? " + 1 for the bias" : "",
+                      (long)(X->m / (X->n + bias)));
+    if (rows < X->n + bias || rows > X->m)
+        return refuse(report, SBK_EINVAL, "rows per neuron %d must be between %d (vars%s) and obs %d", rows,
+                      X->n + bias, bias ? " + 1 for the bias" : "", X->m);
+    if (!(opts->ridge >= 0))
+        return refuse(report, SBK_EINVAL, "the ridge must be >= 0 (got %g)", opts->ridge);
+    *rows_out = rows;
+    return SBK_SUCCESS;
+}
+
+int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk_ann_opts *opts,
+                sbk_ann_model *model, sbk_ann_report *report)
+{
+    const sbk_matrix *mats[] = {X, y};
+    if (report)
+        memset(report, 0, sizeof *report);
+    int ret = sbk_check_matrices(2, mats), rows = 0, bias = opts && opts->bias ? 1 : 0;
+    if (ret != SBK_SUCCESS)
+        return ret;
+    if (!opts || !model)
+        return refuse(report, SBK_EINVAL, "no options or no model");
+    memset(model, 0, sizeof *model);
+    if ((ret = check_options(X, opts, &rows, report)) != SBK_SUCCESS ||
+        (ret = check_operands(X, y, report)) != SBK_SUCCESS)
+        return ret;
+    *model = (sbk_ann_model){.prec = X->prec, .vars = X->n, .neurons = opts->neurons, .bias = bias,
+                             .partition = opts->partition};
+    sbk_ann_opts o = *opts;
+    o.bias = bias;
+    int partitioned = o.partition == SBK_ANN_PARTITION_KMEANS;
+    size_t es = X->prec;
+    void *yw = malloc((size_t)X->m * es), *Wbuf = malloc((size_t)(X->n + 2) * o.neurons * es);
+    void *vbuf = malloc((size_t)(o.neurons + 1) * es);
+    sbk_matrix *dyw = NULL;
+    double t0 = starpu_timing_now() * 1e-6, t1 = t0, ridge_used = -1;
+    if (!yw || !Wbuf || !vbuf)
+        ret = SBK_ENOMEM;
+    if (ret == SBK_SUCCESS)
+        ret = prepare_targets(y, scale_y, yw, model, report);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_matrix_create_dist(&dyw, X->prec, yw, X->m, 1, X->m, X->mb, 1, X->dist);
+    struct sbk_ann_parts parts = {0};
+    if (ret == SBK_SUCCESS && partitioned) /* a cluster must hold more rows than a neuron's unknowns */
+        ret = sbk_ann_make_partition(X, &o, X->n + bias + 1, &parts, report);
+    if (ret == SBK_SUCCESS)
+        ret = fit_inner(X, dyw, &o, rows, Wbuf, partitioned ? &parts : NULL);
+    sbk_ann_partition_free(&parts);
+    t1 = starpu_timing_now() * 1e-6;
+    if (ret == SBK_SUCCESS)
+        ret = fit_outer(X, dyw, &o, Wbuf, vbuf, &ridge_used);
+    if (ret == SBK_SUCCESS && ridge_used < 0 && !sbk_simulated()) /* simulated solves set no ridge */
+        ret = refuse(report, SBK_ERUNTIME, "the outer normal equations stayed singular whatever the ridge");
+    if (ret == SBK_SUCCESS)
+        ret = take_weights(model, Wbuf, vbuf, report);
+    if (report) {
+        report->ridge_used = ridge_used;
+        if (ret == SBK_SUCCESS && ridge_used > o.ridge)
+            snprintf(report->message, sizeof report->message,
+                     "H^T H is not positive definite: solved with ridge %g instead of %g", ridge_used, o.ridge);
+        report->seconds_inner = t1 - t0;
+        report->seconds_outer = starpu_timing_now() * 1e-6 - t1;
+        report->seconds_total = report->seconds_inner + report->seconds_outer;
+    }
+    sbk_matrix_destroy(dyw);
+    free(yw), free(Wbuf), free(vbuf);
+    if (ret != SBK_SUCCESS)
+        sbk_ann_model_free(model);
+    return ret;
+}

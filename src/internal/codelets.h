@@ -1,0 +1,99 @@
+/* The codelet layer's interface: one wrapper per kernel that inserts its task
+ * (codelets/<area>/<kernel>.c). The algorithms in src/ call only these; the
+ * codelets call only the runtime (internal/runtime.h) and their kernels. */
+#ifndef STARBAK_INTERNAL_CODELETS_H
+#define STARBAK_INTERNAL_CODELETS_H
+
+#include "internal/runtime.h"
+
+/* C = parts[0] + ... + parts[nparts-1], matrix tiles of C's shape, in that
+ * order; with lower set, only the lower triangle (rows >= columns) is read and written. */
+int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, starpu_data_handle_t C);
+
+/* C = alpha op(A) op(B) + beta C on one tile triple. With accumulate set, C is
+ * STARPU_RW | STARPU_COMMUTE (the k > 0 updates of one C tile may run in any
+ * order); otherwise beta = 0 makes it write-only, so C is never fetched. */
+int sbk_insert_gemm(sbk_trans transA, sbk_trans transB, double alpha, starpu_data_handle_t A,
+                    starpu_data_handle_t B, double beta, starpu_data_handle_t C, int accumulate);
+
+/* C = alpha A + beta B on one tile (C written only). */
+int sbk_insert_add(double alpha, starpu_data_handle_t A, double beta, starpu_data_handle_t B,
+                   starpu_data_handle_t C);
+
+/* A = alpha A on one tile. */
+int sbk_insert_scale(double alpha, starpu_data_handle_t A);
+
+/* Adds to *inside (a uint64_t variable handle, accessed in STARPU_REDUX) how
+ * many of the samples first .. first+count-1 of stream `seed` fall in the circle. */
+int sbk_insert_mcpi(uint64_t first, uint64_t count, uint64_t seed, starpu_data_handle_t inside);
+/* Declares the reduction of a mcpi counter handle (init to 0, sum). */
+void sbk_mcpi_set_reduction(starpu_data_handle_t inside);
+
+/* SolveBak (codelets/solvebak_*.c, gram_sweep.c): see each file's header.
+ * How a batch J turns d_J = X_J^T e into its step da_J, with G_J = X_J^T X_J: */
+enum sbk_batch_solve {
+    SBK_BATCH_JACOBI,       /* da = d ./ diag(G_J): batched (HPSCDP) */
+    SBK_BATCH_GAUSS_SEIDEL, /* (D + L) da = d: per-column's own iterates, one batch at a time */
+    SBK_BATCH_CHOLESKY,     /* G_J da = d: block-exact */
+};
+int sbk_insert_solvebak_step(starpu_data_handle_t e, starpu_data_handle_t p, starpu_data_handle_t X_prev,
+                             int prev_col, int prev_count, starpu_data_handle_t da_prev,
+                             starpu_data_handle_t X_cur, int cur_col, int cur_count, int norm);
+int sbk_insert_solvebak_reduce_da(starpu_data_handle_t *parts, int nparts, int count, starpu_data_handle_t scale,
+                                  enum sbk_batch_solve solve, starpu_data_handle_t da, starpu_data_handle_t a_tile,
+                                  int a_offset);
+int sbk_insert_solvebak_reduce_norm(starpu_data_handle_t *parts, int nparts, int slot, starpu_data_handle_t out);
+/* What a batch's Gram reduction found. It travels in the last element of the
+ * reduction's output vector (a double: the vector's length is part of the
+ * footprint that keys the codelets' calibrated models), written and read only
+ * through these two functions. */
+enum sbk_gram_status {
+    SBK_GRAM_OK,          /* G_J (or its factor) as formed */
+    SBK_GRAM_REGULARIZED, /* factored with a ridge: dependent columns */
+    SBK_GRAM_NONFINITE,   /* a non-finite diagonal: X holds NaN/Inf or overflows */
+    SBK_GRAM_NO_MEMORY,   /* the factorisation's copy could not be allocated */
+    SBK_GRAM_SINGULAR,    /* no ridge made G_J factorable */
+};
+static inline double sbk_gram_status_slot(enum sbk_gram_status status) { return (double)status; }
+static inline enum sbk_gram_status sbk_gram_status_of(double slot) { return (enum sbk_gram_status)(int)slot; }
+int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count, int whole, starpu_data_handle_t q);
+int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, enum sbk_batch_solve solve,
+                                    starpu_data_handle_t out);
+/* M += [X_i | y_i]^T [X_i | y_i], lower triangle, for row block i given as its ntiles X tiles
+ * and y's tile; M ((vars+1)×(vars+1)) is written, not read, unless accumulate; scratch from
+ * sbk_gram_form_scratch. */
+int sbk_insert_gram_form(starpu_data_handle_t *X_tiles, int ntiles, starpu_data_handle_t y, int accumulate,
+                         starpu_data_handle_t M, starpu_data_handle_t scratch);
+/* Registers the scratch handle gram_form tasks share, for row blocks of up to
+ * rows rows and M of order n; unregister it after the tasks. */
+void sbk_gram_form_scratch(starpu_data_handle_t *scratch, int rows, int n, size_t es);
+/* M as gram_form leaves it: G, then b^T and y^T y in its last row. */
+int sbk_insert_gram_sweep(starpu_data_handle_t M, starpu_data_handle_t *a_tiles, int vars, int nb,
+                          starpu_data_handle_t out);
+
+/* ANN (codelets/ann_*.c): see each file's header. */
+#define SBK_ANN_ATTEMPTS 4 /* draws per neuron before it is dropped */
+int sbk_insert_ann_inner(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb, int vars,
+                         int bias, int first, int count, int rows, uint64_t seed, starpu_data_handle_t W);
+/* The same on a partition: neuron k fits the rows members[starts[k] .. starts[k + 1]) (int64 vectors
+ * over all the neurons), each system padded to `rows` rows, the most of the block's clusters. */
+int sbk_insert_ann_inner_partition(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb,
+                                   int vars, int bias, int first, int count, int rows, starpu_data_handle_t members,
+                                   starpu_data_handle_t starts, starpu_data_handle_t W);
+int sbk_insert_ann_normal(starpu_data_handle_t X, starpu_data_handle_t y, starpu_data_handle_t W, int neurons,
+                          int bias, starpu_data_handle_t scratch, starpu_data_handle_t P, starpu_data_handle_t q);
+int sbk_insert_ann_predict(starpu_data_handle_t X, starpu_data_handle_t W, starpu_data_handle_t v, int neurons,
+                           int bias, starpu_data_handle_t scratch, starpu_data_handle_t yhat);
+int sbk_insert_ann_solve(starpu_data_handle_t *P, starpu_data_handle_t *q, int nparts, int ncol, double ridge,
+                         starpu_data_handle_t v, starpu_data_handle_t ridge_used);
+
+/* k-means (codelets/kmeans/, kernels in codelets/kernels/common/kmeans_kernels.h): see each file's header. */
+int sbk_insert_kmeans_assign(starpu_data_handle_t X, starpu_data_handle_t C, starpu_data_handle_t cnorm,
+                             starpu_data_handle_t labels, starpu_data_handle_t dist, starpu_data_handle_t partial,
+                             starpu_data_handle_t scratch);
+int sbk_insert_kmeans_pp_potentials(starpu_data_handle_t X, starpu_data_handle_t closest,
+                                    starpu_data_handle_t candidates, starpu_data_handle_t potentials);
+int sbk_insert_kmeans_pp_update(starpu_data_handle_t X, starpu_data_handle_t centroid, int first,
+                                starpu_data_handle_t closest, starpu_data_handle_t total);
+
+#endif

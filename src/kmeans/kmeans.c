@@ -1,0 +1,589 @@
+/* k-means by Lloyd's iterations on StarPU tasks, as scikit-learn's
+ * KMeans(algorithm="lloyd", n_init=1):
+ *   per iteration, one assignment task per row tile (codelets/kmeans_assign.c)
+ *   writes the tile's labels and partial sums; one tile_sum task adds the
+ *   partials in tile order; the host turns the sums into the next centroids
+ *   (k × vars: small), re-seeds empty clusters and decides whether to stop.
+ *   k-means++ seeding: two passes over the tiles per centroid
+ *   (codelets/kmeans_init.c), the candidates drawn on the host.
+ * Everything the host decides comes from sums taken in a fixed order, so CPU
+ * runs give the same bits under any scheduler and worker count. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal/codelets.h"
+#include "../../codelets/kernels/common/kmeans_kernels.h" /* the partials' layout, the scratch size, the generator */
+
+void sbk_kmeans_opts_default(sbk_kmeans_opts *opts)
+{
+    *opts = (sbk_kmeans_opts){.k = 8, .max_iterations = 300, .tolerance = 1e-4, .init = SBK_KMEANS_PLUSPLUS,
+                              .seed = 1};
+}
+
+void sbk_kmeans_report_free(sbk_kmeans_report *report)
+{
+    if (!report)
+        return;
+    free(report->inertia), free(report->reseeded_cluster), free(report->reseeded_iteration);
+    memset(report, 0, sizeof *report);
+}
+
+static int refuse(sbk_kmeans_report *r, int code, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    if (r)
+        vsnprintf(r->message, sizeof r->message, fmt, args);
+    va_end(args);
+    return code;
+}
+
+static double get(sbk_precision prec, const void *x, size_t k)
+{
+    return prec == SBK_DOUBLE ? ((const double *)x)[k] : ((const float *)x)[k];
+}
+
+static void set(sbk_precision prec, void *x, size_t k, double v)
+{
+    if (prec == SBK_DOUBLE)
+        ((double *)x)[k] = v;
+    else
+        ((float *)x)[k] = (float)v;
+}
+
+/* Uniform in [0, 1) from the counter-based generator, keyed by (seed, stream, i). */
+static double uniform(uint64_t seed, uint64_t stream, uint64_t i)
+{
+    return (double)(sbk_splitmix64(sbk_splitmix64(seed, stream), i) >> 11) * 0x1.0p-53;
+}
+
+/* Everything one run registers with StarPU. */
+struct km {
+    const sbk_matrix *X;
+    int k, vars, mt, dbl;
+    size_t ldp;                     /* vars + 1: the partials' leading dimension */
+    void *C;                        /* k × vars centroids in X's precision (registered as Ch) */
+    double *cnorm, *total;          /* their squared norms; the summed partials */
+    int *labels;
+    starpu_data_handle_t Ch, cnormh, totalh, scratch;
+    starpu_data_handle_t *labelh, *disth, *parth; /* per row tile */
+};
+
+/* Row r of X into out (vars doubles), read through StarPU. */
+static void read_row(const sbk_matrix *X, long r, double *out)
+{
+    starpu_data_handle_t h = sbk_tile(X, (int)(r / X->mb), 0);
+    starpu_data_acquire(h, STARPU_R);
+    const void *t = (const void *)starpu_matrix_get_local_ptr(h);
+    size_t ld = starpu_matrix_get_local_ld(h), local = r % X->mb;
+    for (int c = 0; c < X->n; c++)
+        out[c] = get(X->prec, t, local + c * ld);
+    starpu_data_release(h);
+}
+
+/* Scans X on the host: 1 and the first NaN/Inf's position, or 0 and the mean
+ * of the columns' variances (per tile by two passes, combined as Chan et al.). */
+static int scan_columns(const sbk_matrix *X, long *row, long *col, double *mean_variance)
+{
+    double sum_var = 0.0;
+    for (int c = 0; c < X->n; c++) {
+        double mean = 0.0, m2 = 0.0;
+        long seen = 0;
+        for (int i = 0; i < X->mt; i++) {
+            starpu_data_handle_t h = sbk_tile(X, i, 0);
+            starpu_data_acquire(h, STARPU_R);
+            const void *t = (const void *)starpu_matrix_get_local_ptr(h);
+            size_t ld = starpu_matrix_get_local_ld(h);
+            int rows = sbk_tile_rows(X, i);
+            double s = 0.0, q = 0.0;
+            for (int r = 0; r < rows; r++) {
+                double v = get(X->prec, t, r + c * ld);
+                if (!isfinite(v)) {
+                    starpu_data_release(h);
+                    *row = (long)i * X->mb + r, *col = c;
+                    return 1;
+                }
+                s += v;
+            }
+            double tile_mean = s / rows;
+            for (int r = 0; r < rows; r++)
+                q += (get(X->prec, t, r + c * ld) - tile_mean) * (get(X->prec, t, r + c * ld) - tile_mean);
+            starpu_data_release(h);
+            double delta = tile_mean - mean, n = (double)seen + rows;
+            mean += delta * rows / n, m2 += q + delta * delta * seen * rows / n;
+            seen += rows;
+        }
+        sum_var += m2 / seen;
+    }
+    *mean_variance = sum_var / X->n;
+    return 0;
+}
+
+static void unregister_all(starpu_data_handle_t *h, int n)
+{
+    for (int i = 0; h && i < n; i++)
+        if (h[i])
+            starpu_data_unregister(h[i]);
+    free(h);
+}
+
+static void km_release(struct km *m)
+{
+    unregister_all(m->labelh, m->mt), unregister_all(m->disth, m->mt), unregister_all(m->parth, m->mt);
+    if (m->Ch)
+        starpu_data_unregister(m->Ch), starpu_data_unregister(m->cnormh);
+    if (m->totalh)
+        starpu_data_unregister(m->totalh), starpu_data_unregister(m->scratch);
+    free(m->C), free(m->cnorm), free(m->total);
+}
+
+/* Registers the centroids, their norms, the summed partials and, per row
+ * tile, the labels (over the caller's array), distances and partials. */
+static int km_register(struct km *m)
+{
+    const sbk_matrix *X = m->X;
+    int k = m->k;
+    size_t es = X->prec, psize = m->ldp * (k + 1);
+    m->C = malloc((size_t)k * m->vars * es), m->cnorm = calloc(k, sizeof(double));
+    m->total = calloc(psize, sizeof(double));
+    m->labelh = calloc(m->mt, sizeof *m->labelh), m->disth = calloc(m->mt, sizeof *m->disth);
+    m->parth = calloc(m->mt, sizeof *m->parth);
+    if (!m->C || !m->cnorm || !m->total || !m->labelh || !m->disth || !m->parth)
+        return SBK_ENOMEM;
+    starpu_matrix_data_register(&m->Ch, STARPU_MAIN_RAM, (uintptr_t)m->C, k, k, m->vars, es);
+    starpu_vector_data_register(&m->cnormh, STARPU_MAIN_RAM, (uintptr_t)m->cnorm, k, sizeof(double));
+    starpu_matrix_data_register(&m->totalh, STARPU_MAIN_RAM, (uintptr_t)m->total, m->ldp, m->ldp, k + 1,
+                                sizeof(double));
+    starpu_vector_data_register(&m->scratch, -1, 0, sbk_kmeans_scratch_bytes(k, m->dbl), 1);
+    for (int i = 0; i < m->mt; i++) {
+        int rows = sbk_tile_rows(X, i);
+        starpu_vector_data_register(&m->labelh[i], STARPU_MAIN_RAM, (uintptr_t)(m->labels + (size_t)i * X->mb),
+                                    rows, sizeof(int));
+        starpu_vector_data_register(&m->disth[i], -1, 0, rows, sizeof(double));
+        starpu_matrix_data_register(&m->parth[i], -1, 0, m->ldp, m->ldp, k + 1, sizeof(double));
+    }
+    return SBK_SUCCESS;
+}
+
+/* Writes the centroids (k × vars doubles, leading dimension k) into their
+ * handle in X's precision, and the squared norms of the rounded values. */
+static void km_set_centroids(struct km *m, const double *c)
+{
+    sbk_precision prec = m->X->prec;
+    starpu_data_acquire(m->Ch, STARPU_W), starpu_data_acquire(m->cnormh, STARPU_W);
+    for (int j = 0; j < m->k; j++) {
+        double norm = 0.0;
+        for (int v = 0; v < m->vars; v++) {
+            size_t at = j + (size_t)v * m->k;
+            set(prec, m->C, at, c[at]);
+            norm += get(prec, m->C, at) * get(prec, m->C, at);
+        }
+        m->cnorm[j] = norm;
+    }
+    starpu_data_release(m->cnormh), starpu_data_release(m->Ch);
+}
+
+/* k distinct rows at random (Floyd's sampling), into c (k × vars, ld k). */
+static int init_random(const sbk_matrix *X, int k, uint64_t seed, double *c)
+{
+    unsigned char *taken = calloc((size_t)X->m / 8 + 1, 1);
+    double *row = malloc(X->n * sizeof *row);
+    if (!taken || !row) {
+        free(taken), free(row);
+        return SBK_ENOMEM;
+    }
+    int j = 0;
+    for (long top = X->m - k; top < X->m; top++, j++) {
+        long r = (long)(uniform(seed, 0, top) * (top + 1));
+        if (taken[r / 8] & (1u << r % 8))
+            r = top;
+        taken[r / 8] |= 1u << r % 8;
+        read_row(X, r, row);
+        for (int v = 0; v < X->n; v++)
+            c[j + (size_t)v * k] = row[v];
+    }
+    free(taken), free(row);
+    return SBK_SUCCESS;
+}
+
+/* k-means++ state: the candidates and the chosen centroid (host buffers every
+ * tile task reads), per row tile the rows' distances to the nearest chosen
+ * centroid, their sum and the candidates' potentials. */
+struct pp {
+    const sbk_matrix *X;
+    int trials, mt;
+    double *cand, *centroid, *row, *sums, *pots, *closest;
+    starpu_data_handle_t candh, centh, *closeh, *sumh, *poth;
+};
+
+static void pp_release(struct pp *p)
+{
+    unregister_all(p->closeh, p->mt), unregister_all(p->sumh, p->mt), unregister_all(p->poth, p->mt);
+    if (p->candh)
+        starpu_data_unregister(p->candh), starpu_data_unregister(p->centh);
+    free(p->cand), free(p->centroid), free(p->row), free(p->sums), free(p->pots), free(p->closest);
+}
+
+static int pp_register(struct pp *p, const sbk_matrix *X, int k)
+{
+    *p = (struct pp){.X = X, .trials = 2 + (int)log(k), .mt = X->mt};
+    int vars = X->n;
+    p->cand = calloc((size_t)p->trials * vars, sizeof(double)), p->centroid = calloc(vars, sizeof(double));
+    p->row = calloc(vars, sizeof(double));
+    p->sums = calloc(p->mt, sizeof(double)), p->pots = calloc((size_t)p->mt * p->trials, sizeof(double));
+    p->closest = calloc(X->mb, sizeof(double));
+    p->closeh = calloc(p->mt, sizeof *p->closeh), p->sumh = calloc(p->mt, sizeof *p->sumh);
+    p->poth = calloc(p->mt, sizeof *p->poth);
+    if (!p->cand || !p->centroid || !p->row || !p->sums || !p->pots || !p->closest || !p->closeh || !p->sumh ||
+        !p->poth)
+        return SBK_ENOMEM;
+    starpu_matrix_data_register(&p->candh, STARPU_MAIN_RAM, (uintptr_t)p->cand, p->trials, p->trials, vars,
+                                sizeof(double));
+    starpu_vector_data_register(&p->centh, STARPU_MAIN_RAM, (uintptr_t)p->centroid, vars, sizeof(double));
+    for (int i = 0; i < p->mt; i++) {
+        starpu_vector_data_register(&p->closeh[i], -1, 0, sbk_tile_rows(X, i), sizeof(double));
+        starpu_variable_data_register(&p->sumh[i], -1, 0, sizeof(double));
+        starpu_vector_data_register(&p->poth[i], -1, 0, p->trials, sizeof(double));
+    }
+    return SBK_SUCCESS;
+}
+
+/* Makes row r the next centroid: closest follows it in tasks. The tile sums
+ * are read back for the first centroid; later ones come from the potentials
+ * (pp_step), which are the same sums taken in the same order. */
+static int pp_choose(struct pp *p, long r, int first)
+{
+    starpu_data_acquire(p->centh, STARPU_W);
+    read_row(p->X, r, p->centroid);
+    starpu_data_release(p->centh);
+    int ret = SBK_SUCCESS;
+    for (int i = 0; i < p->mt && ret == SBK_SUCCESS; i++)
+        ret = sbk_insert_kmeans_pp_update(sbk_tile(p->X, i, 0), p->centh, first, p->closeh[i], p->sumh[i]);
+    for (int i = 0; i < p->mt && ret == SBK_SUCCESS && first; i++)
+        ret = sbk_data_read(p->sumh[i], &p->sums[i], sizeof(double));
+    return ret;
+}
+
+/* The row where the running sum of the distances first reaches u (scikit-learn's
+ * searchsorted on their cumulative sum), by tile sums and then within the tile. */
+static long pp_locate(struct pp *p, double u)
+{
+    double before = 0.0;
+    int tile = -1;
+    for (int i = 0; i < p->mt && tile < 0; i++) {
+        if (p->sums[i] > 0 && (before + p->sums[i] >= u || i == p->mt - 1))
+            tile = i;
+        else
+            before += p->sums[i];
+    }
+    for (int i = p->mt - 1; tile < 0 && i >= 0; i--) /* rounding: the last tile with weight */
+        if (p->sums[i] > 0)
+            tile = i;
+    if (tile < 0)
+        return 0;
+    int rows = sbk_tile_rows(p->X, tile), last = 0;
+    sbk_data_read(p->closeh[tile], p->closest, rows * sizeof(double));
+    for (int r = 0; r < rows; r++) {
+        if (p->closest[r] > 0)
+            last = r;
+        before += p->closest[r];
+        if (before >= u && p->closest[r] > 0)
+            return (long)tile * p->X->mb + r;
+    }
+    return (long)tile * p->X->mb + last;
+}
+
+/* One greedy k-means++ step: draws the candidates, keeps the one leaving the
+ * least inertia; returns its row in *chosen. */
+static int pp_step(struct pp *p, uint64_t seed, int step, long *chosen)
+{
+    double potential = 0.0;
+    for (int i = 0; i < p->mt; i++)
+        potential += p->sums[i];
+    long rows[64]; /* trials = 2 + log k < 64 */
+    starpu_data_acquire(p->candh, STARPU_W);
+    for (int t = 0; t < p->trials; t++) {
+        rows[t] = pp_locate(p, uniform(seed, (uint64_t)step, t) * potential);
+        read_row(p->X, rows[t], p->row);
+        for (int v = 0; v < p->X->n; v++)
+            p->cand[t + (size_t)v * p->trials] = p->row[v];
+    }
+    starpu_data_release(p->candh);
+    int ret = SBK_SUCCESS;
+    for (int i = 0; i < p->mt && ret == SBK_SUCCESS; i++)
+        ret = sbk_insert_kmeans_pp_potentials(sbk_tile(p->X, i, 0), p->closeh[i], p->candh, p->poth[i]);
+    for (int i = 0; i < p->mt && ret == SBK_SUCCESS; i++)
+        ret = sbk_data_read(p->poth[i], p->pots + (size_t)i * p->trials, p->trials * sizeof(double));
+    int best = 0;
+    double least = INFINITY;
+    for (int t = 0; t < p->trials; t++) {
+        double sum = 0.0;
+        for (int i = 0; i < p->mt; i++)
+            sum += p->pots[(size_t)i * p->trials + t];
+        if (sum < least)
+            least = sum, best = t;
+    }
+    for (int i = 0; i < p->mt; i++) /* the tile sums once the chosen candidate joins the centroids */
+        p->sums[i] = p->pots[(size_t)i * p->trials + best];
+    *chosen = rows[best];
+    return ret;
+}
+
+/* k-means++ as scikit-learn's _kmeans_plusplus, into c (k × vars, ld k). */
+static int init_plusplus(const sbk_matrix *X, int k, uint64_t seed, double *c)
+{
+    struct pp p;
+    int ret = pp_register(&p, X, k);
+    long r = (long)(uniform(seed, 0, 0) * X->m);
+    for (int j = 0; j < k && ret == SBK_SUCCESS; j++) {
+        if (j > 0)
+            ret = pp_step(&p, seed, j, &r);
+        if (ret == SBK_SUCCESS && j < k - 1)
+            ret = pp_choose(&p, r, j == 0);
+        if (ret == SBK_SUCCESS) {
+            read_row(X, r, p.row);
+            for (int v = 0; v < X->n; v++)
+                c[j + (size_t)v * k] = p.row[v];
+        }
+    }
+    pp_release(&p);
+    return ret;
+}
+
+/* One assignment pass over the tiles; the partials summed in tile order land in m->total. */
+static int km_assign(struct km *m)
+{
+    int ret = SBK_SUCCESS;
+    for (int i = 0; i < m->mt && ret == SBK_SUCCESS; i++)
+        ret = sbk_insert_kmeans_assign(sbk_tile(m->X, i, 0), m->Ch, m->cnormh, m->labelh[i], m->disth[i],
+                                       m->parth[i], m->scratch);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_insert_tile_sum(m->parth, m->mt, 0, m->totalh);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_data_read(m->totalh, NULL, 0);
+    return ret;
+}
+
+struct far_row {
+    double dist;
+    long row;
+};
+
+/* Farthest first; equal distances by row. */
+static int farther(const void *a, const void *b)
+{
+    const struct far_row *x = a, *y = b;
+    return x->dist != y->dist ? (x->dist < y->dist ? 1 : -1) : (x->row > y->row) - (x->row < y->row);
+}
+
+static int note_reseeded(sbk_kmeans_report *r, int cluster, int iteration)
+{
+    if (!r)
+        return SBK_SUCCESS;
+    int *c = realloc(r->reseeded_cluster, (r->nreseeded + 1) * sizeof *c);
+    if (c)
+        r->reseeded_cluster = c;
+    int *i = realloc(r->reseeded_iteration, (r->nreseeded + 1) * sizeof *i);
+    if (i)
+        r->reseeded_iteration = i;
+    if (!c || !i)
+        return SBK_ENOMEM;
+    c[r->nreseeded] = cluster, i[r->nreseeded++] = iteration;
+    return SBK_SUCCESS;
+}
+
+/* Empty clusters take the rows farthest from their centroids, as scikit-learn's
+ * _relocate_empty_clusters: each such row leaves its cluster's sum for the empty one's. */
+static int km_reseed(struct km *m, int iteration, sbk_kmeans_report *r)
+{
+    const sbk_matrix *X = m->X;
+    int empty = 0;
+    for (int j = 0; j < m->k; j++)
+        empty += m->total[m->vars + j * m->ldp] == 0;
+    if (!empty)
+        return SBK_SUCCESS;
+    struct far_row *far = malloc((size_t)X->m * sizeof *far);
+    double *dist = malloc((size_t)X->mb * sizeof *dist), *row = malloc(m->vars * sizeof *row);
+    int ret = far && dist && row ? SBK_SUCCESS : SBK_ENOMEM;
+    for (int i = 0; i < m->mt && ret == SBK_SUCCESS; i++) {
+        int rows = sbk_tile_rows(X, i);
+        if ((ret = sbk_data_read(m->disth[i], dist, rows * sizeof *dist)) == SBK_SUCCESS)
+            ret = sbk_data_read(m->labelh[i], NULL, 0);
+        for (int t = 0; t < rows; t++)
+            far[(size_t)i * X->mb + t] = (struct far_row){dist[t], (long)i * X->mb + t};
+    }
+    if (ret == SBK_SUCCESS)
+        qsort(far, X->m, sizeof *far, farther);
+    for (int j = 0, e = 0; j < m->k && ret == SBK_SUCCESS; j++) {
+        if (m->total[m->vars + j * m->ldp] != 0)
+            continue;
+        long at = far[e++].row;
+        int old = m->labels[at];
+        read_row(X, at, row);
+        for (int v = 0; v < m->vars; v++)
+            m->total[v + old * m->ldp] -= row[v], m->total[v + j * m->ldp] = row[v];
+        m->total[m->vars + old * m->ldp] -= 1, m->total[m->vars + j * m->ldp] = 1;
+        ret = note_reseeded(r, j, iteration);
+    }
+    free(far), free(dist), free(row);
+    return ret;
+}
+
+/* Moves each centroid to the mean of its rows (c: k × vars doubles of
+ * workspace); returns the shift, sum_j ||c_j - c_j'||^2 in X's precision. */
+static double km_update(struct km *m, double *c)
+{
+    double shift = 0.0;
+    starpu_data_acquire(m->Ch, STARPU_R);
+    for (int j = 0; j < m->k; j++) {
+        double count = m->total[m->vars + j * m->ldp];
+        for (int v = 0; v < m->vars; v++) {
+            size_t at = j + (size_t)v * m->k;
+            double old = get(m->X->prec, m->C, at);
+            c[at] = count > 0 ? m->total[v + j * m->ldp] / count : old;
+            double moved = (m->dbl ? c[at] : (float)c[at]) - old;
+            shift += moved * moved;
+        }
+    }
+    starpu_data_release(m->Ch);
+    km_set_centroids(m, c);
+    return shift;
+}
+
+static int check_input(const sbk_matrix *X, const sbk_kmeans_opts *o, const void *centroids, double *mean_variance,
+                       sbk_kmeans_report *r)
+{
+    if (!o || !centroids)
+        return refuse(r, SBK_EINVAL, "no options or no centroid array");
+    if (sbk_nranks() > 1)
+        return refuse(r, SBK_EINVAL, "k-means runs in one process, not on %d MPI ranks", sbk_nranks());
+    if (X->nt != 1)
+        return refuse(r, SBK_ESHAPE, "X's tiles must hold whole rows (tile width %d < %d columns)", X->nb, X->n);
+    if (o->k < 1)
+        return refuse(r, SBK_EINVAL, "k must be at least 1 (got %d)", o->k);
+    if (o->k > X->m)
+        return refuse(r, SBK_EINVAL, "k = %d exceeds the %d rows of X", o->k, X->m);
+    if (o->max_iterations < 0 || o->max_iterations > 10000000)
+        return refuse(r, SBK_EINVAL, "iterations must be between 0 and 1e7 (got %d)", o->max_iterations);
+    if (!(o->tolerance >= 0) || isinf(o->tolerance))
+        return refuse(r, SBK_EINVAL, "the tolerance must be finite and >= 0 (got %g)", o->tolerance);
+    if (o->init != SBK_KMEANS_PLUSPLUS && o->init != SBK_KMEANS_RANDOM && o->init != SBK_KMEANS_GIVEN)
+        return refuse(r, SBK_EINVAL, "unknown initialisation %d", (int)o->init);
+    long row, col;
+    if (scan_columns(X, &row, &col, mean_variance))
+        return refuse(r, SBK_EINVAL, "X holds a NaN or Inf at row %ld, column %ld", row, col);
+    for (int j = 0; o->init == SBK_KMEANS_GIVEN && j < o->k; j++)
+        for (int v = 0; v < X->n; v++)
+            if (!isfinite(get(X->prec, centroids, j + (size_t)v * o->k)))
+                return refuse(r, SBK_EINVAL, "the initial centroids hold a NaN or Inf at centroid %d, column %d", j,
+                              v);
+    return SBK_SUCCESS;
+}
+
+/* The initial centroids into c (k × vars doubles) and their handle. */
+static int km_initial(struct km *m, const sbk_kmeans_opts *o, const void *given, double *c)
+{
+    int ret = SBK_SUCCESS;
+    if (o->init == SBK_KMEANS_GIVEN)
+        for (size_t at = 0; at < (size_t)m->k * m->vars; at++)
+            c[at] = get(m->X->prec, given, at);
+    else if (o->init == SBK_KMEANS_RANDOM)
+        ret = init_random(m->X, m->k, o->seed, c);
+    else
+        ret = init_plusplus(m->X, m->k, o->seed, c);
+    if (ret == SBK_SUCCESS)
+        km_set_centroids(m, c);
+    return ret;
+}
+
+static int note_inertia(sbk_kmeans_report *r, int iteration, double inertia)
+{
+    if (!r)
+        return SBK_SUCCESS;
+    if ((iteration & (iteration - 1)) == 0) { /* grows at powers of two */
+        double *grown = realloc(r->inertia, 2 * (iteration + 1) * sizeof *grown);
+        if (!grown)
+            return SBK_ENOMEM;
+        r->inertia = grown;
+    }
+    r->inertia[iteration] = inertia;
+    r->iterations = iteration + 1;
+    return SBK_SUCCESS;
+}
+
+/* Lloyd's iterations, then the rows assigned to the final centroids unless
+ * the last pass already did it; *final_inertia is theirs. */
+static int km_iterate(struct km *m, const sbk_kmeans_opts *o, double tol, double *c, sbk_kmeans_report *r,
+                      double *final_inertia)
+{
+    double t0 = starpu_timing_now() * 1e-6;
+    int ret = SBK_SUCCESS, settled = 0, converged = 0;
+    for (int it = 0; it < o->max_iterations && ret == SBK_SUCCESS && !converged; it++) {
+        int reseeded = r ? r->nreseeded : 0;
+        if ((ret = km_assign(m)) != SBK_SUCCESS || (ret = km_reseed(m, it + 1, r)) != SBK_SUCCESS)
+            break;
+        double inertia = m->total[sbk_kmeans_inertia_at(m->vars, m->k)];
+        long changed = (long)m->total[sbk_kmeans_changed_at(m->vars, m->k)];
+        double shift = km_update(m, c);
+        ret = note_inertia(r, it, inertia);
+        if (o->progress)
+            o->progress(it + 1, inertia, shift, changed, starpu_timing_now() * 1e-6 - t0, o->user);
+        /* No label changed: the centroids did not move either (unless re-seeded). */
+        settled = changed == 0 && (!r || r->nreseeded == reseeded);
+        converged = changed == 0 || shift <= tol;
+        *final_inertia = inertia;
+    }
+    if (r)
+        r->converged = converged;
+    if (ret == SBK_SUCCESS && !settled && (ret = km_assign(m)) == SBK_SUCCESS)
+        *final_inertia = m->total[sbk_kmeans_inertia_at(m->vars, m->k)];
+    for (int i = 0; i < m->mt && ret == SBK_SUCCESS; i++)
+        ret = sbk_data_read(m->labelh[i], NULL, 0);
+    return ret;
+}
+
+int sbk_kmeans(const sbk_matrix *X, const sbk_kmeans_opts *opts, void *centroids, int *labels,
+               sbk_kmeans_report *report)
+{
+    const sbk_matrix *mats[] = {X};
+    if (report)
+        memset(report, 0, sizeof *report);
+    double mean_variance = 0.0, t0 = starpu_timing_now() * 1e-6, final_inertia = 0.0;
+    int ret = sbk_check_matrices(1, mats);
+    if (ret == SBK_SUCCESS)
+        ret = check_input(X, opts, centroids, &mean_variance, report);
+    if (ret != SBK_SUCCESS)
+        return ret;
+    struct km m = {.X = X, .k = opts->k, .vars = X->n, .mt = X->mt, .dbl = X->prec == SBK_DOUBLE,
+                   .ldp = (size_t)X->n + 1, .labels = labels ? labels : malloc((size_t)X->m * sizeof(int))};
+    double *c = malloc((size_t)m.k * m.vars * sizeof *c);
+    if (m.labels && c) {
+        for (long i = 0; i < X->m; i++)
+            m.labels[i] = -1; /* every label changes on the first pass */
+        ret = km_register(&m);
+    } else
+        ret = SBK_ENOMEM;
+    if (ret == SBK_SUCCESS)
+        ret = km_initial(&m, opts, centroids, c);
+    double t1 = starpu_timing_now() * 1e-6;
+    if (ret == SBK_SUCCESS)
+        ret = km_iterate(&m, opts, opts->tolerance * mean_variance, c, report, &final_inertia);
+    if (ret == SBK_SUCCESS) {
+        starpu_data_acquire(m.Ch, STARPU_R);
+        memcpy(centroids, m.C, (size_t)m.k * m.vars * X->prec);
+        starpu_data_release(m.Ch);
+    }
+    km_release(&m);
+    if (!labels)
+        free(m.labels);
+    free(c);
+    if (report) {
+        report->final_inertia = final_inertia;
+        report->seconds_init = t1 - t0;
+        report->seconds_total = starpu_timing_now() * 1e-6 - t0;
+        report->seconds_iterations = report->seconds_total - report->seconds_init;
+    }
+    return ret;
+}
