@@ -138,7 +138,7 @@ for sig in INT TERM; do
   "$bin/solvebak" --obs 200000 --vars 400 --iters 1000 --tol 0 --out "$work/keep-$sig.npy" \
     > "$work/sig.out" 2> "$work/sig.err" &
   pid=$!
-  for _ in $(seq 600); do grep -q '^iteration' "$work/sig.out" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 600); do grep -q 'iteration: ' "$work/sig.out" 2>/dev/null && break; sleep 0.1; done
   kill -s "$sig" "$pid"; wait "$pid"; rc=$?
   checks=$((checks + 1))
   if [ "$rc" -ne $((128 + $(kill -l "$sig"))) ] || ! grep -q 'interrupted: StarPU shut down' "$work/sig.err" ||
