@@ -32,12 +32,13 @@ int main(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'l': labels[nlabels++] = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h': free(labels); usage(stdout); return 0;
+        default: free(labels); usage(stderr); return 2;
         }
     }
     int n = argc - optind;
     if (n < 1) {
+        free(labels);
         fprintf(stderr, "starbak-report: no trace given (see --help)\n");
         return 2;
     }

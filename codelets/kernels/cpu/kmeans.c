@@ -36,7 +36,7 @@ ALWAYS_INLINE void add_squares(const int dbl, int n, const void *x, double *norm
 #ifdef __SSE2__
     for (; i + 2 <= n; i += 2) {
         __m128d v = dbl ? _mm_loadu_pd((const double *)x + i)
-                        : _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd((const double *)((const float *)x + i))));
+                        : _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i_u *)((const float *)x + i))));
         _mm_storeu_pd(norms + i, _mm_add_pd(_mm_loadu_pd(norms + i), _mm_mul_pd(v, v)));
     }
 #endif
