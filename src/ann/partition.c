@@ -20,11 +20,6 @@ static int refuse(sbk_ann_report *r, int code, const char *fmt, ...)
     return code;
 }
 
-static double get(sbk_precision prec, const void *x, size_t k)
-{
-    return prec == SBK_DOUBLE ? ((const double *)x)[k] : ((const float *)x)[k];
-}
-
 /* One pass over column c of X, read through StarPU: pass 0 returns the sum
  * of the values, 1 the sum of (v - mean)^2, 2 writes (v - mean) * scale into
  * Z's column (obs×vars column-major, X's precision). */
@@ -37,7 +32,7 @@ static double column_pass(const sbk_matrix *X, int c, int pass, double mean, dou
         const void *t = (const void *)starpu_matrix_get_local_ptr(h);
         size_t ld = starpu_matrix_get_local_ld(h);
         for (int r = 0; r < sbk_tile_rows(X, i); r++) {
-            double v = get(X->prec, t, r + c * ld);
+            double v = sbk_elem_get(X->prec, t, r + c * ld);
             size_t at = (size_t)i * X->mb + r + (size_t)c * X->m;
             if (pass == 0)
                 sum += v;
@@ -73,8 +68,8 @@ static int nearest_kept(const void *C, sbk_precision prec, int k, int vars, cons
             continue;
         double d = 0.0;
         for (int v = 0; v < vars; v++)
-            d += (get(prec, C, j + (size_t)v * k) - get(prec, C, l + (size_t)v * k)) *
-                 (get(prec, C, j + (size_t)v * k) - get(prec, C, l + (size_t)v * k));
+            d += (sbk_elem_get(prec, C, j + (size_t)v * k) - sbk_elem_get(prec, C, l + (size_t)v * k)) *
+                 (sbk_elem_get(prec, C, j + (size_t)v * k) - sbk_elem_get(prec, C, l + (size_t)v * k));
         if (d < least)
             least = d, best = l;
     }

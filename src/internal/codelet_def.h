@@ -1,6 +1,6 @@
 /* How every codelet of codelets/ is defined: one macro gives a kernel its
  * history-based perf model, its codelet and, on the SimGrid build, the
- * placeholder CUDA function. Included by the codelet files only. */
+ * CUDA entry that marks simulated CUDA workers as able to run it. Included by the codelet files only. */
 #ifndef STARBAK_INTERNAL_CODELET_DEF_H
 #define STARBAK_INTERNAL_CODELET_DEF_H
 
@@ -9,7 +9,7 @@
 /* The CUDA implementation's fields: the function and its flags
  * (STARPU_CUDA_ASYNC, or 0 for a function that waits for its stream) on a
  * CUDA build. The SimGrid build never calls a codelet, but StarPU sends a task
- * only to workers of a type that has a function: a placeholder keeps the
+ * only to workers of a type that has a function: a non-NULL entry keeps the
  * simulated CUDA workers eligible. Nothing without CUDA. */
 #if defined(STARPU_USE_CUDA)
 #define SBK_CUDA_IMPL(func, flags) .cuda_funcs = {func}, .cuda_flags = {flags},

@@ -40,19 +40,6 @@ static int refuse(sbk_kmeans_report *r, int code, const char *fmt, ...)
     return code;
 }
 
-static double get(sbk_precision prec, const void *x, size_t k)
-{
-    return prec == SBK_DOUBLE ? ((const double *)x)[k] : ((const float *)x)[k];
-}
-
-static void set(sbk_precision prec, void *x, size_t k, double v)
-{
-    if (prec == SBK_DOUBLE)
-        ((double *)x)[k] = v;
-    else
-        ((float *)x)[k] = (float)v;
-}
-
 /* Uniform in [0, 1) from the counter-based generator, keyed by (seed, stream, i). */
 static double uniform(uint64_t seed, uint64_t stream, uint64_t i)
 {
@@ -79,7 +66,7 @@ static void read_row(const sbk_matrix *X, long r, double *out)
     const void *t = (const void *)starpu_matrix_get_local_ptr(h);
     size_t ld = starpu_matrix_get_local_ld(h), local = r % X->mb;
     for (int c = 0; c < X->n; c++)
-        out[c] = get(X->prec, t, local + c * ld);
+        out[c] = sbk_elem_get(X->prec, t, local + c * ld);
     starpu_data_release(h);
 }
 
@@ -99,7 +86,7 @@ static int scan_columns(const sbk_matrix *X, long *row, long *col, double *mean_
             int rows = sbk_tile_rows(X, i);
             double s = 0.0, q = 0.0;
             for (int r = 0; r < rows; r++) {
-                double v = get(X->prec, t, r + c * ld);
+                double v = sbk_elem_get(X->prec, t, r + c * ld);
                 if (!isfinite(v)) {
                     starpu_data_release(h);
                     *row = (long)i * X->mb + r, *col = c;
@@ -109,7 +96,7 @@ static int scan_columns(const sbk_matrix *X, long *row, long *col, double *mean_
             }
             double tile_mean = s / rows;
             for (int r = 0; r < rows; r++)
-                q += (get(X->prec, t, r + c * ld) - tile_mean) * (get(X->prec, t, r + c * ld) - tile_mean);
+                q += (sbk_elem_get(X->prec, t, r + c * ld) - tile_mean) * (sbk_elem_get(X->prec, t, r + c * ld) - tile_mean);
             starpu_data_release(h);
             double delta = tile_mean - mean, n = (double)seen + rows;
             mean += delta * rows / n, m2 += q + delta * delta * seen * rows / n;
@@ -177,8 +164,8 @@ static void km_set_centroids(struct km *m, const double *c)
         double norm = 0.0;
         for (int v = 0; v < m->vars; v++) {
             size_t at = j + (size_t)v * m->k;
-            set(prec, m->C, at, c[at]);
-            norm += get(prec, m->C, at) * get(prec, m->C, at);
+            sbk_elem_set(prec, m->C, at, c[at]);
+            norm += sbk_elem_get(prec, m->C, at) * sbk_elem_get(prec, m->C, at);
         }
         m->cnorm[j] = norm;
     }
@@ -441,7 +428,7 @@ static double km_update(struct km *m, double *c)
         double count = m->total[m->vars + j * m->ldp];
         for (int v = 0; v < m->vars; v++) {
             size_t at = j + (size_t)v * m->k;
-            double old = get(m->X->prec, m->C, at);
+            double old = sbk_elem_get(m->X->prec, m->C, at);
             c[at] = count > 0 ? m->total[v + j * m->ldp] / count : old;
             double moved = (m->dbl ? c[at] : (float)c[at]) - old;
             shift += moved * moved;
@@ -476,7 +463,7 @@ static int check_input(const sbk_matrix *X, const sbk_kmeans_opts *o, const void
         return refuse(r, SBK_EINVAL, "X holds a NaN or Inf at row %ld, column %ld", row, col);
     for (int j = 0; o->init == SBK_KMEANS_GIVEN && j < o->k; j++)
         for (int v = 0; v < X->n; v++)
-            if (!isfinite(get(X->prec, centroids, j + (size_t)v * o->k)))
+            if (!isfinite(sbk_elem_get(X->prec, centroids, j + (size_t)v * o->k)))
                 return refuse(r, SBK_EINVAL, "the initial centroids hold a NaN or Inf at centroid %d, column %d", j,
                               v);
     return SBK_SUCCESS;
@@ -488,7 +475,7 @@ static int km_initial(struct km *m, const sbk_kmeans_opts *o, const void *given,
     int ret = SBK_SUCCESS;
     if (o->init == SBK_KMEANS_GIVEN)
         for (size_t at = 0; at < (size_t)m->k * m->vars; at++)
-            c[at] = get(m->X->prec, given, at);
+            c[at] = sbk_elem_get(m->X->prec, given, at);
     else if (o->init == SBK_KMEANS_RANDOM)
         ret = init_random(m->X, m->k, o->seed, c);
     else
