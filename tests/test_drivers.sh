@@ -133,19 +133,23 @@ checks=$((checks + 1))
 # Interrupted runs (SIGINT, SIGTERM) cancel the tasks, shut StarPU down and end
 # by the signal with a message, leaving the user's output as it was and no
 # temporary file beside it.
+# Each signal has its own output files: the progress line of an earlier run
+# must not be taken for this one's, or the signal reaches the forked shell
+# before it has become the driver (and runs this script's EXIT trap there).
 for sig in INT TERM; do
   echo "precious" > "$work/keep-$sig.npy"
+  out=$work/sig-$sig.out err=$work/sig-$sig.err
   "$bin/solvebak" --obs 200000 --vars 400 --iters 1000 --tol 0 --out "$work/keep-$sig.npy" \
-    > "$work/sig.out" 2> "$work/sig.err" &
+    > "$out" 2> "$err" &
   pid=$!
-  for _ in $(seq 600); do grep -q 'iteration: ' "$work/sig.out" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 600); do grep -q 'iteration: ' "$out" 2>/dev/null && break; sleep 0.1; done
   kill -s "$sig" "$pid"; wait "$pid"; rc=$?
   checks=$((checks + 1))
-  if [ "$rc" -ne $((128 + $(kill -l "$sig"))) ] || ! grep -q 'interrupted: StarPU shut down' "$work/sig.err" ||
+  if [ "$rc" -ne $((128 + $(kill -l "$sig"))) ] || ! grep -q 'interrupted: StarPU shut down' "$err" ||
      [ "$(cat "$work/keep-$sig.npy")" != precious ] ||
      ls "$work" | grep -q '\.tmp\.'; then
     failures=$((failures + 1))
-    echo "FAILED: SIG$sig: exit $rc, stderr '$(tail -n 2 "$work/sig.err")', output '$(head -c 20 "$work/keep-$sig.npy")'"
+    echo "FAILED: SIG$sig: exit $rc, stderr '$(tail -n 2 "$err")', output '$(head -c 20 "$work/keep-$sig.npy")'"
   fi
 done
 
