@@ -1,8 +1,8 @@
 """ANN benchmark: starbak's examples/ann against two peers on the same data, on NumPy,
 then on CuPy when it sees a GPU.
 
-  seed  the seed's own code: a Python loop of lstsq per neuron, H = tanh(X W^T)
-        formed whole, v = solve(H^T H, H^T y)  (no bias, as the seed)
+  notebook  the notebook's own code: a Python loop of lstsq per neuron, H = tanh(X W^T)
+        formed whole, v = solve(H^T H, H^T y)  (no bias, as the notebook)
   best  the best formulation: all neurons' normal equations in one batched solve,
         H formed once in place, one H^T H product (NumPy calls SYRK for Z.T @ Z; the ones
         column enters through column sums), Cholesky with the same ridge fallback as
@@ -29,7 +29,7 @@ def seed_problem(obs, vars_, rng):
     return X, np.sin(X.sum(axis=1)) / 2
 
 
-def seed_code(xp, X, y, Xt, yt, neurons, rng):
+def notebook_code(xp, X, y, Xt, yt, neurons, rng):
     """rng: a NumPy generator (the same rows for NumPy and CuPy)."""
     obs, vars_ = X.shape
     rows = obs // neurons
@@ -92,13 +92,13 @@ def best_form(xp, X, y, Xt, yt, neurons, rng):
 
 
 def peers(xp, X, y, Xt, yt, neurons, name):
-    """The best form and the seed's code on xp's arrays, after an untimed run of
+    """The best form and the notebook's code on xp's arrays, after an untimed run of
     each on a corner of the problem (CuPy compiles its kernels on first use)."""
     corner = X[:min(len(X), 2000)], y[:min(len(y), 2000)]
     best_form(xp, *corner, Xt, yt, 10, np.random.default_rng(0))
-    seed_code(xp, *corner, Xt, yt, 10, np.random.default_rng(0))
+    notebook_code(xp, *corner, Xt, yt, 10, np.random.default_rng(0))
     return [(f"{name} best (bias)", best_form(xp, X, y, Xt, yt, neurons, np.random.default_rng(2))),
-            (f"{name} seed (no bias)", seed_code(xp, X, y, Xt, yt, neurons, np.random.default_rng(3)))]
+            (f"{name} notebook (no bias)", notebook_code(xp, X, y, Xt, yt, neurons, np.random.default_rng(3)))]
 
 
 def cupy_peers(cp, X, y, Xt, yt, neurons):
@@ -134,7 +134,7 @@ def report(runs):
     for name, res in runs:
         note = res.get("tasks", "")
         if "form_H" in res:
-            note = f"forming H (before the seed's timer): {res['form_H']:.2f} s of outer"
+            note = f"forming H (before the notebook's timer): {res['form_H']:.2f} s of outer"
         print(f"{name:22} {res['inner']:9.3f} {res['outer']:9.3f} {res['total']:9.3f} {res['r']:12.8f}  {note}")
     base = dict(runs)
     sb, nb = base["starbak (bias)"], base["starbak --no-bias"]
@@ -142,10 +142,10 @@ def report(runs):
     for peer in ("numpy", "cupy"):
         if f"{peer} best (bias)" not in base:
             continue
-        best, seed = base[f"{peer} best (bias)"], base[f"{peer} seed (no bias)"]
+        best, orig = base[f"{peer} best (bias)"], base[f"{peer} notebook (no bias)"]
         goal = f"; goal 2x: {'met' if best['total'] / sb['total'] >= 2 else 'not met'}" if peer == "numpy" else ""
         print(f"starbak (bias) vs {peer} best: {faster(best, sb)}{goal}")
-        print(f"starbak --no-bias vs the seed's code on {peer}: {faster(seed, nb)}")
+        print(f"starbak --no-bias vs the notebook's code on {peer}: {faster(orig, nb)}")
     if sb["ncuda"]:
         print(f"starbak (bias) fit with {sb['ncuda']} CUDA worker(s): {sb['total']:.3f} s; goal <= 0.1 s on an "
               f"H100: {'met' if sb['total'] <= 0.1 else 'not met'}")

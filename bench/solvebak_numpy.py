@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Python side of bench/solvebak (run it through that script): the NumPy and CuPy peers.
 
-  gen DIR --obs N --vars N --seed S    the seed's problem, saved as DIR/{X,y,a_true}.npy
-  peers DIR --iters N --batch B [--seed-budget S] [--methods LIST]
-                                       memory bandwidth, the seed's loops, the best forms, on
+  gen DIR --obs N --vars N --seed S    the notebook's problem, saved as DIR/{X,y,a_true}.npy
+  peers DIR --iters N --batch B [--notebook-budget S] [--methods LIST]
+                                       memory bandwidth, the notebook's loops, the best forms, on
                                        NumPy, then on CuPy when it sees a GPU; key: value lines,
                                        and DIR/peers.json
   best-configs DIR                     the fastest starbak variant per method in DIR/sweep_*.txt
@@ -11,7 +11,7 @@
                                        DIR/a_*.npy; prints the variant table and the final table
 
 All peers run on the same X, y as starbak. X is written in Fortran order, so
-starbak's driver loads it without a transposition; the seed's loop gets a
+starbak's driver loads it without a transposition; the notebook's loop gets a
 C-order copy, as np.random.uniform(-0.5, 0.5, (obs, vars)) would make it.
 The peers are written once over the array module xp (bench/array_module.py):
 the NumPy runs, and tests/test_bench_peers.test, run the code the GPU runs.
@@ -124,15 +124,15 @@ def timed(f):
     return now() - t
 
 
-# --- the seed's loops (C-order X, as the user made it) ------------------------
+# --- the notebook's loops (C-order X, as the user made it) ------------------------
 # Written once over the array module xp (numpy or cupy). Slow: each stops once
 # `budget` seconds of iterations have passed, even inside an iteration, and its
 # time per iteration is extrapolated from the columns done (every batch and
 # every column costs the same). The stop test reads the clock without waiting
 # for the GPU (it only decides when to stop); the times are read after a wait.
 
-def seed_batched(xp, X, y, B, iters, budget):
-    """The seed's batched loop: X[:, J] with J the batch's column indices (fancy
+def notebook_batched(xp, X, y, B, iters, budget):
+    """The notebook's batched loop: X[:, J] with J the batch's column indices (fancy
     indexing: a copy of the B columns) on C-order X."""
     obs, vars_ = X.shape
     t0 = clock(xp)
@@ -156,8 +156,8 @@ def seed_batched(xp, X, y, B, iters, budget):
     return t1 - t0, (clock(xp) - t1) * vars_ / cols, cols / vars_, a
 
 
-def seed_per_column(xp, X, y, iters, budget):
-    """The seed's per-column loop: X[:, j] is a strided column of C-order X."""
+def notebook_per_column(xp, X, y, iters, budget):
+    """The notebook's per-column loop: X[:, j] is a strided column of C-order X."""
     obs, vars_ = X.shape
     t0 = clock(xp)
     norms = (X * X).sum(axis=0)
@@ -179,7 +179,7 @@ def seed_per_column(xp, X, y, iters, budget):
     return t1 - t0, (clock(xp) - t1) * vars_ / cols, cols / vars_, a
 
 
-def seed_batched_slice(xp, X, y, B, iters, budget):
+def notebook_batched_slice(xp, X, y, B, iters, budget):
     """The same loop with J a slice: X[:, J] is then a strided view, no copy.
     Returns the time per iteration and a."""
     obs, vars_ = X.shape
@@ -295,9 +295,9 @@ def warm_up(xp, XF, y, B):
     kernels and makes its library handles on first use."""
     Xs = xp.asfortranarray(XF[:1000, :2 * B])
     ys = y[:Xs.shape[0]].copy()
-    seed_batched(xp, xp.ascontiguousarray(Xs), ys, B, 1, float("inf"))
-    seed_batched_slice(xp, xp.ascontiguousarray(Xs), ys, B, 1, float("inf"))
-    seed_per_column(xp, xp.ascontiguousarray(Xs), ys, 1, float("inf"))
+    notebook_batched(xp, xp.ascontiguousarray(Xs), ys, B, 1, float("inf"))
+    notebook_batched_slice(xp, xp.ascontiguousarray(Xs), ys, B, 1, float("inf"))
+    notebook_per_column(xp, xp.ascontiguousarray(Xs), ys, 1, float("inf"))
     best_batched(xp, Xs, ys, B, 1)
     best_batched(xp, Xs, ys, B, 1, exact=True)
     best_per_column(xp, Xs, ys, 1)
@@ -305,9 +305,9 @@ def warm_up(xp, XF, y, B):
 
 
 def run_peers(xp, XF, y, a_true, args, counts, where, prefix=""):
-    """The seed's loops and the best forms on xp's Fortran-order XF and y; prints a
+    """The notebook's loops and the best forms on xp's Fortran-order XF and y; prints a
     line per run and returns the results by key. counts: the BLAS thread counts
-    the best forms run under (the first, the default, also runs the seed loops);
+    the best forms run under (the first, the default, also runs the notebook loops);
     None for the GPU. where(n) names that setting in the lines."""
     methods = args.methods.split(",")
     res = {}
@@ -317,7 +317,7 @@ def run_peers(xp, XF, y, a_true, args, counts, where, prefix=""):
         r = {"setup_s": setup, "err": float(np.mean(np.abs(to_host(xp, a) - a_true))), "threads": threads}
         if done is not None and done < args.iters:
             r.update(iter_s=it_s * args.iters, done=done, per_iter_s=it_s)
-        elif done is not None:  # a seed loop that finished within its budget
+        elif done is not None:  # a notebook loop that finished within its budget
             r.update(iter_s=it_s * args.iters, done=args.iters, per_iter_s=it_s)
         else:
             r.update(iter_s=it_s, done=args.iters, per_iter_s=it_s / max(args.iters, 1))
@@ -334,15 +334,15 @@ def run_peers(xp, XF, y, a_true, args, counts, where, prefix=""):
     if "batched" in methods or "per-column" in methods:
         XC = xp.ascontiguousarray(XF)  # the user's C-order X, same values
         if "batched" in methods:
-            s, it, done, a = seed_batched(xp, XC, y, args.batch, args.iters, args.seed_budget)
-            res["seed batched"] = record("seed batched", s, it, a, done, counts[0])
-            it, _ = seed_batched_slice(xp, XC, y, args.batch, args.iters, args.seed_budget)
-            res["seed batched, J a slice"] = {"per_iter_s": it, "iter_s": it * args.iters}
-            print(f"{prefix}seed batched with J a slice (a view, no copy) [{where(counts[0])}]: "
+            s, it, done, a = notebook_batched(xp, XC, y, args.batch, args.iters, args.notebook_budget)
+            res["notebook batched"] = record("notebook batched", s, it, a, done, counts[0])
+            it, _ = notebook_batched_slice(xp, XC, y, args.batch, args.iters, args.notebook_budget)
+            res["notebook batched, J a slice"] = {"per_iter_s": it, "iter_s": it * args.iters}
+            print(f"{prefix}notebook batched with J a slice (a view, no copy) [{where(counts[0])}]: "
                   f"{it:.3f} s per iteration (not in the table)")
         if "per-column" in methods:
-            s, it, done, a = seed_per_column(xp, XC, y, args.iters, args.seed_budget)
-            res["seed per-column"] = record("seed per-column", s, it, a, done, counts[0])
+            s, it, done, a = notebook_per_column(xp, XC, y, args.iters, args.notebook_budget)
+            res["notebook per-column"] = record("notebook per-column", s, it, a, done, counts[0])
         del XC
 
     forms = {"batched": lambda: best_batched(xp, XF, y, args.batch, args.iters),
@@ -519,17 +519,17 @@ def report(args):
           "again three times in one process with --out, the fastest warm (2nd or 3rd) run counts; best NumPy: the fastest of 2 runs under each BLAS thread count. ratio = NumPy s / starbak s "
           "(above 1: starbak faster). GB/s = X bytes read by starbak / starbak s (batched, per-column, "
           "block-exact: twice per iteration plus once in set-up; gram: once, to form G).")
-    print("| method | starbak s | seed-loop s | best-NumPy s | ratio vs seed | ratio vs best | GB/s | "
+    print("| method | starbak s | notebook s | best-NumPy s | ratio vs notebook | ratio vs best | GB/s | "
           "mean\\|a−a_true\\| (starbak / best NumPy) |")
     print("|" + "---|" * 8)
     cupy = peers_.get("cupy", {})
 
-    def row(label, r, gbs, seed, bst, where):
-        seed_s = f"{seed['time_s']:.2f}" + ("*" if seed["done"] != args.iters else "") if seed else "-"
+    def row(label, r, gbs, notebook, bst, where):
+        seed_s = f"{notebook['time_s']:.2f}" + ("*" if notebook["done"] != args.iters else "") if notebook else "-"
         best_s = f"{bst['time_s']:.3f} ({where(bst)})" if bst else "-"
         best_err = f"{bst['err']:.2e}" if bst else "-"
         print(f"| {label} | {r['solve']:.3f} | {seed_s} | {best_s} | "
-              f"{ratio(seed and seed['time_s'], r['solve'])} | {ratio(bst and bst['time_s'], r['solve'])} | "
+              f"{ratio(notebook and notebook['time_s'], r['solve'])} | {ratio(bst and bst['time_s'], r['solve'])} | "
               f"{gbs:.1f} | {r['err']:.2e} / {best_err} |")
 
     goals = []
@@ -537,19 +537,19 @@ def report(args):
         if m not in runs:
             continue
         r = runs[m]
-        seed = peers_.get(f"seed {m}")
+        notebook = peers_.get(f"notebook {m}")
         bst = peers_.get(f"best {m}")
         reads = 1 if m == "gram" else 2 * r["iterations"] + 1
         gbs = reads * xbytes / r["solve"] / 1e9
-        row(f"{m} ({r['ncpu']} CPU{cuda_workers(r)}, tile {r['tile_rows']})", r, gbs, seed, bst,
+        row(f"{m} ({r['ncpu']} CPU{cuda_workers(r)}, tile {r['tile_rows']})", r, gbs, notebook, bst,
             lambda b: f"{b['threads']}T")
         if cupy:
-            row(f"{m}, vs CuPy", r, gbs, cupy.get(f"seed {m}"), cupy.get(f"best {m}"), lambda b: "GPU")
+            row(f"{m}, vs CuPy", r, gbs, cupy.get(f"notebook {m}"), cupy.get(f"best {m}"), lambda b: "GPU")
         vs_best = bst["time_s"] / r["solve"] if bst else 0
-        vs_seed = seed["time_s"] / r["solve"] if seed else 0
+        vs_notebook = notebook["time_s"] / r["solve"] if notebook else 0
         if m == "batched":
             goals.append(("batched >= 0.9x best NumPy batched", vs_best >= 0.9, f"{vs_best:.2f}x"))
-            goals.append(("batched >= 25x the seed's loop", vs_seed >= 25, f"{vs_seed:.1f}x"))
+            goals.append(("batched >= 25x the notebook's loop", vs_notebook >= 25, f"{vs_notebook:.1f}x"))
             goals.append((f"batched mean|a-a_true| <= 1e-10 at {args.iters} iterations", r["err"] <= 1e-10,
                           f"{r['err']:.2e}"))
         elif m == "per-column":
@@ -564,9 +564,9 @@ def report(args):
                                f"({runs[m]['ncpu']} CPU{cuda_workers(runs[m])})", t <= limit, f"{t * 1e3:.1f} ms"))
     for prefix, peer, res in (("", "NumPy", peers_), ("CuPy ", "CuPy", cupy)):
         for m in METHODS:
-            s = res.get(f"seed {m}")
+            s = res.get(f"notebook {m}")
             if s and s["done"] != args.iters:
-                print(f"* {prefix}seed {m} loop extrapolated: it ran {s['done']:.2f} of "
+                print(f"* {prefix}notebook {m} loop extrapolated: it ran {s['done']:.2f} of "
                       f"{args.iters} iterations ({s['per_iter_s']:.2f} s per iteration) after a set-up of "
                       f"{s['setup_s']:.2f} s; the same iterates as best {peer}, so only best {peer}'s error is shown")
     if cupy:
@@ -582,7 +582,7 @@ def report(args):
                                                    f"{'s' * (p['threads'] != 1)}" for p in per))
     print(f"NumPy {peers_['numpy']}, {peers_['blas']}; {peers_['blas_threads']} BLAS threads by default "
           f"(os.cpu_count {peers_['cpu_count']}, OPENBLAS_NUM_THREADS {peers_['OPENBLAS_NUM_THREADS']}); "
-          f"seed loops ran with the default")
+          f"notebook loops ran with the default")
     print()
     print("Goals (this machine):")
     for name, ok, value in goals:
@@ -601,8 +601,8 @@ def main():
     q.add_argument("dir")
     q.add_argument("--iters", type=int, default=10)
     q.add_argument("--batch", type=int, default=100)
-    q.add_argument("--seed-budget", type=float, default=20.0,
-                   help="seconds of iterations after which a seed loop stops and is extrapolated")
+    q.add_argument("--notebook-budget", type=float, default=20.0,
+                   help="seconds of iterations after which a notebook loop stops and is extrapolated")
     q.add_argument("--methods", default=",".join(METHODS))
     q.add_argument("--repeat", type=int, default=2, help="runs of each best form; the fastest counts")
     r = sub.add_parser("report")

@@ -9,7 +9,7 @@
 
 #include <lapacke.h>
 #include <math.h>
-#include "internal/codelets.h"
+#include "codelets/codelets.h"
 #include "check.h"
 #include "../codelets/kernels/common/partial_sum.h"
 

@@ -75,9 +75,9 @@ def check_solvebak_iterates():
         ref_per_column(XF, y, iters)
     inf = float("inf")
     got = {
-        "seed batched": (sb.seed_batched(np, XC, y, B, iters, inf)[3], batched),
-        "seed batched, J a slice": (sb.seed_batched_slice(np, XC, y, B, iters, inf)[1], batched),
-        "seed per-column": (sb.seed_per_column(np, XC, y, iters, inf)[3], per_col),
+        "notebook batched": (sb.notebook_batched(np, XC, y, B, iters, inf)[3], batched),
+        "notebook batched, J a slice": (sb.notebook_batched_slice(np, XC, y, B, iters, inf)[1], batched),
+        "notebook per-column": (sb.notebook_per_column(np, XC, y, iters, inf)[3], per_col),
         "best batched": (sb.best_batched(np, XF, y, B, iters)[2], batched),
         "best block-exact": (sb.best_batched(np, XF, y, B, iters, exact=True)[2], exact),
         "best per-column": (sb.best_per_column(np, XF, y, iters)[2], per_col),
@@ -87,13 +87,13 @@ def check_solvebak_iterates():
         d = rel_diff(a, ref)
         check(d <= 1e-12, f"SolveBak {name}: the reference's iterates ({iters} iterations), "
                           f"max|a - ref| / max|ref| = {d:.1e} <= 1e-12")
-    # A budget of 0 s stops the seed loops after one batch, or 8 columns.
-    setup, per_iter, done, _ = sb.seed_batched(np, XC, y, B, iters, 0.0)
+    # A budget of 0 s stops the notebook loops after one batch, or 8 columns.
+    setup, per_iter, done, _ = sb.notebook_batched(np, XC, y, B, iters, 0.0)
     check(done == B / vars_ and per_iter >= 0 and setup >= 0,
-          f"SolveBak seed batched on a 0 s budget: stops after one batch ({done:.3f} of {iters} iterations)")
-    setup, per_iter, done, _ = sb.seed_per_column(np, XC, y, iters, 0.0)
+          f"SolveBak notebook batched on a 0 s budget: stops after one batch ({done:.3f} of {iters} iterations)")
+    setup, per_iter, done, _ = sb.notebook_per_column(np, XC, y, iters, 0.0)
     check(done == 8 / vars_ and per_iter >= 0,
-          f"SolveBak seed per-column on a 0 s budget: stops after 8 columns ({done:.3f} of {iters} iterations)")
+          f"SolveBak notebook per-column on a 0 s budget: stops after 8 columns ({done:.3f} of {iters} iterations)")
 
 
 # --- ANN: references --------------------------------------------------------------
@@ -105,18 +105,18 @@ def check_ann_peers():
     Xt, yt = ann.seed_problem(75, vars_, rng)
     rows = obs // neurons
 
-    seed = ann.seed_code(np, X, y, Xt, yt, neurons, np.random.default_rng(3))
+    orig = ann.notebook_code(np, X, y, Xt, yt, neurons, np.random.default_rng(3))
     draw = np.random.default_rng(3)
     W = np.array([np.linalg.lstsq(X[i], np.arctanh(y[i]), rcond=None)[0]
                   for i in (draw.integers(0, obs, rows) for _ in range(neurons))])
-    d = rel_diff(seed["W"], W)
-    check(d <= 1e-12, f"ANN seed: inner weights = per-neuron lstsq on the same rows ({d:.1e} <= 1e-12)")
+    d = rel_diff(orig["W"], W)
+    check(d <= 1e-12, f"ANN notebook: inner weights = per-neuron lstsq on the same rows ({d:.1e} <= 1e-12)")
     H = np.tanh(X @ W.T)
     G, c = H.T @ H, H.T @ y
-    res = np.linalg.norm(G @ seed["v"] - c) / (np.linalg.norm(G) * np.linalg.norm(seed["v"]) * neurons * EPS)
-    check(res <= 60, f"ANN seed: v solves H^T H v = H^T y (scaled residual {res:.1f} <= 60)")
-    r = np.corrcoef(np.tanh(Xt @ W.T) @ seed["v"], yt)[0, 1]
-    check(abs(seed["r"] - r) <= 1e-12, f"ANN seed: r on the test set {seed['r']:.12f} = {r:.12f}")
+    res = np.linalg.norm(G @ orig["v"] - c) / (np.linalg.norm(G) * np.linalg.norm(orig["v"]) * neurons * EPS)
+    check(res <= 60, f"ANN notebook: v solves H^T H v = H^T y (scaled residual {res:.1f} <= 60)")
+    r = np.corrcoef(np.tanh(Xt @ W.T) @ orig["v"], yt)[0, 1]
+    check(abs(orig["r"] - r) <= 1e-12, f"ANN notebook: r on the test set {orig['r']:.12f} = {r:.12f}")
 
     best = ann.best_form(np, X, y, Xt, yt, neurons, np.random.default_rng(2))
     idx = np.random.default_rng(2).integers(0, obs, (neurons, rows))
@@ -178,9 +178,9 @@ def check_reports_with_a_stand_in(work):
     os.mkdir(d)
     iters, batch, methods = 4, 5, sb.METHODS
     captured(sb.gen, argparse.Namespace(dir=d, obs=300, vars=12, seed=1))
-    out = captured(sb.peers, argparse.Namespace(dir=d, iters=iters, batch=batch, seed_budget=0.0,
+    out = captured(sb.peers, argparse.Namespace(dir=d, iters=iters, batch=batch, notebook_budget=0.0,
                                                 methods=",".join(methods), repeat=2))
-    check(out.count("CuPy best ") == 4 and "CuPy seed batched [GPU]" in out and "host-to-device copy" in out,
+    check(out.count("CuPy best ") == 4 and "CuPy notebook batched [GPU]" in out and "host-to-device copy" in out,
           "SolveBak peers: the CuPy runs (the stand-in) print their lines")
     driver = os.path.join(build, "examples", "solvebak")
     data = [f"--X={d}/X.npy", f"--y={d}/y.npy", f"--batch={batch}", f"--iters={iters}"]
@@ -193,8 +193,8 @@ def check_reports_with_a_stand_in(work):
     before = failures
     rows = re.findall(r"^\| \S+, vs CuPy \| [0-9.]+ \| [0-9.*-]+ \| [0-9.]+ \(GPU\) \|", out, re.M)
     check(len(rows) == 4, f"SolveBak report: a CuPy row per method ({len(rows)} of 4)")
-    check("* CuPy seed batched loop extrapolated" in out and "rows 'vs CuPy'" in out,
-          "SolveBak report: the CuPy seed loops' footnotes and the note on X's copy")
+    check("* CuPy notebook batched loop extrapolated" in out and "rows 'vs CuPy'" in out,
+          "SolveBak report: the CuPy notebook loops' footnotes and the note on X's copy")
     goals = re.findall(r"^  (met    |NOT met)  (batched|gram) set-up \+ 4 iterations <= \d+ ms on an H100", out, re.M)
     check(len(goals) == 2, f"SolveBak report: the two GPU goals when starbak had a CUDA worker ({len(goals)} of 2)")
     if failures > before:
@@ -217,10 +217,10 @@ def check_reports_with_a_stand_in(work):
         ann.report(runs)
     out = out.getvalue()
     before = failures
-    for name in ("cupy best (bias)", "cupy seed (no bias)"):
+    for name in ("cupy best (bias)", "cupy notebook (no bias)"):
         check(re.search(rf"^{re.escape(name)} +[0-9.]+ +[0-9.]+ +[0-9.]+ +0\.9", out, re.M) is not None,
               f"ANN report: a row for {name}")
-    check("starbak (bias) vs cupy best: " in out and "the seed's code on cupy: " in out,
+    check("starbak (bias) vs cupy best: " in out and "the notebook's code on cupy: " in out,
           "ANN report: starbak's ratios to the CuPy peers")
     check(re.search(r"^starbak \(bias\) fit with 1 CUDA worker\(s\): [0-9.]+ s; goal <= 0.1 s on an H100",
                     out, re.M) is not None, "ANN report: the GPU goal when starbak had a CUDA worker")

@@ -2,7 +2,7 @@
  * the same row draws (ann_reference.h), redraws and dropped neurons included,
  * the outer v solves the same normal equations (scaled
  * residual against a dense solve), the outer solve alone matches LAPACKE and
- * its ridge fallback (ann_solve_reference.h), the seed's problem at reduced size reaches
+ * its ridge fallback (ann_solve_reference.h), the notebook's problem at reduced size reaches
  * r >= 0.99, save/load/predict is exact, and every bad input is refused. */
 #include <unistd.h>
 #include "ann_reference.h"

@@ -71,7 +71,7 @@ static void cuda_inner_weights_match_lapacke(void **state)
 {
     (void)state;
     require_gpu();
-    /* The seed's problem, ragged tiles and blocks; then a tiny X with square
+    /* The notebook's problem, ragged tiles and blocks; then a tiny X with square
      * draws, where a repeated row makes a draw rank-deficient: redraws and drops. */
     const struct {
         int obs, vars;

@@ -9,7 +9,7 @@
 
 enum { OBS = 203, VARS = 37, MB = 50, NB = 10, BATCH = 5 };
 
-/* The seed's loops, in double, on a column-major X. */
+/* The notebook's loops, in double, on a column-major X. */
 static void reference(sbk_solvebak_method method, int obs, int vars, const double *X, const double *y, int batch,
                       int iterations, double *a)
 {
@@ -67,7 +67,7 @@ static void make_y(struct problem *p, double noise)
     }
 }
 
-/* X uniform in [-1/2, 1/2) as in the seed, y = X a_true + a little noise so
+/* X uniform in [-1/2, 1/2) as in the original NumPy notebook, y = X a_true + a little noise so
  * that the residual does not vanish. */
 static struct problem make_problem(int obs, int vars, int mb, int nb, double noise)
 {

@@ -8,7 +8,7 @@
  * bias, status (ann_inner.c). */
 #include <cblas.h>
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -18,21 +18,30 @@ struct hidden_args {
     int neurons, bias, predict;
 };
 
+/* One task's buffers. normal: X_b (R), y_b (R), W (R), H scratch, P (W, ncol × ncol),
+ * q (W, ncol × 1); predict: X_b (R), W (R), v (R, ncol × 1), H scratch, yhat_b (W). */
 struct block {
-    int rows, vars, ldx, ldw, ldh, chunk, ncol;
-    const char *X, *W;
-    char *H;
+    int rows, vars, ldx, ldw, ldh, chunk, ncol, ldp;
+    const char *X, *W, *y, *v; /* y: normal only, v: predict only */
+    char *H, *P, *q, *yhat;    /* P, q: normal only, yhat: predict only */
     size_t es;
 };
 
-static struct block block_of(void *buffers[], const struct hidden_args *a, int scratch)
+static struct block block_of(void *buffers[], const struct hidden_args *a)
 {
-    void *X = buffers[0], *W = buffers[a->predict ? 1 : 2], *H = buffers[scratch];
-    return (struct block){STARPU_MATRIX_GET_NX(X), STARPU_MATRIX_GET_NY(X), STARPU_MATRIX_GET_LD(X),
-                          STARPU_MATRIX_GET_LD(W), STARPU_MATRIX_GET_LD(H), STARPU_MATRIX_GET_NX(H),
-                          a->neurons + a->bias, (const char *)STARPU_MATRIX_GET_PTR(X),
-                          (const char *)STARPU_MATRIX_GET_PTR(W), (char *)STARPU_MATRIX_GET_PTR(H),
-                          STARPU_MATRIX_GET_ELEMSIZE(X)};
+    void *X = buffers[0], *W = buffers[a->predict ? 1 : 2], *H = buffers[3], *out = buffers[4];
+    struct block b = {STARPU_MATRIX_GET_NX(X), STARPU_MATRIX_GET_NY(X), STARPU_MATRIX_GET_LD(X),
+                      STARPU_MATRIX_GET_LD(W), STARPU_MATRIX_GET_LD(H), STARPU_MATRIX_GET_NX(H),
+                      a->neurons + a->bias, STARPU_MATRIX_GET_LD(out)};
+    b.X = (const char *)STARPU_MATRIX_GET_PTR(X), b.W = (const char *)STARPU_MATRIX_GET_PTR(W);
+    b.H = (char *)STARPU_MATRIX_GET_PTR(H), b.es = STARPU_MATRIX_GET_ELEMSIZE(X);
+    if (a->predict) {
+        b.v = (const char *)STARPU_MATRIX_GET_PTR(buffers[2]), b.yhat = (char *)STARPU_MATRIX_GET_PTR(out);
+    } else {
+        b.y = (const char *)STARPU_MATRIX_GET_PTR(buffers[1]), b.P = (char *)STARPU_MATRIX_GET_PTR(out);
+        b.q = (char *)STARPU_MATRIX_GET_PTR(buffers[5]);
+    }
+    return b;
 }
 
 /* Vectorised activation (ann_activation_cpu.c, built with its own flags). */
@@ -60,53 +69,46 @@ static void hidden_cpu(const struct block *b, const struct hidden_args *a, int r
                                b->ldw);
 }
 
-/* Buffers: X_b (R), y_b (R), W (R), H scratch, P (W, ncol × ncol), q (W, ncol × 1). */
 static void normal_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
         return;
     const struct hidden_args *a = cl_arg;
-    struct block b = block_of(buffers, a, 3);
-    void *P = buffers[4];
-    const char *y = (const char *)STARPU_MATRIX_GET_PTR(buffers[1]);
-    char *p = (char *)STARPU_MATRIX_GET_PTR(P), *q = (char *)STARPU_MATRIX_GET_PTR(buffers[5]);
-    int ldp = STARPU_MATRIX_GET_LD(P), dbl = b.es == sizeof(double);
+    struct block b = block_of(buffers, a);
+    int dbl = b.es == sizeof(double);
     for (int r0 = 0; r0 < b.rows; r0 += b.chunk) {
         int h = b.rows - r0 < b.chunk ? b.rows - r0 : b.chunk;
         double beta = r0 == 0 ? 0.0 : 1.0;
         hidden_cpu(&b, a, r0, h);
         if (dbl) {
             cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, b.ncol, h, 1.0, (const double *)b.H, b.ldh, beta,
-                        (double *)p, ldp);
+                        (double *)b.P, b.ldp);
             cblas_dgemv(CblasColMajor, CblasTrans, h, b.ncol, 1.0, (const double *)b.H, b.ldh,
-                        (const double *)y + r0, 1, beta, (double *)q, 1);
+                        (const double *)b.y + r0, 1, beta, (double *)b.q, 1);
         } else {
             cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, b.ncol, h, 1.0f, (const float *)b.H, b.ldh,
-                        (float)beta, (float *)p, ldp);
+                        (float)beta, (float *)b.P, b.ldp);
             cblas_sgemv(CblasColMajor, CblasTrans, h, b.ncol, 1.0f, (const float *)b.H, b.ldh,
-                        (const float *)y + r0, 1, (float)beta, (float *)q, 1);
+                        (const float *)b.y + r0, 1, (float)beta, (float *)b.q, 1);
         }
     }
 }
 
-/* Buffers: X_b (R), W (R), v (R, ncol × 1), H scratch, yhat_b (W). */
 static void predict_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
         return;
     const struct hidden_args *a = cl_arg;
-    struct block b = block_of(buffers, a, 3);
-    const void *v = (const void *)STARPU_MATRIX_GET_PTR(buffers[2]);
-    char *yhat = (char *)STARPU_MATRIX_GET_PTR(buffers[4]);
+    struct block b = block_of(buffers, a);
     for (int r0 = 0; r0 < b.rows; r0 += b.chunk) {
         int h = b.rows - r0 < b.chunk ? b.rows - r0 : b.chunk;
         hidden_cpu(&b, a, r0, h);
         if (b.es == sizeof(double))
-            cblas_dgemv(CblasColMajor, CblasNoTrans, h, b.ncol, 1.0, (const double *)b.H, b.ldh, v, 1, 0.0,
-                        (double *)yhat + r0, 1);
+            cblas_dgemv(CblasColMajor, CblasNoTrans, h, b.ncol, 1.0, (const double *)b.H, b.ldh, (const double *)b.v, 1,
+                        0.0, (double *)b.yhat + r0, 1);
         else
-            cblas_sgemv(CblasColMajor, CblasNoTrans, h, b.ncol, 1.0f, (const float *)b.H, b.ldh, v, 1, 0.0f,
-                        (float *)yhat + r0, 1);
+            cblas_sgemv(CblasColMajor, CblasNoTrans, h, b.ncol, 1.0f, (const float *)b.H, b.ldh, (const float *)b.v, 1,
+                        0.0f, (float *)b.yhat + r0, 1);
     }
 }
 
@@ -135,11 +137,8 @@ static void normal_cuda(void *buffers[], void *cl_arg)
     if (sbk_kernel_skipped())
         return;
     const struct hidden_args *a = cl_arg;
-    struct block b = block_of(buffers, a, 3);
-    void *P = buffers[4];
-    const char *y = (const char *)STARPU_MATRIX_GET_PTR(buffers[1]);
-    void *p = (void *)STARPU_MATRIX_GET_PTR(P), *q = (void *)STARPU_MATRIX_GET_PTR(buffers[5]);
-    int ldp = STARPU_MATRIX_GET_LD(P), dbl = b.es == sizeof(double);
+    struct block b = block_of(buffers, a);
+    int dbl = b.es == sizeof(double);
     cublasHandle_t handle = starpu_cublas_get_local_handle();
     for (int r0 = 0; r0 < b.rows; r0 += b.chunk) {
         int h = b.rows - r0 < b.chunk ? b.rows - r0 : b.chunk;
@@ -147,13 +146,13 @@ static void normal_cuda(void *buffers[], void *cl_arg)
         const float one_f = 1.0f, beta_f = (float)beta;
         hidden_cuda(&b, a, r0, h, handle);
         sbk_check_cublas(dbl ? cublasDsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, b.ncol, h, &one,
-                                           (const double *)b.H, b.ldh, &beta, p, ldp)
+                                           (const double *)b.H, b.ldh, &beta, (double *)b.P, b.ldp)
                              : cublasSsyrk(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, b.ncol, h, &one_f,
-                                           (const float *)b.H, b.ldh, &beta_f, p, ldp));
+                                           (const float *)b.H, b.ldh, &beta_f, (float *)b.P, b.ldp));
         sbk_check_cublas(dbl ? cublasDgemv(handle, CUBLAS_OP_T, h, b.ncol, &one, (const double *)b.H, b.ldh,
-                                           (const double *)y + r0, 1, &beta, q, 1)
+                                           (const double *)b.y + r0, 1, &beta, (double *)b.q, 1)
                              : cublasSgemv(handle, CUBLAS_OP_T, h, b.ncol, &one_f, (const float *)b.H, b.ldh,
-                                           (const float *)y + r0, 1, &beta_f, q, 1));
+                                           (const float *)b.y + r0, 1, &beta_f, (float *)b.q, 1));
     }
 }
 
@@ -162,9 +161,7 @@ static void predict_cuda(void *buffers[], void *cl_arg)
     if (sbk_kernel_skipped())
         return;
     const struct hidden_args *a = cl_arg;
-    struct block b = block_of(buffers, a, 3);
-    const void *v = (const void *)STARPU_MATRIX_GET_PTR(buffers[2]);
-    char *yhat = (char *)STARPU_MATRIX_GET_PTR(buffers[4]);
+    struct block b = block_of(buffers, a);
     int dbl = b.es == sizeof(double);
     cublasHandle_t handle = starpu_cublas_get_local_handle();
     const double one = 1.0, zero = 0.0;
@@ -172,15 +169,13 @@ static void predict_cuda(void *buffers[], void *cl_arg)
     for (int r0 = 0; r0 < b.rows; r0 += b.chunk) {
         int h = b.rows - r0 < b.chunk ? b.rows - r0 : b.chunk;
         hidden_cuda(&b, a, r0, h, handle);
-        sbk_check_cublas(dbl ? cublasDgemv(handle, CUBLAS_OP_N, h, b.ncol, &one, (const double *)b.H, b.ldh, v, 1,
-                                           &zero, (double *)yhat + r0, 1)
-                             : cublasSgemv(handle, CUBLAS_OP_N, h, b.ncol, &one_f, (const float *)b.H, b.ldh, v, 1,
-                                           &zero_f, (float *)yhat + r0, 1));
+        sbk_check_cublas(dbl ? cublasDgemv(handle, CUBLAS_OP_N, h, b.ncol, &one, (const double *)b.H, b.ldh,
+                                           (const double *)b.v, 1, &zero, (double *)b.yhat + r0, 1)
+                             : cublasSgemv(handle, CUBLAS_OP_N, h, b.ncol, &one_f, (const float *)b.H, b.ldh,
+                                           (const float *)b.v, 1, &zero_f, (float *)b.yhat + r0, 1));
     }
 }
 #endif
-
-
 
 SBK_CODELET(cl_ann_normal, "ann_normal", "sbk_ann_normal_blas", NULL, normal_cpu, normal_cuda, STARPU_CUDA_ASYNC,
             .nbuffers = 6,

@@ -10,7 +10,7 @@
  * acceptance test and their W columns from kernels/common/ann_draws.h. */
 #include <lapacke.h>
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>

@@ -10,7 +10,7 @@
 #include <lapacke.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <starpu_cusolver.h>
 #endif

@@ -6,7 +6,7 @@
  * (kmeans_assign_cuda.cu) with the same argmin; its sums use atomics, so a
  * GPU's partials are not bit-reproducible (the CPU's are). */
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>

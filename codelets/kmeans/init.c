@@ -4,7 +4,7 @@
  *   potentials: the inertia each candidate centroid would leave on the tile;
  *   update:     the rows' distances to the nearest chosen centroid, and their sum. */
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #include "../kernels/common/kmeans_kernels.h"
 
 /* Buffers: X tile (R), closest (R, rows doubles), candidates (R, ncand × vars

@@ -1,7 +1,7 @@
 /* Element-wise tile kernel: C = alpha A + beta B (NumPy's alpha*A + beta*B).
  * CPU: sbk_cpu_add, one pass over the tile. CUDA: cublas?geam on the worker's stream. */
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #include "../kernels/cpu/linalg.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>

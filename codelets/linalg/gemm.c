@@ -2,7 +2,7 @@
  * tiles' element size. CPU: sbk_cpu_gemm (cblas_?gemm) on the worker's core. CUDA: cublas?gemm
  * on the worker's handle and stream, asynchronous. */
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #include "../kernels/cpu/linalg.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>

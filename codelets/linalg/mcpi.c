@@ -2,7 +2,7 @@
  * fall in the quarter disc and adds the count to a STARPU_REDUX counter. Integer
  * counts make the reduction exact, so its order does not change the result. */
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #include "../kernels/common/mcpi_sample.h"
 
 struct mcpi_args {

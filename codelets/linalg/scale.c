@@ -2,7 +2,7 @@
  * column). CUDA: cublas?geam in place on the worker's stream.
  * alpha = 0 writes zeros, even over NaN or uninitialised values. */
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #include "../kernels/cpu/linalg.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>

@@ -6,7 +6,7 @@
  * the same per-element sum (partial_sum.h), so both devices give the same bits
  * and partials formed on a GPU need not travel to the host. */
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #include "../kernels/common/partial_sum.h"
 #include "../kernels/cpu/linalg.h"
 

@@ -14,7 +14,7 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>

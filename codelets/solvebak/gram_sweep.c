@@ -9,7 +9,7 @@
  * multiply and solve (BLAS), else element by element. */
 #include <cblas.h>
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 
 struct sweep_args {
     int vars, nb;

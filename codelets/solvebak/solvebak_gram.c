@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #include "../kernels/common/ridge.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>

@@ -7,7 +7,7 @@
  *   norm: out = sum_i p_i[slot]                                              */
 #include <lapacke.h>
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 
 struct reduce_args {
     int nparts, count, a_offset, slot;

@@ -6,7 +6,7 @@
  * and dot; CUDA: cublas gemv and dot on the worker's stream. */
 #include <cblas.h>
 #include <stdlib.h>
-#include "internal/codelet_def.h"
+#include "codelets/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>

@@ -5,7 +5,6 @@
  * Inputs are checked on the host, through StarPU's acquire: y is small and its
  * range decides whether atanh is defined. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +23,6 @@ void sbk_ann_report_free(sbk_ann_report *report)
         return;
     free(report->dropped_list), free(report->merged_list);
     memset(report, 0, sizeof *report);
-}
-
-static int refuse(sbk_ann_report *r, int code, const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    if (r)
-        vsnprintf(r->message, sizeof r->message, fmt, args);
-    va_end(args);
-    return code;
 }
 
 
@@ -68,17 +57,17 @@ static void unregister_all(starpu_data_handle_t *h, int n)
 static int check_operands(const sbk_matrix *X, const sbk_matrix *y, sbk_ann_report *r)
 {
     if (X->prec != y->prec)
-        return refuse(r, SBK_EPREC, "X and y must have the same precision");
+        return SBK_REFUSE(r, SBK_EPREC, "X and y must have the same precision");
     if (X->nt != 1)
-        return refuse(r, SBK_ESHAPE, "X's tiles must hold whole rows (tile width %d < %d columns)", X->nb, X->n);
+        return SBK_REFUSE(r, SBK_ESHAPE, "X's tiles must hold whole rows (tile width %d < %d columns)", X->nb, X->n);
     if (y->m != X->m || y->n != 1 || y->mb != X->mb)
-        return refuse(r, SBK_ESHAPE, "y must be %d×1 in %d-row tiles like X (got %d×%d in %d-row tiles)", X->m,
+        return SBK_REFUSE(r, SBK_ESHAPE, "y must be %d×1 in %d-row tiles like X (got %d×%d in %d-row tiles)", X->m,
                       X->mb, y->m, y->n, y->mb);
     long row, col;
     if (sbk_matrix_find_nonfinite(X, &row, &col))
-        return refuse(r, SBK_EINVAL, "X holds a NaN or Inf at row %ld, column %ld", row, col);
+        return SBK_REFUSE(r, SBK_EINVAL, "X holds a NaN or Inf at row %ld, column %ld", row, col);
     if (sbk_matrix_find_nonfinite(y, &row, &col))
-        return refuse(r, SBK_EINVAL, "y holds a NaN or Inf at row %ld", row);
+        return SBK_REFUSE(r, SBK_EINVAL, "y holds a NaN or Inf at row %ld", row);
     return SBK_SUCCESS;
 }
 
@@ -96,7 +85,7 @@ static int prepare_targets(const sbk_matrix *y, int scale_y, void *yw, sbk_ann_m
     }
     m->y_center = 0.0, m->y_scale = 1.0;
     if (!scale_y && outside)
-        return refuse(r, SBK_EINVAL, "%ld values of y have |y| >= 1, the first at row %ld (%g): atanh is undefined "
+        return SBK_REFUSE(r, SBK_EINVAL, "%ld values of y have |y| >= 1, the first at row %ld (%g): atanh is undefined "
                       "there; scale y into (-1, 1) first or ask for it (--scale-y)",
                       outside, first, sbk_elem_get(y->prec, yw, first));
     if (scale_y) { /* [lo, hi] -> [-0.9, 0.9]: atanh stays well away from its poles */
@@ -202,27 +191,27 @@ static int check_options(const sbk_matrix *X, const sbk_ann_opts *opts, int *row
     int bias = opts->bias ? 1 : 0;
     int rows = opts->rows_per_neuron > 0 ? opts->rows_per_neuron : opts->neurons > 0 ? X->m / opts->neurons : 0;
     if (opts->neurons < 1)
-        return refuse(report, SBK_EINVAL, "neurons must be at least 1 (got %d)", opts->neurons);
+        return SBK_REFUSE(report, SBK_EINVAL, "neurons must be at least 1 (got %d)", opts->neurons);
     int partitioned = opts->partition == SBK_ANN_PARTITION_KMEANS;
     if (!partitioned && opts->partition != SBK_ANN_PARTITION_RANDOM)
-        return refuse(report, SBK_EINVAL, "unknown partition %d", (int)opts->partition);
+        return SBK_REFUSE(report, SBK_EINVAL, "unknown partition %d", (int)opts->partition);
     if (partitioned && opts->neurons > X->m)
-        return refuse(report, SBK_EINVAL, "the kmeans partition: %d neurons exceed the %d rows", opts->neurons, X->m);
+        return SBK_REFUSE(report, SBK_EINVAL, "the kmeans partition: %d neurons exceed the %d rows", opts->neurons, X->m);
     if (partitioned && opts->kmeans_iterations < 0)
-        return refuse(report, SBK_EINVAL, "the kmeans partition: iterations %d below 0", opts->kmeans_iterations);
+        return SBK_REFUSE(report, SBK_EINVAL, "the kmeans partition: iterations %d below 0", opts->kmeans_iterations);
     if (partitioned) /* the clusters choose the rows */
         rows = X->n + bias;
     if (opts->rows_per_neuron <= 0 && rows < X->n + bias) /* the default, obs / neurons, is too small */
-        return refuse(report, SBK_EINVAL,
+        return SBK_REFUSE(report, SBK_EINVAL,
                       "%ld rows for %d neurons leave each %d rows to draw, fewer than the %d (vars%s) a neuron's "
                       "fit needs: use at most %ld neurons, or set the rows per neuron",
                       (long)X->m, opts->neurons, rows, X->n + bias, bias ? " + 1 for the bias" : "",
                       (long)(X->m / (X->n + bias)));
     if (rows < X->n + bias || rows > X->m)
-        return refuse(report, SBK_EINVAL, "rows per neuron %d must be between %d (vars%s) and obs %d", rows,
+        return SBK_REFUSE(report, SBK_EINVAL, "rows per neuron %d must be between %d (vars%s) and obs %d", rows,
                       X->n + bias, bias ? " + 1 for the bias" : "", X->m);
     if (!(opts->ridge >= 0))
-        return refuse(report, SBK_EINVAL, "the ridge must be >= 0 (got %g)", opts->ridge);
+        return SBK_REFUSE(report, SBK_EINVAL, "the ridge must be >= 0 (got %g)", opts->ridge);
     *rows_out = rows;
     return SBK_SUCCESS;
 }
@@ -237,7 +226,7 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
     if (ret != SBK_SUCCESS)
         return ret;
     if (!opts || !model)
-        return refuse(report, SBK_EINVAL, "no options or no model");
+        return SBK_REFUSE(report, SBK_EINVAL, "no options or no model");
     memset(model, 0, sizeof *model);
     if ((ret = check_options(X, opts, &rows, report)) != SBK_SUCCESS ||
         (ret = check_operands(X, y, report)) != SBK_SUCCESS)
@@ -268,7 +257,7 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
     if (ret == SBK_SUCCESS)
         ret = fit_outer(X, dyw, &o, Wbuf, vbuf, &ridge_used);
     if (ret == SBK_SUCCESS && ridge_used < 0 && !sbk_simulated()) /* simulated solves set no ridge */
-        ret = refuse(report, SBK_ERUNTIME, "the outer normal equations stayed singular whatever the ridge");
+        ret = SBK_REFUSE(report, SBK_ERUNTIME, "the outer normal equations stayed singular whatever the ridge");
     if (ret == SBK_SUCCESS)
         ret = take_weights(model, Wbuf, vbuf, report);
     if (report) {

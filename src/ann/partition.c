@@ -4,21 +4,10 @@
  * small for a neuron's fit merged into their nearest; neuron k then solves
  * [X_k | 1] w_k ~ atanh(y_k) on cluster k's rows (codelets/ann_inner.c). */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal/ann_partition.h"
-
-static int refuse(sbk_ann_report *r, int code, const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    if (r)
-        vsnprintf(r->message, sizeof r->message, fmt, args);
-    va_end(args);
-    return code;
-}
 
 /* One pass over column c of X, read through StarPU: pass 0 returns the sum
  * of the values, 1 the sum of (v - mean)^2, 2 writes (v - mean) * scale into
@@ -114,7 +103,7 @@ static int group_rows(struct sbk_ann_parts *p, const void *C, sbk_precision prec
     for (int j = 0; ret == SBK_SUCCESS && j < k; j++) {
         target[j] = count[j] >= p->min_rows ? j : nearest_kept(C, prec, k, vars, count, p->min_rows, j);
         if (target[j] < 0)
-            ret = refuse(r, SBK_EINVAL, "no k-means cluster of the %d neurons holds the %d rows a neuron's fit "
+            ret = SBK_REFUSE(r, SBK_EINVAL, "no k-means cluster of the %d neurons holds the %d rows a neuron's fit "
                          "needs: use fewer neurons", k, p->min_rows);
         else if (target[j] != j && r) {
             int *grown = realloc(r->merged_list, (r->merged + 1) * sizeof *grown);
@@ -152,7 +141,7 @@ static int cluster(const sbk_matrix *X, const sbk_ann_opts *o, void *Z, void *C,
     sbk_kmeans_report kr;
     ret = sbk_kmeans(dZ, &ko, C, labels, &kr);
     if (ret != SBK_SUCCESS)
-        refuse(r, ret, "the kmeans partition: %s", kr.message);
+        SBK_REFUSE(r, ret, "the kmeans partition: %s", kr.message);
     sbk_kmeans_report_free(&kr);
     sbk_matrix_destroy(dZ);
     for (long i = 0; sbk_simulated() && i < X->m; i++) /* no label is computed in simulation */

@@ -2,7 +2,7 @@
 #ifndef STARBAK_INTERNAL_ANN_H
 #define STARBAK_INTERNAL_ANN_H
 
-#include "internal/codelets.h"
+#include "codelets/codelets.h"
 
 enum { SBK_ANN_CHUNK = 256 }; /* rows of H formed at a time in the outer layer and in prediction */
 

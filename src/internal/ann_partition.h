@@ -2,7 +2,7 @@
 #ifndef STARBAK_ANN_PARTITION_H
 #define STARBAK_ANN_PARTITION_H
 
-#include "internal/codelets.h"
+#include "codelets/codelets.h"
 
 /* Each neuron's rows: members[starts[k] .. starts[k + 1]) for neuron k (none
  * for a merged cluster's), registered for the inner-layer tasks to read. */

@@ -4,7 +4,7 @@
 #ifndef STARBAK_INTERNAL_SOLVEBAK_H
 #define STARBAK_INTERNAL_SOLVEBAK_H
 
-#include "internal/codelets.h"
+#include "codelets/codelets.h"
 
 /* One solve, as every method sees it. */
 struct solver {

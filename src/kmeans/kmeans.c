@@ -9,11 +9,10 @@
  * Everything the host decides comes from sums taken in a fixed order, so CPU
  * runs give the same bits under any scheduler and worker count. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal/codelets.h"
+#include "codelets/codelets.h"
 #include "../../codelets/kernels/common/kmeans_kernels.h" /* the partials' layout, the scratch size, the generator */
 
 void sbk_kmeans_opts_default(sbk_kmeans_opts *opts)
@@ -28,16 +27,6 @@ void sbk_kmeans_report_free(sbk_kmeans_report *report)
         return;
     free(report->inertia), free(report->reseeded_cluster), free(report->reseeded_iteration);
     memset(report, 0, sizeof *report);
-}
-
-static int refuse(sbk_kmeans_report *r, int code, const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    if (r)
-        vsnprintf(r->message, sizeof r->message, fmt, args);
-    va_end(args);
-    return code;
 }
 
 /* Uniform in [0, 1) from the counter-based generator, keyed by (seed, stream, i). */
@@ -443,28 +432,28 @@ static int check_input(const sbk_matrix *X, const sbk_kmeans_opts *o, const void
                        sbk_kmeans_report *r)
 {
     if (!o || !centroids)
-        return refuse(r, SBK_EINVAL, "no options or no centroid array");
+        return SBK_REFUSE(r, SBK_EINVAL, "no options or no centroid array");
     if (sbk_nranks() > 1)
-        return refuse(r, SBK_EINVAL, "k-means runs in one process, not on %d MPI ranks", sbk_nranks());
+        return SBK_REFUSE(r, SBK_EINVAL, "k-means runs in one process, not on %d MPI ranks", sbk_nranks());
     if (X->nt != 1)
-        return refuse(r, SBK_ESHAPE, "X's tiles must hold whole rows (tile width %d < %d columns)", X->nb, X->n);
+        return SBK_REFUSE(r, SBK_ESHAPE, "X's tiles must hold whole rows (tile width %d < %d columns)", X->nb, X->n);
     if (o->k < 1)
-        return refuse(r, SBK_EINVAL, "k must be at least 1 (got %d)", o->k);
+        return SBK_REFUSE(r, SBK_EINVAL, "k must be at least 1 (got %d)", o->k);
     if (o->k > X->m)
-        return refuse(r, SBK_EINVAL, "k = %d exceeds the %d rows of X", o->k, X->m);
+        return SBK_REFUSE(r, SBK_EINVAL, "k = %d exceeds the %d rows of X", o->k, X->m);
     if (o->max_iterations < 0 || o->max_iterations > 10000000)
-        return refuse(r, SBK_EINVAL, "iterations must be between 0 and 1e7 (got %d)", o->max_iterations);
+        return SBK_REFUSE(r, SBK_EINVAL, "iterations must be between 0 and 1e7 (got %d)", o->max_iterations);
     if (!(o->tolerance >= 0) || isinf(o->tolerance))
-        return refuse(r, SBK_EINVAL, "the tolerance must be finite and >= 0 (got %g)", o->tolerance);
+        return SBK_REFUSE(r, SBK_EINVAL, "the tolerance must be finite and >= 0 (got %g)", o->tolerance);
     if (o->init != SBK_KMEANS_PLUSPLUS && o->init != SBK_KMEANS_RANDOM && o->init != SBK_KMEANS_GIVEN)
-        return refuse(r, SBK_EINVAL, "unknown initialisation %d", (int)o->init);
+        return SBK_REFUSE(r, SBK_EINVAL, "unknown initialisation %d", (int)o->init);
     long row, col;
     if (scan_columns(X, &row, &col, mean_variance))
-        return refuse(r, SBK_EINVAL, "X holds a NaN or Inf at row %ld, column %ld", row, col);
+        return SBK_REFUSE(r, SBK_EINVAL, "X holds a NaN or Inf at row %ld, column %ld", row, col);
     for (int j = 0; o->init == SBK_KMEANS_GIVEN && j < o->k; j++)
         for (int v = 0; v < X->n; v++)
             if (!isfinite(sbk_elem_get(X->prec, centroids, j + (size_t)v * o->k)))
-                return refuse(r, SBK_EINVAL, "the initial centroids hold a NaN or Inf at centroid %d, column %d", j,
+                return SBK_REFUSE(r, SBK_EINVAL, "the initial centroids hold a NaN or Inf at centroid %d, column %d", j,
                               v);
     return SBK_SUCCESS;
 }

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal/runtime.h"
+#include "runtime/runtime.h"
 
 
 double sbk_norm_fro(sbk_precision prec, int m, int n, const void *A, int lda)

@@ -1,5 +1,5 @@
 /* Element-wise operations, one task per tile. */
-#include "internal/codelets.h"
+#include "codelets/codelets.h"
 
 static int same_layout(const sbk_matrix *X, const sbk_matrix *Y)
 {

@@ -1,5 +1,5 @@
 /* Tiled GEMM: one task per (i, j, l) tile triple; StarPU picks the worker. */
-#include "internal/codelets.h"
+#include "codelets/codelets.h"
 
 /* Rows and columns of op(X), and the tile sizes along them. */
 struct op_shape {

@@ -3,7 +3,7 @@
  * counts its own share of the samples and the counts are summed: sample i's
  * draw depends on i and the seed only, so the count is the same on any number
  * of ranks, tasks or workers. */
-#include "internal/codelets.h"
+#include "codelets/codelets.h"
 
 /* Part k of [0, total) cut into `parts` contiguous ranges, the first ones one longer. */
 static void split(uint64_t total, uint64_t parts, uint64_t k, uint64_t *first, uint64_t *count)

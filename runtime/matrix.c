@@ -3,7 +3,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
-#include "internal/runtime.h"
+#include "runtime/runtime.h"
 
 /* Bytes from the first element to the last one, as pinning needs them. */
 static size_t span_bytes(const sbk_matrix *A)

@@ -2,7 +2,7 @@
  * without StarPU in the fuzzers) can see it too. */
 #include <signal.h>
 #include <starbak/starbak.h>
-#include "internal/cancel.h"
+#include "runtime/cancel.h"
 
 static volatile sig_atomic_t cancel_requested;
 

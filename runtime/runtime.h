@@ -6,7 +6,7 @@
 
 #include <starpu.h>
 #include <starbak/starbak.h>
-#include "internal/cancel.h"
+#include "runtime/cancel.h"
 
 struct sbk_matrix {
     sbk_precision prec;
@@ -26,6 +26,12 @@ static inline starpu_data_handle_t sbk_tile(const sbk_matrix *A, int i, int j) {
  * 1 and its 0-based position, or 0. */
 int sbk_matrix_find_nonfinite(const sbk_matrix *A, long *row, long *col);
 
+/* How an algorithm refuses its input or reports a failure: the message goes
+ * into the report's message buffer (report may be NULL), the code is returned. */
+int sbk_refusal(char *message, size_t size, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+#define SBK_REFUSE(report, code, ...) \
+    sbk_refusal((report) ? (report)->message : NULL, sizeof(report)->message, code, __VA_ARGS__)
+
 /* SBK_ENOINIT before sbk_init, SBK_EINVAL on a NULL matrix, 0 otherwise. */
 int sbk_check_matrices(int count, const sbk_matrix *const *mats);
 
@@ -41,7 +47,7 @@ static inline int sbk_insert_status(int ret)
  * codelet's performance model. */
 int sbk_kernel_skipped(void);
 
-/* StarPU-MPI (src/runtime/mpi.c): every rank registers the same handles and
+/* StarPU-MPI (runtime/mpi.c): every rank registers the same handles and
  * submits the same tasks; each handle has an owner rank and a tag. Without an
  * MPI launch these are no-ops and one process owns everything. */
 int sbk_mpi_wanted(void);      /* launched by mpirun/srun, or SBK_MPI=1 */

@@ -1,7 +1,7 @@
 /* Inserts a task reading many partial results (a reduction in a fixed order)
  * followed by a few other buffers: the shape every starbak reduce task has. */
 #include <stdlib.h>
-#include "internal/runtime.h"
+#include "runtime/runtime.h"
 
 int sbk_insert_gather(struct starpu_codelet *cl, void *args, size_t args_size, starpu_data_handle_t *parts,
                       int nparts, const starpu_data_handle_t *tail, const enum starpu_data_access_mode *modes,

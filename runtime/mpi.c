@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "internal/runtime.h"
+#include "runtime/runtime.h"
 #ifdef SBK_HAVE_MPI
 #include <starpu_mpi.h>
 #endif

@@ -1,7 +1,8 @@
 /* starbak's runtime glue: StarPU start and stop, error strings, worker report. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal/runtime.h"
+#include "runtime/runtime.h"
 #include <starpu_cusolver.h>
 
 /* OpenBLAS's own calls, declared here so that any cblas.h will do. */
@@ -239,4 +240,14 @@ int sbk_check_matrices(int count, const sbk_matrix *const *mats)
         if (!mats[i])
             return SBK_EINVAL;
     return SBK_SUCCESS;
+}
+
+int sbk_refusal(char *message, size_t size, int code, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    if (message)
+        vsnprintf(message, size, fmt, args);
+    va_end(args);
+    return code;
 }

@@ -2,7 +2,7 @@
  * starpu_mpi_task_insert under MPI (the task runs on the rank owning the data
  * it writes; StarPU-MPI sends it what it reads, every rank making the call). */
 #include <stdlib.h>
-#include "internal/runtime.h"
+#include "runtime/runtime.h"
 #ifdef SBK_HAVE_MPI
 #include <starpu_mpi.h>
 

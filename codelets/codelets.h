@@ -1,10 +1,10 @@
 /* The codelet layer's interface: one wrapper per kernel that inserts its task
  * (codelets/<area>/<kernel>.c). The algorithms in src/ call only these; the
- * codelets call only the runtime (internal/runtime.h) and their kernels. */
+ * codelets call only the runtime (runtime/runtime.h) and their kernels. */
 #ifndef STARBAK_INTERNAL_CODELETS_H
 #define STARBAK_INTERNAL_CODELETS_H
 
-#include "internal/runtime.h"
+#include "runtime/runtime.h"
 
 /* C = parts[0] + ... + parts[nparts-1], matrix tiles of C's shape, in that
  * order; with lower set, only the lower triangle (rows >= columns) is read and written. */

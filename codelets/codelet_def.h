@@ -4,7 +4,7 @@
 #ifndef STARBAK_INTERNAL_CODELET_DEF_H
 #define STARBAK_INTERNAL_CODELET_DEF_H
 
-#include "internal/codelets.h"
+#include "codelets/codelets.h"
 
 /* The CUDA implementation's fields: the function and its flags
  * (STARPU_CUDA_ASYNC, or 0 for a function that waits for its stream) on a
