@@ -31,10 +31,27 @@
                                        SBK_CUDA_IMPL(cuda, cuda_flags_) .model = &cl##_model, __VA_ARGS__}
 
 /* The same for a kernel with a CPU implementation only. */
-#define SBK_CPU_CODELET(cl, name_, symbol_, cpu, ...)                                                            \
-    static struct starpu_perfmodel cl##_model = {.type = STARPU_HISTORY_BASED, .symbol = symbol_};               \
+#define SBK_CPU_CODELET(cl, name_, symbol_, footprint_, cpu, ...)                                                \
+    static struct starpu_perfmodel cl##_model = {                                                                \
+        .type = STARPU_HISTORY_BASED, .symbol = symbol_, .footprint = footprint_};                               \
     static struct starpu_codelet cl = {                                                                          \
         .name = name_, .cpu_funcs = {cpu}, .cpu_funcs_name = {#cpu}, .model = &cl##_model, __VA_ARGS__}
+
+/* StarPU's own footprint (starpu_task_data_footprint) over a task's first n
+ * buffers only: the footprint of a task whose last buffers (its status, a
+ * scratch sized by the others) do not change its cost. */
+static inline uint32_t sbk_footprint_of_first(struct starpu_task *task, unsigned n)
+{
+    uint32_t footprint = 0;
+    for (unsigned i = 0; i < n; i++) {
+        starpu_data_handle_t h = STARPU_TASK_GET_HANDLE(task, i);
+        uint32_t id = (uint32_t)starpu_data_get_interface_id(h);
+        uint32_t own = starpu_hash_crc32c_be(starpu_data_get_interface_ops(h)->footprint(h),
+                                             id < STARPU_MAX_INTERFACE_ID ? id : 0);
+        footprint = starpu_hash_crc32c_be(own, footprint);
+    }
+    return footprint;
+}
 
 /* Offset of the next piece of a workspace carved out of one allocation, each
  * piece 256-byte aligned as cuBLAS and cuSOLVER want. */

@@ -43,22 +43,20 @@ int sbk_insert_solvebak_reduce_da(starpu_data_handle_t *parts, int nparts, int c
                                   enum sbk_batch_solve solve, starpu_data_handle_t da, starpu_data_handle_t a_tile,
                                   int a_offset);
 int sbk_insert_solvebak_reduce_norm(starpu_data_handle_t *parts, int nparts, int slot, starpu_data_handle_t out);
-/* What a batch's Gram reduction found. It travels in the last element of the
- * reduction's output vector (a double: the vector's length is part of the
- * footprint that keys the codelets' calibrated models), written and read only
- * through these two functions. */
-enum sbk_gram_status {
-    SBK_GRAM_OK,          /* G_J (or its factor) as formed */
-    SBK_GRAM_REGULARIZED, /* factored with a ridge: dependent columns */
-    SBK_GRAM_NONFINITE,   /* a non-finite diagonal: X holds NaN/Inf or overflows */
-    SBK_GRAM_NO_MEMORY,   /* the factorisation's copy could not be allocated */
-    SBK_GRAM_SINGULAR,    /* no ridge made G_J factorable */
+/* What a task that can fail found: an int variable handle of its own, which
+ * the task's perf-model footprint leaves out (sbk_footprint_of_first), read
+ * by the host once the task ran. Never a value coded into floating-point data. */
+enum sbk_task_status {
+    SBK_TASK_OK,          /* done as asked */
+    SBK_TASK_REGULARIZED, /* factored with a ridge: dependent columns */
+    SBK_TASK_NONFINITE,   /* a non-finite diagonal: X holds NaN/Inf or overflows */
+    SBK_TASK_SINGULAR,    /* no ridge made the matrix factorable */
 };
-static inline double sbk_gram_status_slot(enum sbk_gram_status status) { return (double)status; }
-static inline enum sbk_gram_status sbk_gram_status_of(double slot) { return (enum sbk_gram_status)(int)slot; }
 int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count, int whole, starpu_data_handle_t q);
+/* G: the diagonal of G_J, then G_J or its factor unless Jacobi, then the ridge
+ * added to G_J's diagonal (0: none); status: an enum sbk_task_status. */
 int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, enum sbk_batch_solve solve,
-                                    starpu_data_handle_t out);
+                                    starpu_data_handle_t G, starpu_data_handle_t status);
 /* M += [X_i | y_i]^T [X_i | y_i], lower triangle, for row block i given as its ntiles X tiles
  * and y's tile; M ((vars+1)×(vars+1)) is written, not read, unless accumulate; scratch from
  * sbk_gram_form_scratch. */
@@ -84,8 +82,11 @@ int sbk_insert_ann_normal(starpu_data_handle_t X, starpu_data_handle_t y, starpu
                           int bias, starpu_data_handle_t scratch, starpu_data_handle_t P, starpu_data_handle_t q);
 int sbk_insert_ann_predict(starpu_data_handle_t X, starpu_data_handle_t W, starpu_data_handle_t v, int neurons,
                            int bias, starpu_data_handle_t scratch, starpu_data_handle_t yhat);
+/* v solves (sum P_i + ridge I) v = sum q_i, with the requested ridge or the
+ * smallest larger one that factors; ridge_used (double) the ridge, status an
+ * enum sbk_task_status (SBK_TASK_SINGULAR: none did, v and ridge_used unwritten). */
 int sbk_insert_ann_solve(starpu_data_handle_t *P, starpu_data_handle_t *q, int nparts, int ncol, double ridge,
-                         starpu_data_handle_t v, starpu_data_handle_t ridge_used);
+                         starpu_data_handle_t v, starpu_data_handle_t ridge_used, starpu_data_handle_t status);
 
 /* k-means (codelets/kmeans/, kernels in codelets/kernels/common/kmeans_kernels.h): see each file's header. */
 int sbk_insert_kmeans_assign(starpu_data_handle_t X, starpu_data_handle_t C, starpu_data_handle_t cnorm,

@@ -122,14 +122,16 @@ static inline double ann_solve_reference(int n, int nparts, void *const *P, size
  * lower triangles). The ridge used must be the reference's to the bit (the
  * same sums, the same decisions); v the reference's to the factorizations'
  * rounding (the systems here have condition numbers below 1e4), and it must
- * solve (G + ridge I) v = b (scaled residual). Returns the ridge used. */
+ * solve (G + ridge I) v = b (scaled residual). Returns the ridge used, or -1
+ * when the task's status says no ridge made the system solvable. */
 static inline double ann_solve_matches_reference(const struct ann_parts *p, sbk_precision prec, double ridge)
 {
     int n = p->n, np = p->nparts, dbl = prec == SBK_DOUBLE;
     size_t ld = n + 2, es = prec;
     void **P = malloc(np * sizeof *P), **q = malloc(np * sizeof *q), *v = calloc(n, es);
-    starpu_data_handle_t *hP = malloc(np * sizeof *hP), *hq = malloc(np * sizeof *hq), hv, hridge;
+    starpu_data_handle_t *hP = malloc(np * sizeof *hP), *hq = malloc(np * sizeof *hq), hv, hridge, hstatus;
     double ridge_used = -2.0;
+    int status = -1;
     for (int i = 0; i < np; i++) {
         assert_int_equal(starpu_malloc(&P[i], ld * n * es), 0);
         assert_int_equal(starpu_malloc(&q[i], n * es), 0);
@@ -145,11 +147,15 @@ static inline double ann_solve_matches_reference(const struct ann_parts *p, sbk_
     }
     starpu_matrix_data_register(&hv, STARPU_MAIN_RAM, (uintptr_t)v, n, n, 1, es);
     starpu_variable_data_register(&hridge, STARPU_MAIN_RAM, (uintptr_t)&ridge_used, sizeof ridge_used);
-    assert_int_equal(sbk_insert_ann_solve(hP, hq, np, n, ridge, hv, hridge), 0);
+    starpu_variable_data_register(&hstatus, STARPU_MAIN_RAM, (uintptr_t)&status, sizeof status);
+    assert_int_equal(sbk_insert_ann_solve(hP, hq, np, n, ridge, hv, hridge, hstatus), 0);
     assert_int_equal(sbk_wait(), 0);
     for (int i = 0; i < np; i++)
         starpu_data_unregister(hP[i]), starpu_data_unregister(hq[i]);
-    starpu_data_unregister(hv), starpu_data_unregister(hridge);
+    starpu_data_unregister(hv), starpu_data_unregister(hridge), starpu_data_unregister(hstatus);
+    assert_true(status == SBK_TASK_OK || status == SBK_TASK_SINGULAR);
+    if (status == SBK_TASK_SINGULAR)
+        ridge_used = -1.0;
 
     double *G = malloc((size_t)n * n * sizeof *G), *b = malloc(n * sizeof *b);
     double expected = ann_solve_reference(n, np, P, ld, q, dbl, ridge, G, b);

@@ -1,7 +1,8 @@
 /* The plain-pointer CPU kernels (codelets/kernels/cpu/), without StarPU: each
  * against a reference loop accumulated in double, in both precisions, on
  * ragged sizes, leading dimensions larger than the rows and every transpose;
- * the error is scaled by the operands' size and the precision's epsilon. */
+ * the error is scaled by the operands' size and the precision's epsilon (the
+ * dot-product bound: n eps sum |x_i y_i|). */
 #include <float.h>
 #include <math.h>
 #include <setjmp.h>
@@ -10,7 +11,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include "../codelets/kernels/cpu/ann.h"
 #include "../codelets/kernels/cpu/linalg.h"
+#include "../codelets/kernels/cpu/solvebak.h"
 
 static const sbk_precision precisions[] = {SBK_DOUBLE, SBK_FLOAT};
 static const int sizes[][3] = {{1, 1, 1}, {7, 5, 3}, {17, 33, 9}, {64, 31, 40}, {100, 1, 77}};
@@ -155,12 +158,180 @@ static void test_tile_sum(void **state)
         }
 }
 
+static double at(sbk_precision prec, const void *X, int ld, int i, int j) { return sbk_elem_get(prec, X, i + (size_t)j * ld); }
+
+/* |got - ref| within (n + slack) eps times the sum of the terms' magnitudes. */
+static void assert_close(double got, double ref, double magnitude, int n, sbk_precision prec)
+{
+    if (!(fabs(got - ref) <= (n + 8) * eps(prec) * magnitude + 1e-300))
+        fail_msg("got %.17g, expected %.17g (terms of magnitude %.3g, n %d)", got, ref, magnitude, n);
+}
+
+static void check_step(sbk_precision prec, int rows, int prev_count, int cur_count, int norm)
+{
+    int ld_prev = rows + 2, ld_cur = rows + 1;
+    void *X_prev = random_matrix(prec, ld_prev, prev_count + 1, 1), *da = random_matrix(prec, prev_count + 1, 1, 2);
+    void *X_cur = random_matrix(prec, ld_cur, cur_count + 1, 3), *e = random_matrix(prec, rows, 1, 4);
+    void *p = random_matrix(prec, cur_count + 1, 1, 5);
+    double *e_ref = malloc(rows * sizeof *e_ref), *e_mag = malloc(rows * sizeof *e_mag);
+    for (int i = 0; i < rows; i++) {
+        e_ref[i] = sbk_elem_get(prec, e, i), e_mag[i] = fabs(e_ref[i]);
+        for (int c = 0; c < prev_count; c++) {
+            double term = at(prec, X_prev, ld_prev, i, c) * sbk_elem_get(prec, da, c);
+            e_ref[i] -= term, e_mag[i] += fabs(term);
+        }
+    }
+    sbk_cpu_solvebak_step(prec, rows, e, X_prev, ld_prev, prev_count, da, X_cur, ld_cur, cur_count, p, norm);
+    for (int i = 0; i < rows; i++)
+        assert_close(sbk_elem_get(prec, e, i), e_ref[i], e_mag[i], prev_count, prec);
+    for (int k = 0; k <= cur_count; k++) {
+        if (k == cur_count && !norm)
+            break;
+        double ref = 0, mag = 0;
+        for (int i = 0; i < rows; i++) {
+            double term = k < cur_count ? at(prec, X_cur, ld_cur, i, k) * e_ref[i] : e_ref[i] * e_ref[i];
+            ref += term, mag += fabs(k < cur_count ? at(prec, X_cur, ld_cur, i, k) : e_ref[i]) * e_mag[i];
+        }
+        assert_close(sbk_elem_get(prec, p, k), ref, mag, rows + prev_count, prec);
+    }
+    free(X_prev), free(da), free(X_cur), free(e), free(p), free(e_ref), free(e_mag);
+}
+
+static void test_solvebak_step(void **state)
+{
+    (void)state;
+    static const int rows[] = {1, 37, 100}, prevs[] = {0, 3}, curs[] = {0, 1, 5};
+    for (size_t p = 0; p < 2; p++)
+        for (size_t r = 0; r < 3; r++)
+            for (size_t a = 0; a < 2; a++)
+                for (size_t c = 0; c < 3; c++)
+                    for (int norm = 0; norm < 2; norm++)
+                        check_step(precisions[p], rows[r], prevs[a], curs[c], norm);
+}
+
+/* M's lower triangle against M0 (accumulate) + B^T B, B the blocks side by side; the upper part untouched. */
+static void check_gram(sbk_precision prec, int rows, int n, const void *const *col_of, const void *M, const void *M0,
+                       int ldm, int accumulate)
+{
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++) {
+            double got = at(prec, M, ldm, i, j), ref = accumulate ? at(prec, M0, ldm, i, j) : 0, mag = fabs(ref);
+            if (i < j) {
+                assert_true(got == at(prec, M0, ldm, i, j));
+                continue;
+            }
+            for (int r = 0; r < rows; r++) {
+                double term = sbk_elem_get(prec, col_of[i], r) * sbk_elem_get(prec, col_of[j], r);
+                ref += term, mag += fabs(term);
+            }
+            assert_close(got, ref, mag, rows, prec);
+        }
+}
+
+static void test_gram_partial_and_form(void **state)
+{
+    (void)state;
+    enum { NBLOCKS = 3, N = 6 };
+    static const int cols[NBLOCKS] = {2, 3, 1};
+    for (size_t p = 0; p < 2; p++)
+        for (int rows = 1; rows <= 41; rows += 20) {
+            sbk_precision prec = precisions[p];
+            int ld[NBLOCKS], ldm = N + 2;
+            const void *blocks[NBLOCKS], *col_of[N];
+            for (int t = 0, c = 0; t < NBLOCKS; t++) {
+                ld[t] = rows + t, blocks[t] = random_matrix(prec, ld[t], cols[t], 30 + t);
+                for (int k = 0; k < cols[t]; k++, c++)
+                    col_of[c] = (const char *)blocks[t] + (size_t)k * ld[t] * prec;
+            }
+            for (int accumulate = 0; accumulate < 2; accumulate++) {
+                void *M = random_matrix(prec, ldm, N, 40), *M0 = random_matrix(prec, ldm, N, 40);
+                void *W = random_matrix(prec, 8 * N, 1, 41);
+                sbk_cpu_gram_form(prec, rows, NBLOCKS, blocks, cols, ld, accumulate, 8, W, M, ldm);
+                check_gram(prec, rows, N, col_of, M, M0, ldm, accumulate);
+                free(M), free(M0), free(W);
+            }
+            /* The partial of block 1's columns: whole (lower, ld = count) and the norms. */
+            void *q = random_matrix(prec, cols[1], cols[1], 42), *q0 = random_matrix(prec, cols[1], cols[1], 42);
+            sbk_cpu_gram_partial(prec, rows, cols[1], 1, blocks[1], ld[1], q);
+            check_gram(prec, rows, cols[1], col_of + cols[0], q, q0, cols[1], 0);
+            sbk_cpu_gram_partial(prec, rows, cols[1], 0, blocks[1], ld[1], q);
+            for (int k = 0; k < cols[1]; k++) {
+                double ref = 0;
+                for (int r = 0; r < rows; r++)
+                    ref += sbk_elem_get(prec, col_of[cols[0] + k], r) * sbk_elem_get(prec, col_of[cols[0] + k], r);
+                assert_close(sbk_elem_get(prec, q, k), ref, ref, rows, prec);
+            }
+            free(q), free(q0);
+            for (int t = 0; t < NBLOCKS; t++)
+                free((void *)blocks[t]);
+        }
+}
+
+/* H(i, k) of the reference: tanh(x_i . w_k + b_k), or 1 in the bias column. */
+static double hidden_at(sbk_precision prec, const void *X, int ldx, const void *W, int ldw, int vars, int neurons,
+                        int i, int k)
+{
+    if (k == neurons)
+        return 1.0;
+    double z = at(prec, W, ldw, vars, k);
+    for (int v = 0; v < vars; v++)
+        z += at(prec, X, ldx, i, v) * at(prec, W, ldw, v, k);
+    return tanh(z);
+}
+
+static void test_ann_hidden(void **state)
+{
+    (void)state;
+    enum { VARS = 3, NEURONS = 4, CHUNK = 8 };
+    for (size_t p = 0; p < 2; p++)
+        for (int bias = 0; bias < 2; bias++)
+            for (int rows = 1; rows <= 29; rows += 28) {
+                sbk_precision prec = precisions[p];
+                int ncol = NEURONS + bias, ldx = rows + 1, ldw = VARS + 3, ldh = CHUNK + 1, ldp = ncol + 1;
+                void *X = random_matrix(prec, ldx, VARS, 50), *W = random_matrix(prec, ldw, NEURONS, 51);
+                void *y = random_matrix(prec, rows, 1, 52), *v = random_matrix(prec, ncol, 1, 53);
+                void *H = random_matrix(prec, ldh, ncol, 54), *P = random_matrix(prec, ldp, ncol, 55);
+                void *q = random_matrix(prec, ncol, 1, 56), *yhat = random_matrix(prec, rows, 1, 57);
+                sbk_cpu_ann_normal(prec, rows, VARS, NEURONS, bias, CHUNK, X, ldx, y, W, ldw, H, ldh, P, ldp, q);
+                sbk_cpu_ann_predict(prec, rows, VARS, NEURONS, bias, CHUNK, X, ldx, W, ldw, v, H, ldh, yhat);
+                for (int k = 0; k < ncol; k++) {
+                    double qref = 0, qmag = 0;
+                    for (int i = 0; i < rows; i++) {
+                        double h = hidden_at(prec, X, ldx, W, ldw, VARS, NEURONS, i, k), yi = sbk_elem_get(prec, y, i);
+                        qref += h * yi, qmag += fabs(h * yi);
+                    }
+                    assert_close(sbk_elem_get(prec, q, k), qref, qmag, rows + VARS + 8, prec);
+                    for (int l = 0; l <= k; l++) {
+                        double ref = 0, mag = 0;
+                        for (int i = 0; i < rows; i++) {
+                            double term = hidden_at(prec, X, ldx, W, ldw, VARS, NEURONS, i, k) *
+                                          hidden_at(prec, X, ldx, W, ldw, VARS, NEURONS, i, l);
+                            ref += term, mag += fabs(term);
+                        }
+                        assert_close(at(prec, P, ldp, k, l), ref, mag, rows + VARS + 8, prec);
+                    }
+                }
+                for (int i = 0; i < rows; i++) {
+                    double ref = 0, mag = 0;
+                    for (int k = 0; k < ncol; k++) {
+                        double term = hidden_at(prec, X, ldx, W, ldw, VARS, NEURONS, i, k) * sbk_elem_get(prec, v, k);
+                        ref += term, mag += fabs(term);
+                    }
+                    assert_close(sbk_elem_get(prec, yhat, i), ref, mag, ncol + VARS + 8, prec);
+                }
+                free(X), free(W), free(y), free(v), free(H), free(P), free(q), free(yhat);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_add_and_scale),
         cmocka_unit_test(test_tile_sum),
+        cmocka_unit_test(test_solvebak_step),
+        cmocka_unit_test(test_gram_partial_and_form),
+        cmocka_unit_test(test_ann_hidden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,12 +3,12 @@
  *   H = [tanh(X_chunk W^T + b) | 1]              (scratch, chunk × ncol)
  *   normal:  P += H^T H (lower), q += H^T y      the outer layer's normal equations
  *   predict: yhat_chunk = H v
- * CPU: cblas gemm/syrk/gemv; CUDA: cublas ones on the worker's stream plus the
+ * CPU: cblas gemm/syrk/gemv (kernels/cpu/ann.c); CUDA: cublas ones on the worker's stream plus the
  * activation kernel (ann_activation.cu). W is (vars + 2) × neurons: weights,
  * bias, status (ann_inner.c). */
-#include <cblas.h>
 #include <stdlib.h>
 #include "codelets/codelet_def.h"
+#include "../kernels/cpu/ann.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -24,7 +24,7 @@ struct block {
     int rows, vars, ldx, ldw, ldh, chunk, ncol, ldp;
     const char *X, *W, *y, *v; /* y: normal only, v: predict only */
     char *H, *P, *q, *yhat;    /* P, q: normal only, yhat: predict only */
-    size_t es;
+    sbk_precision es;
 };
 
 static struct block block_of(void *buffers[], const struct hidden_args *a)
@@ -44,54 +44,14 @@ static struct block block_of(void *buffers[], const struct hidden_args *a)
     return b;
 }
 
-/* Vectorised activation (ann_activation_cpu.c, built with its own flags). */
-void sbk_ann_activate_cpu_d(double *H, size_t ld, int rows, int neurons, int ones, const double *bias,
-                            size_t bias_stride);
-void sbk_ann_activate_cpu_f(float *H, size_t ld, int rows, int neurons, int ones, const float *bias,
-                            size_t bias_stride);
-
-/* H = [tanh(X[r0 : r0 + h] W^T + b) | 1] on the CPU. */
-static void hidden_cpu(const struct block *b, const struct hidden_args *a, int r0, int h)
-{
-    int dbl = b->es == sizeof(double);
-    const void *x = b->X + r0 * b->es;
-    if (dbl)
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, h, a->neurons, b->vars, 1.0, x, b->ldx,
-                    (const double *)b->W, b->ldw, 0.0, (double *)b->H, b->ldh);
-    else
-        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, h, a->neurons, b->vars, 1.0f, x, b->ldx,
-                    (const float *)b->W, b->ldw, 0.0f, (float *)b->H, b->ldh);
-    if (dbl)
-        sbk_ann_activate_cpu_d((double *)b->H, b->ldh, h, a->neurons, a->bias, (const double *)b->W + b->vars,
-                               b->ldw);
-    else
-        sbk_ann_activate_cpu_f((float *)b->H, b->ldh, h, a->neurons, a->bias, (const float *)b->W + b->vars,
-                               b->ldw);
-}
-
 static void normal_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
         return;
     const struct hidden_args *a = cl_arg;
     struct block b = block_of(buffers, a);
-    int dbl = b.es == sizeof(double);
-    for (int r0 = 0; r0 < b.rows; r0 += b.chunk) {
-        int h = b.rows - r0 < b.chunk ? b.rows - r0 : b.chunk;
-        double beta = r0 == 0 ? 0.0 : 1.0;
-        hidden_cpu(&b, a, r0, h);
-        if (dbl) {
-            cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, b.ncol, h, 1.0, (const double *)b.H, b.ldh, beta,
-                        (double *)b.P, b.ldp);
-            cblas_dgemv(CblasColMajor, CblasTrans, h, b.ncol, 1.0, (const double *)b.H, b.ldh,
-                        (const double *)b.y + r0, 1, beta, (double *)b.q, 1);
-        } else {
-            cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, b.ncol, h, 1.0f, (const float *)b.H, b.ldh,
-                        (float)beta, (float *)b.P, b.ldp);
-            cblas_sgemv(CblasColMajor, CblasTrans, h, b.ncol, 1.0f, (const float *)b.H, b.ldh,
-                        (const float *)b.y + r0, 1, (float)beta, (float *)b.q, 1);
-        }
-    }
+    sbk_cpu_ann_normal(b.es, b.rows, b.vars, a->neurons, a->bias, b.chunk, b.X, b.ldx, b.y, b.W, b.ldw, b.H, b.ldh,
+                       b.P, b.ldp, b.q);
 }
 
 static void predict_cpu(void *buffers[], void *cl_arg)
@@ -100,16 +60,8 @@ static void predict_cpu(void *buffers[], void *cl_arg)
         return;
     const struct hidden_args *a = cl_arg;
     struct block b = block_of(buffers, a);
-    for (int r0 = 0; r0 < b.rows; r0 += b.chunk) {
-        int h = b.rows - r0 < b.chunk ? b.rows - r0 : b.chunk;
-        hidden_cpu(&b, a, r0, h);
-        if (b.es == sizeof(double))
-            cblas_dgemv(CblasColMajor, CblasNoTrans, h, b.ncol, 1.0, (const double *)b.H, b.ldh, (const double *)b.v, 1,
-                        0.0, (double *)b.yhat + r0, 1);
-        else
-            cblas_sgemv(CblasColMajor, CblasNoTrans, h, b.ncol, 1.0f, (const float *)b.H, b.ldh, (const float *)b.v, 1,
-                        0.0f, (float *)b.yhat + r0, 1);
-    }
+    sbk_cpu_ann_predict(b.es, b.rows, b.vars, a->neurons, a->bias, b.chunk, b.X, b.ldx, b.W, b.ldw, b.v, b.H, b.ldh,
+                        b.yhat);
 }
 
 #ifdef STARPU_USE_CUDA

@@ -54,8 +54,9 @@ static struct workspace workspace_of(int n, int nparts, int lwork)
 static double next_ridge(double ridge, double trace, int n) { return sbk_ridge_next(ridge, RIDGE_GROWTH, trace, n); }
 
 /* Buffers: P_0 .. P_{n-1} (R, ncol × ncol, lower triangles), q_0 .. q_{n-1}
- * (R, ncol × 1), v (W, ncol × 1), ridge_used (W, variable double: stays
- * negative if no ridge makes the system solvable), scratch (SCRATCH). */
+ * (R, ncol × 1), v (W, ncol × 1), ridge_used (W, variable double), scratch
+ * (SCRATCH), status (W, variable int: SBK_TASK_OK, or SBK_TASK_SINGULAR when
+ * no ridge makes the system solvable). */
 static void ann_solve_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
@@ -66,6 +67,7 @@ static void ann_solve_cpu(void *buffers[], void *cl_arg)
     void *vh = buffers[2 * np];
     double *ridge_used = (double *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 1]);
     char *scratch = (char *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 2]);
+    int *status = (int *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 3]);
     struct workspace w = workspace_of(n, np, s->lwork);
     double *G = (double *)(scratch + w.G), *A = (double *)(scratch + w.A), *b = (double *)(scratch + w.b);
     memset(G, 0, nn * sizeof *G);
@@ -83,7 +85,7 @@ static void ann_solve_cpu(void *buffers[], void *cl_arg)
     double trace = 0.0, ridge = s->ridge;
     for (int j = 0; j < n; j++)
         trace += G[j + (size_t)j * n];
-    *ridge_used = -1.0;
+    *status = SBK_TASK_SINGULAR;
     for (int attempt = 0; attempt < RIDGE_ATTEMPTS; attempt++, ridge = next_ridge(ridge, trace, n)) {
         memcpy(A, G, nn * sizeof *A);
         for (int j = 0; j < n; j++)
@@ -97,7 +99,7 @@ static void ann_solve_cpu(void *buffers[], void *cl_arg)
             else
                 ((float *)STARPU_MATRIX_GET_PTR(vh))[j] = (float)b[j];
         }
-        *ridge_used = ridge;
+        *ridge_used = ridge, *status = SBK_TASK_OK;
         break;
     }
 }
@@ -116,10 +118,11 @@ static int device_info(const int *info_dev, cudaStream_t stream)
 }
 
 /* Factors A = the partials' sum + ridge I (A_sum, from its requested ridge on)
- * with the CPU's ridges until potrf succeeds; returns the ridge, or -1. The
+ * with the CPU's ridges until potrf succeeds; returns 1 and the ridge in
+ * *ridge, or 0 when none did. The
  * trace comes from G's diagonal, on the host once the first attempt has synced. */
-static double factor_with_ridge(struct sbk_ann_sum *A_sum, const double *diag, double *work, int lwork, int *info,
-                                cusolverDnHandle_t handle, cudaStream_t stream)
+static int factor_with_ridge(struct sbk_ann_sum *A_sum, const double *diag, double *work, int lwork, int *info,
+                             cusolverDnHandle_t handle, cudaStream_t stream, double *ridge)
 {
     int n = A_sum->rows;
     double trace = 0.0;
@@ -129,13 +132,15 @@ static double factor_with_ridge(struct sbk_ann_sum *A_sum, const double *diag, d
         int failed = device_info(info, stream);
         if (failed < 0)
             STARPU_ABORT_MSG("cusolverDnDpotrf refused its parameter %d", -failed);
-        if (failed == 0)
-            return A_sum->diagonal;
+        if (failed == 0) {
+            *ridge = A_sum->diagonal;
+            return 1;
+        }
         for (int j = 0; attempt == 0 && j < n; j++)
             trace += diag[j];
         A_sum->diagonal = next_ridge(A_sum->diagonal, trace, n);
     }
-    return -1.0;
+    return 0;
 }
 
 /* The CPU's steps on the worker's stream. The kernel forms b = sum of q_i once,
@@ -155,6 +160,7 @@ static void ann_solve_cuda(void *buffers[], void *cl_arg)
     void *vh = buffers[2 * np];
     double *ridge_dev = (double *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 1]);
     char *scratch = (char *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 2]);
+    int *status_dev = (int *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 3]);
     struct workspace w = workspace_of(n, np, s->lwork);
     double *A = (double *)(scratch + w.A), *b = (double *)(scratch + w.b), *work = (double *)(scratch + w.work);
     int *info = (int *)(scratch + w.info);
@@ -181,8 +187,10 @@ static void ann_solve_cuda(void *buffers[], void *cl_arg)
     sbk_check_cuda(cudaMemcpyAsync(diag, scratch + w.diag, n * sizeof *diag, cudaMemcpyDeviceToHost, stream));
     sbk_check_cuda(sbk_ann_solve_sum_cuda(&b_sum, stream));
     struct sbk_ann_sum A_sum = {table, np, dbl, ldp, n, n, 1, s->ridge, A, 1, n};
-    double ridge_used = factor_with_ridge(&A_sum, diag, work, s->lwork, info, handle, stream);
-    if (ridge_used >= 0) {
+    double ridge_used = 0.0;
+    int solved = factor_with_ridge(&A_sum, diag, work, s->lwork, info, handle, stream, &ridge_used);
+    int status = solved ? SBK_TASK_OK : SBK_TASK_SINGULAR;
+    if (solved) {
         /* v = b in v's precision: the kernel over the one part b. */
         struct sbk_ann_sum v_out = {table + 2 * np, 1, 1, n, n, 1, 0, 0.0, (void *)STARPU_MATRIX_GET_PTR(vh),
                                     STARPU_MATRIX_GET_ELEMSIZE(vh) == sizeof(double), n};
@@ -190,15 +198,22 @@ static void ann_solve_cuda(void *buffers[], void *cl_arg)
         sbk_check_cuda(sbk_ann_solve_sum_cuda(&v_out, stream));
     }
     sbk_check_cuda(cudaMemcpyAsync(ridge_dev, &ridge_used, sizeof ridge_used, cudaMemcpyHostToDevice, stream));
-    int refused = device_info(info, stream); /* also waits for v and the ridge before the host buffers go */
-    if (ridge_used >= 0 && refused != 0) /* else info is the last potrf's */
+    sbk_check_cuda(cudaMemcpyAsync(status_dev, &status, sizeof status, cudaMemcpyHostToDevice, stream));
+    int refused = device_info(info, stream); /* also waits for v, the ridge and the status before the host buffers go */
+    if (solved && refused != 0) /* else info is the last potrf's */
         STARPU_ABORT_MSG("cusolverDnDpotrs refused its parameter %d", -refused);
     free(host_table), free(diag);
 }
 #endif
 
 
-SBK_CODELET(cl_ann_solve, "ann_solve", "sbk_ann_solve_potrf", NULL, ann_solve_cpu, ann_solve_cuda, 0,
+/* The status (last) does not change the cost. */
+static uint32_t ann_solve_footprint(struct starpu_task *task)
+{
+    return sbk_footprint_of_first(task, STARPU_TASK_GET_NBUFFERS(task) - 1);
+}
+
+SBK_CODELET(cl_ann_solve, "ann_solve", "sbk_ann_solve_potrf", ann_solve_footprint, ann_solve_cpu, ann_solve_cuda, 0,
             .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 /* cusolverDnDpotrf's workspace for order n, asked of the submitting thread's
@@ -219,7 +234,7 @@ static int potrf_workspace(int n, int *lwork)
 }
 
 int sbk_insert_ann_solve(starpu_data_handle_t *P, starpu_data_handle_t *q, int nparts, int ncol, double ridge,
-                         starpu_data_handle_t v, starpu_data_handle_t ridge_used)
+                         starpu_data_handle_t v, starpu_data_handle_t ridge_used, starpu_data_handle_t status)
 {
     int lwork, ret = potrf_workspace(ncol, &lwork);
     if (ret != SBK_SUCCESS)
@@ -238,9 +253,9 @@ int sbk_insert_ann_solve(starpu_data_handle_t *P, starpu_data_handle_t *q, int n
      * evicts cached tiles for it when a GPU is full); freed after the task. */
     starpu_data_handle_t scratch;
     starpu_variable_data_register(&scratch, -1, 0, w.cpu_bytes > w.cuda_bytes ? w.cpu_bytes : w.cuda_bytes);
-    starpu_data_handle_t tail[] = {v, ridge_used, scratch};
-    const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_W, STARPU_SCRATCH};
-    ret = sbk_insert_gather(&cl_ann_solve, args, sizeof *args, parts, 2 * nparts, tail, modes, 3, 0);
+    starpu_data_handle_t tail[] = {v, ridge_used, scratch, status};
+    const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_W, STARPU_SCRATCH, STARPU_W};
+    ret = sbk_insert_gather(&cl_ann_solve, args, sizeof *args, parts, 2 * nparts, tail, modes, 4, 0);
     starpu_data_unregister_submit(scratch);
     free(parts);
     return ret;

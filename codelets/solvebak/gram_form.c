@@ -11,10 +11,10 @@
  * CUDA: device-to-device copies and cublas ?syrk on chunks as tall as the
  * scratch buffer (CUDA_CHUNK rows: one launch per 4096 rows instead of per
  * 512), on the worker's stream. */
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 #include "codelets/codelet_def.h"
+#include "../kernels/cpu/solvebak.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -63,24 +63,15 @@ static void gram_form_cpu(void *buffers[], void *cl_arg)
         return;
     const struct gram_form_args *g = cl_arg;
     struct gram_form_operands o = unpack(buffers, g);
-    int rows = STARPU_MATRIX_GET_NX(buffers[0]);
-    int chunk = o.capacity < CPU_CHUNK ? o.capacity : CPU_CHUNK;
-    for (int r0 = 0; r0 < rows; r0 += chunk) {
-        int k = rows - r0 < chunk ? rows - r0 : chunk, col = 0;
-        for (int t = 0; t <= o.ntiles; t++) {
-            int cols;
-            size_t ld;
-            const char *src = column_block(buffers, t, &cols, &ld);
-            for (int c = 0; c < cols; c++, col++)
-                memcpy((char *)o.W + (size_t)col * k * o.es, src + (r0 + c * ld) * o.es, k * o.es);
-        }
-        int first = !g->accumulate && r0 == 0;
-        if (o.dbl)
-            cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, o.n, k, 1.0, o.W, k, first ? 0.0 : 1.0, o.M, o.ldm);
-        else
-            cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, o.n, k, 1.0f, o.W, k, first ? 0.0f : 1.0f, o.M,
-                        o.ldm);
+    int nblocks = o.ntiles + 1, cols[nblocks], ld[nblocks];
+    const void *blocks[nblocks];
+    for (int t = 0; t < nblocks; t++) {
+        size_t ldt;
+        blocks[t] = column_block(buffers, t, &cols[t], &ldt);
+        ld[t] = (int)ldt;
     }
+    sbk_cpu_gram_form(o.dbl ? SBK_DOUBLE : SBK_FLOAT, STARPU_MATRIX_GET_NX(buffers[0]), nblocks, blocks, cols, ld,
+                      g->accumulate, o.capacity < CPU_CHUNK ? o.capacity : CPU_CHUNK, o.W, o.M, (int)o.ldm);
 }
 
 #ifdef STARPU_USE_CUDA

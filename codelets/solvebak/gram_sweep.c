@@ -57,7 +57,7 @@ static void sweep_blas(const double *G, int ld, int vars, double *a, double *s)
 }
 
 /* Buffers: M (R, matrix (vars+1)×(vars+1)), a tiles 0 .. nt-1 (RW, matrix
- * nb×1), out (W, variable double: ||e||^2). */
+ * nb×1), out (W, variable double: ||e||^2), scratch (2 vars doubles). */
 static void gram_sweep_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
@@ -70,11 +70,7 @@ static void gram_sweep_cpu(void *buffers[], void *cl_arg)
     const void *G = (const void *)STARPU_MATRIX_GET_PTR(Mh);
     double yy = sbk_elem_get(prec, G, vars + vars * ldg);
     int nt = (vars + sw->nb - 1) / sw->nb, zero_column = 0;
-    double *a = malloc(2 * vars * sizeof *a), *s = a + vars;
-    if (!a) {
-        *(double *)STARPU_VARIABLE_GET_PTR(buffers[1 + nt]) = -1.0;
-        return;
-    }
+    double *a = (double *)STARPU_VARIABLE_GET_PTR(buffers[2 + nt]), *s = a + vars;
     for (int j = 0; j < vars; j++) {
         a[j] = sbk_elem_get(prec, (const void *)STARPU_MATRIX_GET_PTR(buffers[1 + j / sw->nb]), j % sw->nb);
         zero_column |= !(sbk_elem_get(prec, G, j + j * ldg) > 0.0);
@@ -101,11 +97,15 @@ static void gram_sweep_cpu(void *buffers[], void *cl_arg)
     }
     double ee = yy - 2.0 * ab + aga;
     *(double *)STARPU_VARIABLE_GET_PTR(buffers[1 + nt]) = ee > 0.0 ? ee : 0.0;
-    free(a);
 }
 
+/* The scratch (last) follows M's size. */
+static uint32_t sweep_footprint(struct starpu_task *task)
+{
+    return sbk_footprint_of_first(task, STARPU_TASK_GET_NBUFFERS(task) - 1);
+}
 
-SBK_CPU_CODELET(cl_gram_sweep, "gram_sweep", "sbk_gram_sweep", gram_sweep_cpu,
+SBK_CPU_CODELET(cl_gram_sweep, "gram_sweep", "sbk_gram_sweep", sweep_footprint, gram_sweep_cpu,
                 .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_gram_sweep(starpu_data_handle_t M, starpu_data_handle_t *a_tiles, int vars, int nb,
@@ -116,16 +116,22 @@ int sbk_insert_gram_sweep(starpu_data_handle_t M, starpu_data_handle_t *a_tiles,
         return SBK_ENOMEM;
     *args = (struct sweep_args){vars, nb};
     int nt = (vars + nb - 1) / nb;
-    struct starpu_data_descr *descr = malloc((nt + 2) * sizeof *descr);
+    struct starpu_data_descr *descr = malloc((nt + 3) * sizeof *descr);
     if (!descr) {
         free(args);
         return SBK_ENOMEM;
     }
+    /* The iterate's workspace, allocated by StarPU where the task runs (so the
+     * task itself cannot fail); its size follows M's, which the footprint has. */
+    starpu_data_handle_t scratch;
+    starpu_variable_data_register(&scratch, -1, 0, 2 * (size_t)vars * sizeof(double));
     descr[0] = (struct starpu_data_descr){M, STARPU_R};
     for (int t = 0; t < nt; t++)
         descr[1 + t] = (struct starpu_data_descr){a_tiles[t], STARPU_RW};
     descr[1 + nt] = (struct starpu_data_descr){out, STARPU_W};
-    int ret = sbk_submit(&cl_gram_sweep, descr, nt + 2, args, sizeof *args, 4.0 * vars * vars, 0);
+    descr[2 + nt] = (struct starpu_data_descr){scratch, STARPU_SCRATCH};
+    int ret = sbk_submit(&cl_gram_sweep, descr, nt + 3, args, sizeof *args, 4.0 * vars * vars, 0);
+    starpu_data_unregister_submit(scratch);
     free(descr);
     return ret;
 }

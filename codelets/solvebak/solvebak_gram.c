@@ -1,17 +1,17 @@
 /* SolveBak set-up: the Gram block G_J = X_J^T X_J of each batch J, whole
  * (per-column's Gauss-Seidel; block-exact, which factors it by Cholesky) or
  * its diagonal only (batched: the squared column norms).
- *   partial: q_i = X_i[:, J]^T X_i[:, J] on one row block (CPU: syrk or dots;
+ *   partial: q_i = X_i[:, J]^T X_i[:, J] on one row block (CPU: syrk or dots, kernels/cpu/solvebak.c;
  *            CUDA: cublas syrk or one dot per column)
  *   reduce:  G_J = sum_i q_i in a fixed order, in double; Cholesky for block-exact.
  * A non-finite value of X shows up as a non-finite diagonal, which the host
  * checks before iterating. */
-#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "codelets/codelet_def.h"
+#include "../kernels/cpu/solvebak.h"
 #include "../kernels/common/ridge.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
@@ -49,19 +49,7 @@ static void gram_partial_cpu(void *buffers[], void *cl_arg)
         return;
     const struct gram_args *g = cl_arg;
     struct gram_operands o = unpack(buffers, g);
-    if (g->whole && o.dbl)
-        cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, g->count, o.rows, 1.0, (const double *)o.X, o.ld, 0.0,
-                    o.q, g->count);
-    else if (g->whole)
-        cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, g->count, o.rows, 1.0f, (const float *)o.X, o.ld, 0.0f,
-                    o.q, g->count);
-    for (int k = 0; !g->whole && k < g->count; k++) {
-        const void *x = o.X + (size_t)k * o.ld * o.es;
-        if (o.dbl)
-            ((double *)o.q)[k] = cblas_ddot(o.rows, x, 1, x, 1);
-        else
-            ((float *)o.q)[k] = cblas_sdot(o.rows, x, 1, x, 1);
-    }
+    sbk_cpu_gram_partial(o.dbl ? SBK_DOUBLE : SBK_FLOAT, o.rows, g->count, g->whole, o.X, o.ld, o.q);
 }
 
 #ifdef STARPU_USE_CUDA
@@ -121,16 +109,19 @@ static int factor(double *G, int n, const double *d, double add)
 }
 
 /* Buffers: q_0 .. q_{nparts-1} (R), out (W, double): the diagonal of G_J
- * (count), then when whole G_J or its Cholesky factor L (count×count, lower), then its
- * enum sbk_gram_status (sbk_gram_status_slot). */
+ * (count), then when whole G_J or its Cholesky factor L (count×count, lower),
+ * then the ridge added to G_J's diagonal; status (W, int: enum
+ * sbk_task_status); scratch (G_J's copy while ridges are tried). */
 static void gram_reduce_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
         return;
     const struct gram_args *g = cl_arg;
-    int nparts = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 1, n = g->count;
+    int nparts = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 3, n = g->count;
     double *diag = (double *)STARPU_VECTOR_GET_PTR(buffers[nparts]), *L = diag + n;
-    double *status = L + (g->whole ? (size_t)n * n : 0);
+    double *ridge_used = L + (g->whole ? (size_t)n * n : 0);
+    int *status = (int *)STARPU_VARIABLE_GET_PTR(buffers[nparts + 1]);
+    double *copy = (double *)STARPU_VARIABLE_GET_PTR(buffers[nparts + 2]);
     size_t len = g->whole ? (size_t)n * n : (size_t)n;
     double *G = g->whole ? L : diag;
     for (size_t k = 0; k < len; k++) {
@@ -138,20 +129,16 @@ static void gram_reduce_cpu(void *buffers[], void *cl_arg)
         for (int i = 0; i < nparts; i++)
             G[k] += part(buffers[i], k);
     }
-    *status = sbk_gram_status_slot(SBK_GRAM_OK);
+    *status = SBK_TASK_OK, *ridge_used = 0.0;
     for (int k = 0; k < n; k++) {
         if (g->whole)
             diag[k] = G[k + (size_t)k * n];
         if (!isfinite(diag[k]))
-            *status = sbk_gram_status_slot(SBK_GRAM_NONFINITE);
+            *status = SBK_TASK_NONFINITE;
     }
-    if (g->solve != SBK_BATCH_CHOLESKY || sbk_gram_status_of(*status) != SBK_GRAM_OK)
+    if (g->solve != SBK_BATCH_CHOLESKY || *status != SBK_TASK_OK)
         return;
-    double *copy = malloc(len * sizeof *copy), trace = 0.0;
-    if (!copy) {
-        *status = sbk_gram_status_slot(SBK_GRAM_NO_MEMORY);
-        return;
-    }
+    double trace = 0.0;
     memcpy(copy, G, len * sizeof *copy);
     for (int k = 0; k < n; k++)
         trace += diag[k];
@@ -165,14 +152,18 @@ static void gram_reduce_cpu(void *buffers[], void *cl_arg)
         memcpy(G, copy, len * sizeof *copy);
         for (int k = 0; k < n; k++)
             G[k + (size_t)k * n] += ridge;
-        *status = sbk_gram_status_slot(SBK_GRAM_REGULARIZED);
+        *status = SBK_TASK_REGULARIZED, *ridge_used = ridge;
         ok = factor(G, n, diag, ridge);
     }
     if (!ok)
-        *status = sbk_gram_status_slot(SBK_GRAM_SINGULAR);
-    free(copy);
+        *status = SBK_TASK_SINGULAR;
 }
 
+/* The status and the scratch (the last two) do not change the cost. */
+static uint32_t gram_reduce_footprint(struct starpu_task *task)
+{
+    return sbk_footprint_of_first(task, STARPU_TASK_GET_NBUFFERS(task) - 2);
+}
 
 SBK_CODELET(cl_solvebak_gram_partial, "solvebak_gram_partial", "sbk_solvebak_gram_partial_blas", NULL,
             gram_partial_cpu, gram_partial_cuda, STARPU_CUDA_ASYNC,
@@ -180,7 +171,8 @@ SBK_CODELET(cl_solvebak_gram_partial, "solvebak_gram_partial", "sbk_solvebak_gra
             .modes = {STARPU_R, STARPU_W});
 
 
-SBK_CPU_CODELET(cl_solvebak_gram_reduce, "solvebak_gram_reduce", "sbk_solvebak_gram_reduce", gram_reduce_cpu,
+SBK_CPU_CODELET(cl_solvebak_gram_reduce, "solvebak_gram_reduce", "sbk_solvebak_gram_reduce", gram_reduce_footprint,
+                gram_reduce_cpu,
                 .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count, int whole, starpu_data_handle_t q)
@@ -196,12 +188,19 @@ int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count,
 }
 
 int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int count, enum sbk_batch_solve solve,
-                                    starpu_data_handle_t G)
+                                    starpu_data_handle_t G, starpu_data_handle_t status)
 {
     struct gram_args *args = malloc(sizeof *args);
     if (!args)
         return SBK_ENOMEM;
-    *args = (struct gram_args){0, count, solve != SBK_BATCH_JACOBI, solve};
-    const enum starpu_data_access_mode mode = STARPU_W;
-    return sbk_insert_gather(&cl_solvebak_gram_reduce, args, sizeof *args, parts, nparts, &G, &mode, 1, 0);
+    int whole = solve != SBK_BATCH_JACOBI;
+    *args = (struct gram_args){0, count, whole, solve};
+    /* Allocated by StarPU where the task runs, so the task cannot fail for memory. */
+    starpu_data_handle_t scratch;
+    starpu_variable_data_register(&scratch, -1, 0, (whole ? (size_t)count * count : (size_t)count) * sizeof(double));
+    starpu_data_handle_t tail[] = {G, status, scratch};
+    const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_W, STARPU_SCRATCH};
+    int ret = sbk_insert_gather(&cl_solvebak_gram_reduce, args, sizeof *args, parts, nparts, tail, modes, 3, 0);
+    starpu_data_unregister_submit(scratch);
+    return ret;
 }

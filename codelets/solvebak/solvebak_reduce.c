@@ -69,11 +69,11 @@ static void reduce_norm_cpu(void *buffers[], void *cl_arg)
 }
 
 
-SBK_CPU_CODELET(cl_solvebak_reduce_da, "solvebak_reduce_da", "sbk_solvebak_reduce_da", reduce_da_cpu,
+SBK_CPU_CODELET(cl_solvebak_reduce_da, "solvebak_reduce_da", "sbk_solvebak_reduce_da", NULL, reduce_da_cpu,
                 .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 
-SBK_CPU_CODELET(cl_solvebak_reduce_norm, "solvebak_reduce_norm", "sbk_solvebak_reduce_norm", reduce_norm_cpu,
+SBK_CPU_CODELET(cl_solvebak_reduce_norm, "solvebak_reduce_norm", "sbk_solvebak_reduce_norm", NULL, reduce_norm_cpu,
                 .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_solvebak_reduce_da(starpu_data_handle_t *parts, int nparts, int count, starpu_data_handle_t scale,

@@ -3,10 +3,10 @@
  *   2. p[0..count) = X_i[:, cur]^T e_i      (partial dots of the next batch)
  *   3. p[count] = e_i^T e_i                 (partial squared residual, optional)
  * Fusing 1 and 2 reads e_i once per batch instead of twice. CPU: cblas gemv
- * and dot; CUDA: cublas gemv and dot on the worker's stream. */
-#include <cblas.h>
+ * and dot (kernels/cpu/solvebak.c); CUDA: cublas gemv and dot on the worker's stream. */
 #include <stdlib.h>
 #include "codelets/codelet_def.h"
+#include "../kernels/cpu/solvebak.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -54,18 +54,8 @@ static void step_cpu(void *buffers[], void *cl_arg)
         return;
     const struct step_args *a = cl_arg;
     struct step_operands o = unpack(buffers, a);
-    if (a->prev_count && o.dbl)
-        cblas_dgemv(CblasColMajor, CblasNoTrans, o.rows, a->prev_count, -1.0, o.X_prev, o.ld_prev, o.da, 1, 1.0, o.e, 1);
-    else if (a->prev_count)
-        cblas_sgemv(CblasColMajor, CblasNoTrans, o.rows, a->prev_count, -1.0f, o.X_prev, o.ld_prev, o.da, 1, 1.0f, o.e, 1);
-    if (a->cur_count && o.dbl)
-        cblas_dgemv(CblasColMajor, CblasTrans, o.rows, a->cur_count, 1.0, o.X_cur, o.ld_cur, o.e, 1, 0.0, o.p, 1);
-    else if (a->cur_count)
-        cblas_sgemv(CblasColMajor, CblasTrans, o.rows, a->cur_count, 1.0f, o.X_cur, o.ld_cur, o.e, 1, 0.0f, o.p, 1);
-    if (a->norm && o.dbl)
-        ((double *)o.p)[a->cur_count] = cblas_ddot(o.rows, o.e, 1, o.e, 1);
-    else if (a->norm)
-        ((float *)o.p)[a->cur_count] = cblas_sdot(o.rows, o.e, 1, o.e, 1);
+    sbk_cpu_solvebak_step(o.dbl ? SBK_DOUBLE : SBK_FLOAT, o.rows, o.e, o.X_prev, o.ld_prev, a->prev_count, o.da,
+                          o.X_cur, o.ld_cur, a->cur_count, o.p, a->norm);
 }
 
 #ifdef STARPU_USE_CUDA

@@ -131,15 +131,17 @@ static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
  * ranks); then one task sums them in order and solves, on rank 0, to which
  * StarPU-MPI sends the partials; W and v end up on every rank. */
 static int fit_outer(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_opts *o, void *Wbuf, void *vbuf,
-                     double *ridge_used)
+                     double *ridge_used, int *solve_status)
 {
     int ncol = o->neurons + o->bias, mt = X->mt;
     size_t es = X->prec;
-    starpu_data_handle_t W, v, ridge, scratch;
+    starpu_data_handle_t W, v, ridge, status, scratch;
     starpu_matrix_data_register(&W, STARPU_MAIN_RAM, (uintptr_t)Wbuf, X->n + 2, X->n + 2, o->neurons, es);
     starpu_matrix_data_register(&v, STARPU_MAIN_RAM, (uintptr_t)vbuf, ncol, ncol, 1, es);
     starpu_variable_data_register(&ridge, STARPU_MAIN_RAM, (uintptr_t)ridge_used, sizeof *ridge_used);
+    starpu_variable_data_register(&status, STARPU_MAIN_RAM, (uintptr_t)solve_status, sizeof *solve_status);
     sbk_data_distribute(W, 0), sbk_data_distribute(v, 0), sbk_data_distribute(ridge, 0);
+    sbk_data_distribute(status, 0);
     starpu_matrix_data_register(&scratch, -1, 0, SBK_ANN_CHUNK, SBK_ANN_CHUNK, ncol, es);
     starpu_data_handle_t *P = register_partials(X, mt, ncol, ncol, es), *q = register_partials(X, mt, ncol, 1, es);
     int ret = P && q ? SBK_SUCCESS : SBK_ENOMEM;
@@ -147,13 +149,14 @@ static int fit_outer(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
         ret = sbk_insert_ann_normal(sbk_tile(X, i, 0), sbk_tile(yw, i, 0), W, o->neurons, o->bias, scratch, P[i],
                                     q[i]);
     if (ret == SBK_SUCCESS)
-        ret = sbk_insert_ann_solve(P, q, mt, ncol, o->ridge, v, ridge);
+        ret = sbk_insert_ann_solve(P, q, mt, ncol, o->ridge, v, ridge, status);
     /* Every rank returns the model. */
     if (ret == SBK_SUCCESS && (ret = sbk_data_read(W, NULL, 0)) == SBK_SUCCESS &&
-        (ret = sbk_data_read(v, NULL, 0)) == SBK_SUCCESS)
-        ret = sbk_data_read(ridge, NULL, 0);
+        (ret = sbk_data_read(v, NULL, 0)) == SBK_SUCCESS && (ret = sbk_data_read(ridge, NULL, 0)) == SBK_SUCCESS)
+        ret = sbk_data_read(status, NULL, 0);
     unregister_all(P, mt), unregister_all(q, mt);
-    starpu_data_unregister(scratch), starpu_data_unregister(ridge), starpu_data_unregister(v);
+    starpu_data_unregister(scratch), starpu_data_unregister(ridge), starpu_data_unregister(status);
+    starpu_data_unregister(v);
     starpu_data_unregister(W);
     return ret;
 }
@@ -240,7 +243,8 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
     void *yw = malloc((size_t)X->m * es), *Wbuf = malloc((size_t)(X->n + 2) * o.neurons * es);
     void *vbuf = malloc((size_t)(o.neurons + 1) * es);
     sbk_matrix *dyw = NULL;
-    double t0 = starpu_timing_now() * 1e-6, t1 = t0, ridge_used = -1;
+    double t0 = starpu_timing_now() * 1e-6, t1 = t0, ridge_used = o.ridge;
+    int solve_status = SBK_TASK_OK; /* as a simulated run, whose tasks compute nothing, leaves it */
     if (!yw || !Wbuf || !vbuf)
         ret = SBK_ENOMEM;
     if (ret == SBK_SUCCESS)
@@ -255,8 +259,8 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
     sbk_ann_partition_free(&parts);
     t1 = starpu_timing_now() * 1e-6;
     if (ret == SBK_SUCCESS)
-        ret = fit_outer(X, dyw, &o, Wbuf, vbuf, &ridge_used);
-    if (ret == SBK_SUCCESS && ridge_used < 0 && !sbk_simulated()) /* simulated solves set no ridge */
+        ret = fit_outer(X, dyw, &o, Wbuf, vbuf, &ridge_used, &solve_status);
+    if (ret == SBK_SUCCESS && solve_status == SBK_TASK_SINGULAR)
         ret = SBK_REFUSE(report, SBK_ERUNTIME, "the outer normal equations stayed singular whatever the ridge");
     if (ret == SBK_SUCCESS)
         ret = take_weights(model, Wbuf, vbuf, report);

@@ -24,13 +24,14 @@ struct batches {
     struct batch *batch;
     void *pbuf, *dabuf, *qbuf;
     double *scalebuf, *res;
-    starpu_data_handle_t *p, *da, *scale, *q, *resh;
+    int *statusbuf; /* each batch's Gram enum sbk_task_status */
+    starpu_data_handle_t *p, *da, *scale, *status, *q, *resh;
     size_t *scale_off;
     int nres;
 };
 
 /* Batch k's reduced Gram data (sbk_insert_solvebak_gram_reduce): the
- * diagonal, the whole block or its Cholesky factor unless Jacobi, a status. */
+ * diagonal, the whole block or its Cholesky factor unless Jacobi, the ridge. */
 static size_t scale_len(const struct batches *b, int count)
 {
     return count + (b->solve != SBK_BATCH_JACOBI ? (size_t)count * count : 0) + 1;
@@ -72,9 +73,10 @@ static void batches_free(struct batches *b)
     unregister_vectors(b->p, b->mt);
     unregister_vectors(b->da, b->nbatch);
     unregister_vectors(b->scale, b->nbatch);
+    unregister_vectors(b->status, b->nbatch);
     unregister_vectors(b->q, b->mt * b->nbatch);
     unregister_vectors(b->resh, b->nres);
-    free(b->pbuf), free(b->dabuf), free(b->qbuf), free(b->scalebuf), free(b->res);
+    free(b->pbuf), free(b->dabuf), free(b->qbuf), free(b->scalebuf), free(b->statusbuf), free(b->res);
     free(b->batch), free(b->scale_off);
 }
 
@@ -93,7 +95,8 @@ static int plan_batches(struct batches *b)
         b->scale_off[k + 1] = b->scale_off[k] + scale_len(b, count);
     }
     b->scalebuf = malloc(b->scale_off[nb] * sizeof *b->scalebuf);
-    return b->scalebuf ? SBK_SUCCESS : SBK_ENOMEM;
+    b->statusbuf = calloc(nb, sizeof *b->statusbuf);
+    return b->scalebuf && b->statusbuf ? SBK_SUCCESS : SBK_ENOMEM;
 }
 
 /* The Gram-block partials: one per (row block, batch), so that the set-up runs in parallel. */
@@ -137,8 +140,13 @@ static int batches_alloc(struct batches *b)
     for (int k = 0; k < nb; k++)
         off[k] = b->scale_off[k], len[k] = b->scale_off[k + 1] - b->scale_off[k];
     b->scale = register_vectors(b, b->scalebuf, nb, off, len, sizeof(double), batch_owner);
+    b->status = calloc(nb, sizeof *b->status);
+    for (int k = 0; b->status && k < nb; k++) {
+        starpu_variable_data_register(&b->status[k], STARPU_MAIN_RAM, (uintptr_t)&b->statusbuf[k], sizeof(int));
+        sbk_data_distribute(b->status[k], batch_owner(b, k));
+    }
     b->resh = calloc(b->nres, sizeof *b->resh);
-    if (!b->p || !b->da || !b->scale || !b->resh)
+    if (!b->p || !b->da || !b->scale || !b->status || !b->resh)
         goto out;
     for (int t = 0; t < b->nres; t++) {
         starpu_variable_data_register(&b->resh[t], STARPU_MAIN_RAM, (uintptr_t)&b->res[t], sizeof(double));
@@ -190,7 +198,8 @@ static int submit_setup(struct batches *b)
             ret = sbk_insert_solvebak_gram_partial(sbk_tile(s->X, i, c->tile), c->col, c->count,
                                                    b->solve != SBK_BATCH_JACOBI, b->q[k * b->mt + i]);
         if (ret == SBK_SUCCESS)
-            ret = sbk_insert_solvebak_gram_reduce(&b->q[k * b->mt], b->mt, c->count, b->solve, b->scale[k]);
+            ret = sbk_insert_solvebak_gram_reduce(&b->q[k * b->mt], b->mt, c->count, b->solve, b->scale[k],
+                                                  b->status[k]);
     }
     if (ret == SBK_SUCCESS && s->o.use_initial_guess) /* e = y - X a; else e = y, a is zeroed later */
         ret = sbk_gemm(SBK_NOTRANS, SBK_NOTRANS, -1.0, s->X, s->a, 1.0, s->e);
@@ -202,15 +211,15 @@ static int submit_setup(struct batches *b)
 static int check_setup(struct batches *b, double yy)
 {
     struct solver *s = b->s;
-    int x_bad = 0, no_memory = 0, unfactorable = 0, ret;
+    int x_bad = 0, unfactorable = 0, ret;
     for (int k = 0; k < b->nbatch && !sbk_cancelled(); k++) { /* cancelled: the tasks wrote nothing */
         sbk_data_read(b->scale[k], NULL, 0);
+        sbk_data_read(b->status[k], NULL, 0);
         const double *sc = b->scalebuf + b->scale_off[k];
-        enum sbk_gram_status status = sbk_gram_status_of(sc[scale_len(b, b->batch[k].count) - 1]);
-        x_bad |= status == SBK_GRAM_NONFINITE;
-        no_memory |= status == SBK_GRAM_NO_MEMORY;
-        unfactorable |= status == SBK_GRAM_SINGULAR;
-        if (status == SBK_GRAM_REGULARIZED && s->r)
+        enum sbk_task_status status = b->statusbuf[k];
+        x_bad |= status == SBK_TASK_NONFINITE;
+        unfactorable |= status == SBK_TASK_SINGULAR;
+        if (status == SBK_TASK_REGULARIZED && s->r)
             s->r->nregularized++;
         for (int c = 0; c < b->batch[k].count; c++)
             if (sc[c] == 0.0)
@@ -218,8 +227,6 @@ static int check_setup(struct batches *b, double yy)
     }
     if ((ret = sbk_solver_reject_nonfinite(s, x_bad, yy)) != SBK_SUCCESS)
         return ret;
-    if (no_memory)
-        return SBK_ENOMEM;
     if (unfactorable) {
         sbk_solver_say(s, "no ridge made a batch's X_J^T X_J positive definite");
         return SBK_ERUNTIME;

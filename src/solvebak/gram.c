@@ -221,8 +221,8 @@ static int sweep(struct gram *g, struct sweeps *w, int t, double t0)
     if (ret != SBK_SUCCESS)
         return ret;
     w->e2 = sbk_solver_fetch(g->hee[t]);
-    if (w->e2 < 0) /* the sweep found no memory and did nothing */
-        return sbk_cancelled() ? SBK_ECANCELED : SBK_ENOMEM;
+    if (sbk_cancelled()) /* the sweep was skipped */
+        return SBK_ECANCELED;
     if (w->npend == 0 && w->e2 >= trusted * g->yy) { /* the estimate holds */
         w->stop = sbk_solver_record(s, t, w->e2, g->yy, t0), w->exact = 0;
         return SBK_SUCCESS;

@@ -1,0 +1,59 @@
+/* SolveBak's kernels on a CPU core: OpenBLAS gemv, dot and syrk. */
+#include <cblas.h>
+#include <string.h>
+#include "solvebak.h"
+
+void sbk_cpu_solvebak_step(sbk_precision prec, int rows, void *e, const void *X_prev, int ld_prev, int prev_count,
+                           const void *da, const void *X_cur, int ld_cur, int cur_count, void *p, int norm)
+{
+    if (prec == SBK_DOUBLE) {
+        if (prev_count)
+            cblas_dgemv(CblasColMajor, CblasNoTrans, rows, prev_count, -1.0, X_prev, ld_prev, da, 1, 1.0, e, 1);
+        if (cur_count)
+            cblas_dgemv(CblasColMajor, CblasTrans, rows, cur_count, 1.0, X_cur, ld_cur, e, 1, 0.0, p, 1);
+        if (norm)
+            ((double *)p)[cur_count] = cblas_ddot(rows, e, 1, e, 1);
+    } else {
+        if (prev_count)
+            cblas_sgemv(CblasColMajor, CblasNoTrans, rows, prev_count, -1.0f, X_prev, ld_prev, da, 1, 1.0f, e, 1);
+        if (cur_count)
+            cblas_sgemv(CblasColMajor, CblasTrans, rows, cur_count, 1.0f, X_cur, ld_cur, e, 1, 0.0f, p, 1);
+        if (norm)
+            ((float *)p)[cur_count] = cblas_sdot(rows, e, 1, e, 1);
+    }
+}
+
+void sbk_cpu_gram_partial(sbk_precision prec, int rows, int count, int whole, const void *X, int ld, void *q)
+{
+    if (whole && prec == SBK_DOUBLE)
+        cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, count, rows, 1.0, X, ld, 0.0, q, count);
+    else if (whole)
+        cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, count, rows, 1.0f, X, ld, 0.0f, q, count);
+    for (int k = 0; !whole && k < count; k++) {
+        const char *x = (const char *)X + (size_t)k * ld * prec;
+        if (prec == SBK_DOUBLE)
+            ((double *)q)[k] = cblas_ddot(rows, (const double *)x, 1, (const double *)x, 1);
+        else
+            ((float *)q)[k] = cblas_sdot(rows, (const float *)x, 1, (const float *)x, 1);
+    }
+}
+
+void sbk_cpu_gram_form(sbk_precision prec, int rows, int nblocks, const void *const *blocks, const int *cols,
+                       const int *ld, int accumulate, int chunk, void *W, void *M, int ldm)
+{
+    int n = 0;
+    for (int t = 0; t < nblocks; t++)
+        n += cols[t];
+    for (int r0 = 0; r0 < rows; r0 += chunk) {
+        int k = rows - r0 < chunk ? rows - r0 : chunk, col = 0;
+        for (int t = 0; t < nblocks; t++)
+            for (int c = 0; c < cols[t]; c++, col++)
+                memcpy((char *)W + (size_t)col * k * prec,
+                       (const char *)blocks[t] + (r0 + (size_t)c * ld[t]) * prec, (size_t)k * prec);
+        int first = !accumulate && r0 == 0;
+        if (prec == SBK_DOUBLE)
+            cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, n, k, 1.0, W, k, first ? 0.0 : 1.0, M, ldm);
+        else
+            cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, n, k, 1.0f, W, k, first ? 0.0f : 1.0f, M, ldm);
+    }
+}
