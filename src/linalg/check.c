@@ -1,9 +1,9 @@
-/* Accuracy checks against one (C)BLAS call, on host buffers. */
-#include <cblas.h>
+/* Accuracy checks against one (C)BLAS call (the CPU kernel's), on host buffers. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "codelets/kernels/cpu/linalg.h"
 #include "runtime/runtime.h"
 
 
@@ -27,12 +27,7 @@ double sbk_gemm_residual(sbk_precision prec, sbk_trans transA, sbk_trans transB,
     if (!ref)
         return INFINITY;
     memcpy(ref, C0, bytes);
-    enum CBLAS_TRANSPOSE ta = transA == SBK_TRANS ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE tb = transB == SBK_TRANS ? CblasTrans : CblasNoTrans;
-    if (prec == SBK_DOUBLE)
-        cblas_dgemm(CblasColMajor, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, ref, ldc);
-    else
-        cblas_sgemm(CblasColMajor, ta, tb, m, n, k, (float)alpha, A, lda, B, ldb, (float)beta, ref, ldc);
+    sbk_cpu_gemm(prec, transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, ref, ldc);
     double diff = 0.0;
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
