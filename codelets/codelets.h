@@ -71,13 +71,16 @@ int sbk_insert_gram_sweep(starpu_data_handle_t M, starpu_data_handle_t *a_tiles,
 
 /* ANN (codelets/ann_*.c): see each file's header. */
 #define SBK_ANN_ATTEMPTS 4 /* draws per neuron before it is dropped */
+/* W: the block's (vars + 1) × count weights and biases; draws_used: count ints,
+ * each neuron's draws or SBK_ANN_DROPPED (kernels/common/ann_draws.h). */
 int sbk_insert_ann_inner(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb, int vars,
-                         int bias, int first, int count, int rows, uint64_t seed, starpu_data_handle_t W);
+                         int bias, int first, int count, int rows, uint64_t seed, starpu_data_handle_t W,
+                         starpu_data_handle_t draws_used);
 /* The same on a partition: neuron k fits the rows members[starts[k] .. starts[k + 1]) (int64 vectors
  * over all the neurons), each system padded to `rows` rows, the most of the block's clusters. */
 int sbk_insert_ann_inner_partition(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb,
                                    int vars, int bias, int first, int count, int rows, starpu_data_handle_t members,
-                                   starpu_data_handle_t starts, starpu_data_handle_t W);
+                                   starpu_data_handle_t starts, starpu_data_handle_t W, starpu_data_handle_t draws_used);
 int sbk_insert_ann_normal(starpu_data_handle_t X, starpu_data_handle_t y, starpu_data_handle_t W, int neurons,
                           int bias, starpu_data_handle_t scratch, starpu_data_handle_t P, starpu_data_handle_t q);
 int sbk_insert_ann_predict(starpu_data_handle_t X, starpu_data_handle_t W, starpu_data_handle_t v, int neurons,

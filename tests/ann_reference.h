@@ -1,4 +1,4 @@
-/* Shared by the ANN tests (CPU and GPU): the seed's problem and the inner
+/* Shared by the ANN tests (CPU and GPU): the notebook's problem and the inner
  * layer's reference, a neuron's column of W by LAPACKE_dgels on the rows the
  * library draws (codelets/kernels/common/ann_draws.h). Header-only: each test is one program. */
 #ifndef STARBAK_TESTS_ANN_REFERENCE_H
@@ -15,8 +15,8 @@ struct ann_data {
     double *X, *y;
 };
 
-/* The seed's problem: x uniform in [-1/2, 1/2), y = sin(sum x) / 2. */
-static inline struct ann_data ann_seed_problem(int obs, int vars, uint64_t seed)
+/* The notebook's problem: x uniform in [-1/2, 1/2), y = sin(sum x) / 2. */
+static inline struct ann_data ann_notebook_problem(int obs, int vars, uint64_t seed)
 {
     struct ann_data d = {obs, vars, malloc((size_t)obs * vars * sizeof(double)), malloc(obs * sizeof(double))};
     fill_uniform(SBK_DOUBLE, d.X, (size_t)obs * vars, seed);

@@ -11,7 +11,7 @@
 static void inner_weights_match_lapacke_per_neuron(void **state)
 {
     (void)state;
-    struct ann_data d = ann_seed_problem(2003, 7, 1);
+    struct ann_data d = ann_notebook_problem(2003, 7, 1);
     for (int bias = 0; bias < 2; bias++) {
         struct ann_run r = ann_describe(&d, SBK_DOUBLE, 300);
         sbk_ann_opts o;
@@ -44,7 +44,7 @@ static void rank_deficient_draws_are_redrawn_then_dropped(void **state)
     (void)state;
     for (int p = 0; p < 2; p++) {
         sbk_precision prec = p ? SBK_FLOAT : SBK_DOUBLE;
-        struct ann_data d = ann_seed_problem(8, 3, 7);
+        struct ann_data d = ann_notebook_problem(8, 3, 7);
         if (p)
             ann_round_to_float(&d);
         struct ann_run r = ann_describe(&d, prec, 3);
@@ -85,7 +85,7 @@ static void rank_deficient_draws_are_redrawn_then_dropped(void **state)
 static void outer_weights_solve_the_normal_equations(void **state)
 {
     (void)state;
-    struct ann_data d = ann_seed_problem(1500, 4, 2);
+    struct ann_data d = ann_notebook_problem(1500, 4, 2);
     for (int p = 0; p < 2; p++) {
         sbk_precision prec = p ? SBK_FLOAT : SBK_DOUBLE;
         struct ann_run r = ann_describe(&d, prec, 256);
@@ -144,7 +144,7 @@ static void outer_solve_matches_lapacke_and_its_ridge_rule(void **state)
 static void seed_problem_reaches_r_099_on_train_and_test(void **state)
 {
     (void)state;
-    struct ann_data train = ann_seed_problem(20000, 10, 3), test = ann_seed_problem(5000, 10, 4);
+    struct ann_data train = ann_notebook_problem(20000, 10, 3), test = ann_notebook_problem(5000, 10, 4);
     for (int p = 0; p < 2; p++) {
         sbk_precision prec = p ? SBK_FLOAT : SBK_DOUBLE;
         struct ann_run r = ann_describe(&train, prec, 2500), t = ann_describe(&test, prec, 1000);
@@ -168,7 +168,7 @@ static void seed_problem_reaches_r_099_on_train_and_test(void **state)
 static void saved_model_predicts_identically(void **state)
 {
     (void)state;
-    struct ann_data d = ann_seed_problem(3000, 5, 5);
+    struct ann_data d = ann_notebook_problem(3000, 5, 5);
     for (int i = 0; i < d.obs; i++)
         d.y[i] = 3 * d.y[i] + 7; /* outside (-1, 1): needs scale_y */
     struct ann_run r = ann_describe(&d, SBK_DOUBLE, 500);
@@ -216,7 +216,7 @@ static void saved_model_predicts_identically(void **state)
 static void bad_inputs_are_refused(void **state)
 {
     (void)state;
-    struct ann_data d = ann_seed_problem(400, 3, 6);
+    struct ann_data d = ann_notebook_problem(400, 3, 6);
     d.y[17] = 1.0, d.y[30] = -2.0;
     struct ann_run r = ann_describe(&d, SBK_DOUBLE, 100);
     sbk_ann_opts o;

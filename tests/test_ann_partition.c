@@ -1,4 +1,4 @@
-/* The ANN's kmeans partition: the seed's problem reaches r >= 0.99 on train
+/* The ANN's kmeans partition: the notebook's problem reaches r >= 0.99 on train
  * and test; each neuron's weights are LAPACKE_dgels on its k-means cluster's
  * rows (the clusters recomputed here by sbk_kmeans on X standardised the same
  * way); a cluster too small for a fit is merged and its neuron dropped, both
@@ -18,7 +18,7 @@ static sbk_ann_opts partition_opts(int neurons)
 /* r on train and test after a fit on obs rows with the given neurons. */
 static void fit_and_check_r(sbk_precision prec, int obs, int neurons)
 {
-    struct ann_data train = ann_seed_problem(obs, 10, 1), test = ann_seed_problem(obs / 4, 10, 2);
+    struct ann_data train = ann_notebook_problem(obs, 10, 1), test = ann_notebook_problem(obs / 4, 10, 2);
     struct ann_run r = ann_describe(&train, prec, obs / 8 + 3), t = ann_describe(&test, prec, 1000);
     sbk_ann_opts o = partition_opts(neurons);
     sbk_ann_model m;
@@ -39,7 +39,7 @@ static void fit_and_check_r(sbk_precision prec, int obs, int neurons)
     free(train.X), free(train.y), free(test.X), free(test.y);
 }
 
-/* The seed's problem at obs 20000, 200 neurons (in float on a quarter of it: the same code). */
+/* The notebook's problem at obs 20000, 200 neurons (in float on a quarter of it: the same code). */
 static void kmeans_partition_reaches_r_099_on_train_and_test(void **state)
 {
     (void)state;
@@ -97,7 +97,7 @@ static void cluster_fit(const struct ann_data *d, const int *labels, int k, doub
 static void each_neuron_fits_its_cluster(void **state)
 {
     (void)state;
-    struct ann_data d = ann_seed_problem(3000, 4, 5);
+    struct ann_data d = ann_notebook_problem(3000, 4, 5);
     struct ann_run r = ann_describe(&d, SBK_DOUBLE, 700);
     sbk_ann_opts o = partition_opts(30);
     o.neurons_per_task = 4; /* blocks of clusters of unequal sizes */
@@ -128,7 +128,7 @@ static void small_clusters_are_merged_and_their_neurons_dropped(void **state)
     (void)state;
     for (int p = 0; p < 2; p++) {
         sbk_precision prec = p ? SBK_FLOAT : SBK_DOUBLE;
-        struct ann_data d = ann_seed_problem(2000, 4, 8);
+        struct ann_data d = ann_notebook_problem(2000, 4, 8);
         for (int i = 0; i < 3; i++)
             for (int c = 0; c < d.vars; c++)
                 d.X[i + (size_t)c * d.obs] = 40.0 + i;
@@ -158,7 +158,7 @@ static void small_clusters_are_merged_and_their_neurons_dropped(void **state)
 static void model_file_records_the_partition_and_reads_version_1(void **state)
 {
     (void)state;
-    struct ann_data d = ann_seed_problem(1000, 3, 4);
+    struct ann_data d = ann_notebook_problem(1000, 3, 4);
     struct ann_run r = ann_describe(&d, SBK_DOUBLE, 300);
     sbk_ann_opts o = partition_opts(10);
     sbk_ann_model m, loaded;
@@ -196,7 +196,7 @@ static void model_file_records_the_partition_and_reads_version_1(void **state)
 static void bad_partition_options_are_refused(void **state)
 {
     (void)state;
-    struct ann_data d = ann_seed_problem(50, 3, 6);
+    struct ann_data d = ann_notebook_problem(50, 3, 6);
     struct ann_run r = ann_describe(&d, SBK_DOUBLE, 16);
     sbk_ann_opts o = partition_opts(51);
     sbk_ann_model m;

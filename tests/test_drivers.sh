@@ -65,7 +65,7 @@ expect 1 'nan.csv' "$bin/solvebak" --X "$work/nan.csv" --y "$work/y.csv" --out "
 checks=$((checks + 1))
 expect 1 'cannot create' "$bin/solvebak" --obs 100 --vars 4 --batch 2 --iters 1 --out "$work/no/such/dir/a.npy"
 
-# ANN: the seed's problem at small size, save, predict with the saved model, plot.
+# ANN: the notebook's problem at small size, save, predict with the saved model, plot.
 expect 0 'r_test: 0\.99' "$bin/ann" fit --obs 4000 --neurons 80 --model "$work/m.sbk" --plot "$work/fit.svg"
 grep -q '<circle' "$work/fit.svg" || { failures=$((failures + 1)); echo "FAILED: no points in fit.svg"; }
 checks=$((checks + 1))

@@ -15,11 +15,11 @@ struct inner_case {
     uint64_t seed;
 };
 
-/* Inserts the inner layer's tasks as src/ann.c's fit_inner does and returns W
- * ((vars + 2) × neurons) as doubles. */
-static double *inner_weights(const struct ann_data *d, sbk_precision prec, const struct inner_case *c)
+/* Inserts the inner layer's tasks as src/ann/fit.c's fit_inner does and returns
+ * W ((vars + 1) × neurons) as doubles, each neuron's draws used in draws. */
+static double *inner_weights(const struct ann_data *d, sbk_precision prec, const struct inner_case *c, int *draws)
 {
-    int ldw = d->vars + 2;
+    int ldw = d->vars + 1;
     void *W = malloc((size_t)ldw * c->neurons * prec);
     double *Wd = malloc((size_t)ldw * c->neurons * sizeof *Wd);
     struct ann_run r = ann_describe(d, prec, c->mb);
@@ -31,9 +31,12 @@ static double *inner_weights(const struct ann_data *d, sbk_precision prec, const
         xt[i] = sbk_matrix_tile(r.dX, i, 0), yt[i] = sbk_matrix_tile(r.dy, i, 0);
     for (int t = 0; t < sbk_matrix_col_tiles(dW); t++) {
         int first = t * c->per_task, count = c->neurons - first < c->per_task ? c->neurons - first : c->per_task;
+        starpu_data_handle_t dh;
+        starpu_vector_data_register(&dh, STARPU_MAIN_RAM, (uintptr_t)(draws + first), count, sizeof *draws);
         assert_int_equal(sbk_insert_ann_inner(xt, yt, mt, c->mb, d->vars, c->bias, first, count, c->rows, c->seed,
-                                              sbk_matrix_tile(dW, 0, t)),
+                                              sbk_matrix_tile(dW, 0, t), dh),
                          0);
+        starpu_data_unregister_submit(dh);
     }
     assert_int_equal(sbk_wait(), 0);
     sbk_matrix_destroy(dW); /* brings W home */
@@ -45,19 +48,20 @@ static double *inner_weights(const struct ann_data *d, sbk_precision prec, const
 }
 
 /* The largest scaled difference of W from the reference; counts the reference's
- * redrawn and dropped neurons, and fails on any other status or a NaN. */
-static double worst_difference(const struct ann_data *d, const struct inner_case *c, const double *W, int *redrawn,
-                               int *dropped)
+ * redrawn and dropped neurons, and fails on any other outcome or a NaN. */
+static double worst_difference(const struct ann_data *d, const struct inner_case *c, const double *W,
+                               const int *draws, int *redrawn, int *dropped)
 {
-    int ldw = d->vars + 2;
+    int ldw = d->vars + 1;
     double w[16], worst = 0;
     assert_true(d->vars + 1 <= 16);
     for (int k = 0; k < c->neurons; k++) {
         int used = ann_reference_column(d, k, c->rows, c->bias, c->seed, w);
         const double *col = W + (size_t)k * ldw;
-        if (col[d->vars + 1] != used)
-            print_error("neuron %d: %g draws used on the GPU, %d in the reference\n", k, col[d->vars + 1], used);
-        assert_true(col[d->vars + 1] == used);
+        int got = draws[k] == SBK_ANN_DROPPED ? -1 : draws[k]; /* the reference's -1: dropped */
+        if (got != used)
+            print_error("neuron %d: %d draws used on the GPU, %d in the reference\n", k, got, used);
+        assert_true(got == used);
         *redrawn += used > 1 ? used - 1 : 0, *dropped += used < 0;
         for (int v = 0; v <= d->vars; v++) {
             assert_true(isfinite(col[v]));
@@ -83,12 +87,13 @@ static void cuda_inner_weights_match_lapacke(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int p = 0; p < 2; p++) {
-            struct ann_data d = ann_seed_problem(cases[i].obs, cases[i].vars, 1 + i);
+            struct ann_data d = ann_notebook_problem(cases[i].obs, cases[i].vars, 1 + i);
             if (p)
                 ann_round_to_float(&d);
-            double *W = inner_weights(&d, p ? SBK_FLOAT : SBK_DOUBLE, &cases[i].c);
+            int *draws = malloc(cases[i].c.neurons * sizeof *draws);
+            double *W = inner_weights(&d, p ? SBK_FLOAT : SBK_DOUBLE, &cases[i].c, draws);
             int redrawn = 0, dropped = 0;
-            double worst = worst_difference(&d, &cases[i].c, W, &redrawn, &dropped);
+            double worst = worst_difference(&d, &cases[i].c, W, draws, &redrawn, &dropped);
             /* cuBLAS's and LAPACK's QR round differently, scaled by the draws'
              * condition numbers (below 700 here: LAPACK's SVD solver agrees with
              * its QR one to 3e-14); a float W adds its own rounding. */
@@ -98,7 +103,7 @@ static void cuda_inner_weights_match_lapacke(void **state)
             assert_true(worst < tolerance);
             if (cases[i].obs == 8)
                 assert_true(redrawn > 0 && dropped > 0);
-            free(W), free(d.X), free(d.y);
+            free(W), free(draws), free(d.X), free(d.y);
         }
 }
 

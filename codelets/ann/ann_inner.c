@@ -23,10 +23,11 @@ struct inner_args {
     int partition; /* 1: two more buffers, the members of each neuron's cluster and where each starts */
 };
 
-/* Buffers: X row tiles 0 .. mt-1 (R), y row tiles (R), then W block (W,
- * matrix (vars + 2) × count in X's precision: weights, bias, then the attempts
- * used, or -1 for a dropped neuron). The tiles as the draws read them, where
- * this worker holds them; NULL when out of memory. */
+/* Buffers: X row tiles 0 .. mt-1 (R), y row tiles (R), then the W block (W,
+ * matrix (vars + 1) × count in X's precision: weights, bias), the outcomes (W,
+ * vector of count ints: the draws used, or SBK_ANN_DROPPED), and with a
+ * partition its members and starts (R). The tiles as the draws read them,
+ * where this worker holds them; NULL when out of memory. */
 static struct sbk_ann_tile *tile_table(void *buffers[], const struct inner_args *a, struct sbk_ann_draws *d)
 {
     struct sbk_ann_tile *tiles = malloc(a->mt * sizeof *tiles);
@@ -38,8 +39,8 @@ static struct sbk_ann_tile *tile_table(void *buffers[], const struct inner_args 
     *d = (struct sbk_ann_draws){tiles, a->seed, obs, a->mb, a->vars, a->bias, a->rows,
                                 STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double), NULL, NULL};
     if (a->partition)
-        d->members = (const int64_t *)STARPU_VECTOR_GET_PTR(buffers[2 * a->mt + 1]),
-        d->first = (const int64_t *)STARPU_VECTOR_GET_PTR(buffers[2 * a->mt + 2]);
+        d->members = (const int64_t *)STARPU_VECTOR_GET_PTR(buffers[2 * a->mt + 2]),
+        d->first = (const int64_t *)STARPU_VECTOR_GET_PTR(buffers[2 * a->mt + 3]);
     return tiles;
 }
 
@@ -59,6 +60,7 @@ static void ann_inner_cpu(void *buffers[], void *cl_arg)
         return;
     const struct inner_args *a = cl_arg;
     void *W = buffers[2 * a->mt];
+    int *draws_used = (int *)STARPU_VECTOR_GET_PTR(buffers[2 * a->mt + 1]);
     struct sbk_ann_draws d;
     struct sbk_ann_tile *tiles = tile_table(buffers, a, &d);
     int n = a->vars + a->bias;
@@ -67,8 +69,8 @@ static void ann_inner_cpu(void *buffers[], void *cl_arg)
         int ok = 0, attempt = 0;
         while (tiles && A && t && !ok && attempt < sbk_ann_attempts(&d, SBK_ANN_ATTEMPTS))
             ok = solve_draw(&d, a->first + j, attempt++, A, t);
-        sbk_ann_write_column((void *)STARPU_MATRIX_GET_PTR(W), STARPU_MATRIX_GET_LD(W), d.dbl, j, a->vars, n,
-                             ok ? attempt : -1, t);
+        sbk_ann_write_column((void *)STARPU_MATRIX_GET_PTR(W), STARPU_MATRIX_GET_LD(W), d.dbl, j, a->vars, n, ok, t);
+        draws_used[j] = ok ? attempt : SBK_ANN_DROPPED;
     }
     free(A), free(t), free(tiles);
 }
@@ -111,7 +113,7 @@ static void ann_inner_cuda(void *buffers[], void *cl_arg)
     struct sbk_ann_batch b = {d, a->first, n, (const int *)(base + at_list), (double *)(base + at_A),
                               (double *)(base + at_t), (double **)(base + at_Ap), (double **)(base + at_tp),
                               (int *)(base + at_info), (int *)(base + at_accepted), (void *)STARPU_MATRIX_GET_PTR(W),
-                              STARPU_MATRIX_GET_LD(W)};
+                              STARPU_MATRIX_GET_LD(W), (int *)STARPU_VECTOR_GET_PTR(buffers[2 * a->mt + 1])};
     cudaStream_t stream = starpu_cuda_get_local_stream();
     cublasHandle_t handle = starpu_cublas_get_local_handle(); /* StarPU binds it to the stream */
     sbk_check_cuda(cudaMemcpyAsync(base + at_tiles, tiles, a->mt * sizeof *tiles, cudaMemcpyHostToDevice, stream));
@@ -162,7 +164,8 @@ SBK_CODELET(cl_ann_inner, "ann_inner", "sbk_ann_inner_gels", NULL, ann_inner_cpu
             .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_ann_inner(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb, int vars,
-                         int bias, int first, int count, int rows, uint64_t seed, starpu_data_handle_t W)
+                         int bias, int first, int count, int rows, uint64_t seed, starpu_data_handle_t W,
+                         starpu_data_handle_t draws_used)
 {
     struct inner_args *args = malloc(sizeof *args);
     starpu_data_handle_t *parts = malloc(2 * mt * sizeof *parts);
@@ -173,36 +176,21 @@ int sbk_insert_ann_inner(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_
     *args = (struct inner_args){first, count, rows, vars, bias, mt, mb, seed, 0};
     for (int i = 0; i < mt; i++)
         parts[i] = X_tiles[i], parts[mt + i] = y_tiles[i];
-    const enum starpu_data_access_mode mode = STARPU_W;
-    int ret = sbk_insert_gather(&cl_ann_inner, args, sizeof *args, parts, 2 * mt, &W, &mode, 1, 0);
+    const starpu_data_handle_t tail[] = {W, draws_used};
+    const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_W};
+    int ret = sbk_insert_gather(&cl_ann_inner, args, sizeof *args, parts, 2 * mt, tail, modes, 2, 0);
     free(parts);
     return ret;
 }
 
 /* --- the same kernels on a partition (sbk_ann_opts.partition): neuron k fits its cluster's rows --- */
 
-static struct starpu_perfmodel ann_inner_partition_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_kmeans_ann_inner",
-};
-
-static struct starpu_codelet cl_ann_inner_partition = {
-    .name = "ann_inner_partition",
-    .cpu_funcs = {ann_inner_cpu},
-    .cpu_funcs_name = {"ann_inner_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {ann_inner_cuda},
-#elif defined(STARPU_SIMGRID)
-    .cuda_funcs = {(void *)1},
-#endif
-    .can_execute = ann_inner_can_execute,
-    .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &ann_inner_partition_model,
-};
+SBK_CODELET(cl_ann_inner_partition, "ann_inner_partition", "sbk_kmeans_ann_inner", NULL, ann_inner_cpu, ann_inner_cuda,
+            0, .can_execute = ann_inner_can_execute, .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
 int sbk_insert_ann_inner_partition(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb,
                                    int vars, int bias, int first, int count, int rows, starpu_data_handle_t members,
-                                   starpu_data_handle_t starts, starpu_data_handle_t W)
+                                   starpu_data_handle_t starts, starpu_data_handle_t W, starpu_data_handle_t draws_used)
 {
     struct inner_args *args = malloc(sizeof *args);
     starpu_data_handle_t *parts = malloc(2 * mt * sizeof *parts);
@@ -213,9 +201,9 @@ int sbk_insert_ann_inner_partition(starpu_data_handle_t *X_tiles, starpu_data_ha
     *args = (struct inner_args){first, count, rows, vars, bias, mt, mb, 0, 1};
     for (int i = 0; i < mt; i++)
         parts[i] = X_tiles[i], parts[mt + i] = y_tiles[i];
-    const starpu_data_handle_t tail[] = {W, members, starts};
-    const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_R, STARPU_R};
-    int ret = sbk_insert_gather(&cl_ann_inner_partition, args, sizeof *args, parts, 2 * mt, tail, modes, 3, 0);
+    const starpu_data_handle_t tail[] = {W, draws_used, members, starts};
+    const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_W, STARPU_R, STARPU_R};
+    int ret = sbk_insert_gather(&cl_ann_inner_partition, args, sizeof *args, parts, 2 * mt, tail, modes, 4, 0);
     free(parts);
     return ret;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "internal/ann.h"
 #include "internal/ann_partition.h"
+#include "codelets/kernels/common/ann_draws.h" /* SBK_ANN_DROPPED */
 
 
 void sbk_ann_opts_default(sbk_ann_opts *opts)
@@ -97,12 +98,13 @@ static int prepare_targets(const sbk_matrix *y, int scale_y, void *yw, sbk_ann_m
     return SBK_SUCCESS;
 }
 
-/* The inner layer: W (vars + 2 rows: weights, bias, status) in tiles of
- * neurons_per_task columns, one task each; progress as tiles complete. Each
- * task draws rows across all of X: under MPI they run on rank 0, which
- * StarPU-MPI sends X once (the inner layer is ~1% of the fit). */
+/* The inner layer: W (vars + 1 rows: weights, bias) and each neuron's draws
+ * used (draws, ints) in tiles of neurons_per_task columns, one task each;
+ * progress as tiles complete. Each task draws rows across all of X: under MPI
+ * they run on rank 0, which StarPU-MPI sends X once (the inner layer is ~1% of
+ * the fit); every rank then reads the draws. */
 static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_opts *o, int rows, void *Wbuf,
-                     const struct sbk_ann_parts *parts)
+                     int *draws, const struct sbk_ann_parts *parts)
 {
     int neurons = o->neurons, per_task = o->neurons_per_task;
     if (per_task <= 0) { /* at least SBK_TASKS_PER_WORKER tasks per worker, at most 64 neurons each */
@@ -110,19 +112,30 @@ static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
         per_task = per_task < 1 ? 1 : per_task > 64 ? 64 : per_task;
     }
     sbk_matrix *W;
-    int ret = sbk_matrix_create_dist(&W, X->prec, Wbuf, X->n + 2, neurons, X->n + 2, X->n + 2, per_task,
+    int ret = sbk_matrix_create_dist(&W, X->prec, Wbuf, X->n + 1, neurons, X->n + 1, X->n + 1, per_task,
                                      SBK_DIST_ROOT);
     if (ret != SBK_SUCCESS)
         return ret;
-    for (int t = 0; t < W->nt && ret == SBK_SUCCESS; t++)
+    starpu_data_handle_t *dh = calloc(W->nt, sizeof *dh);
+    ret = dh ? SBK_SUCCESS : SBK_ENOMEM;
+    for (int t = 0; t < W->nt && ret == SBK_SUCCESS; t++) {
+        starpu_vector_data_register(&dh[t], STARPU_MAIN_RAM, (uintptr_t)(draws + t * per_task), sbk_tile_cols(W, t),
+                                    sizeof *draws);
+        sbk_data_distribute(dh[t], 0);
         ret = parts ? sbk_ann_partition_insert(parts, X, yw, o->bias, t * per_task, sbk_tile_cols(W, t),
-                                               sbk_tile(W, 0, t))
+                                               sbk_tile(W, 0, t), dh[t])
                     : sbk_insert_ann_inner(X->tiles, yw->tiles, X->mt, X->mb, X->n, o->bias, t * per_task,
-                                           sbk_tile_cols(W, t), rows, o->seed, sbk_tile(W, 0, t));
-    for (int t = 0; t < W->nt && ret == SBK_SUCCESS && o->progress; t++) {
-        sbk_data_read(sbk_tile(W, 0, t), NULL, 0);
-        o->progress(t * per_task + sbk_tile_cols(W, t), neurons, o->user);
+                                           sbk_tile_cols(W, t), rows, o->seed, sbk_tile(W, 0, t), dh[t]);
     }
+    for (int t = 0; t < W->nt && ret == SBK_SUCCESS; t++) {
+        sbk_data_read(sbk_tile(W, 0, t), NULL, 0);
+        ret = sbk_data_read(dh[t], NULL, 0);
+        if (o->progress)
+            o->progress(t * per_task + sbk_tile_cols(W, t), neurons, o->user);
+    }
+    for (int t = 0; dh && t < W->nt && dh[t]; t++)
+        starpu_data_unregister(dh[t]);
+    free(dh);
     sbk_matrix_destroy(W);
     return ret;
 }
@@ -136,7 +149,7 @@ static int fit_outer(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
     int ncol = o->neurons + o->bias, mt = X->mt;
     size_t es = X->prec;
     starpu_data_handle_t W, v, ridge, status, scratch;
-    starpu_matrix_data_register(&W, STARPU_MAIN_RAM, (uintptr_t)Wbuf, X->n + 2, X->n + 2, o->neurons, es);
+    starpu_matrix_data_register(&W, STARPU_MAIN_RAM, (uintptr_t)Wbuf, X->n + 1, X->n + 1, o->neurons, es);
     starpu_matrix_data_register(&v, STARPU_MAIN_RAM, (uintptr_t)vbuf, ncol, ncol, 1, es);
     starpu_variable_data_register(&ridge, STARPU_MAIN_RAM, (uintptr_t)ridge_used, sizeof *ridge_used);
     starpu_variable_data_register(&status, STARPU_MAIN_RAM, (uintptr_t)solve_status, sizeof *solve_status);
@@ -161,27 +174,24 @@ static int fit_outer(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
     return ret;
 }
 
-/* Copies the fitted weights into the model and the neuron statuses into the report. */
-static int take_weights(sbk_ann_model *m, const void *Wbuf, const void *vbuf, sbk_ann_report *r)
+/* Copies the fitted weights into the model and the neurons' outcomes into the report. */
+static int take_weights(sbk_ann_model *m, const void *Wbuf, const int *draws, const void *vbuf, sbk_ann_report *r)
 {
-    int ldw = m->vars + 2, ncol = m->neurons + m->bias;
-    m->W = malloc((size_t)(m->vars + 1) * m->neurons * sizeof *m->W);
+    int ldw = m->vars + 1, ncol = m->neurons + m->bias;
+    m->W = malloc((size_t)ldw * m->neurons * sizeof *m->W);
     m->v = calloc(m->neurons + 1, sizeof *m->v);
     if (!m->W || !m->v)
         return SBK_ENOMEM;
-    for (int k = 0; k < m->neurons; k++) {
-        for (int c = 0; c <= m->vars; c++)
-            m->W[c + (size_t)k * (m->vars + 1)] = sbk_elem_get(m->prec, Wbuf, c + (size_t)k * ldw);
-        double status = sbk_elem_get(m->prec, Wbuf, m->vars + 1 + (size_t)k * ldw);
-        if (!r)
-            continue;
-        if (status < 0) {
+    for (size_t k = 0; k < (size_t)ldw * m->neurons; k++)
+        m->W[k] = sbk_elem_get(m->prec, Wbuf, k);
+    for (int k = 0; r && k < m->neurons; k++) {
+        if (draws[k] == SBK_ANN_DROPPED) {
             int *grown = realloc(r->dropped_list, (r->dropped + 1) * sizeof *grown);
             if (!grown)
                 return SBK_ENOMEM;
             r->dropped_list = grown, r->dropped_list[r->dropped++] = k;
         } else
-            r->redrawn += (int)status - 1;
+            r->redrawn += draws[k] - 1;
     }
     for (int k = 0; k < ncol; k++) /* without bias, v_0 (index neurons) stays 0 */
         m->v[k] = sbk_elem_get(m->prec, vbuf, k);
@@ -240,13 +250,16 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
     o.bias = bias;
     int partitioned = o.partition == SBK_ANN_PARTITION_KMEANS;
     size_t es = X->prec;
-    void *yw = malloc((size_t)X->m * es), *Wbuf = malloc((size_t)(X->n + 2) * o.neurons * es);
+    void *yw = malloc((size_t)X->m * es), *Wbuf = malloc((size_t)(X->n + 1) * o.neurons * es);
+    int *draws = malloc(o.neurons * sizeof *draws);
     void *vbuf = malloc((size_t)(o.neurons + 1) * es);
     sbk_matrix *dyw = NULL;
     double t0 = starpu_timing_now() * 1e-6, t1 = t0, ridge_used = o.ridge;
     int solve_status = SBK_TASK_OK; /* as a simulated run, whose tasks compute nothing, leaves it */
-    if (!yw || !Wbuf || !vbuf)
+    if (!yw || !Wbuf || !vbuf || !draws)
         ret = SBK_ENOMEM;
+    for (int k = 0; draws && k < o.neurons; k++) /* as a simulated run, whose tasks compute nothing, leaves them */
+        draws[k] = 1;
     if (ret == SBK_SUCCESS)
         ret = prepare_targets(y, scale_y, yw, model, report);
     if (ret == SBK_SUCCESS)
@@ -255,7 +268,7 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
     if (ret == SBK_SUCCESS && partitioned) /* a cluster must hold more rows than a neuron's unknowns */
         ret = sbk_ann_make_partition(X, &o, X->n + bias + 1, &parts, report);
     if (ret == SBK_SUCCESS)
-        ret = fit_inner(X, dyw, &o, rows, Wbuf, partitioned ? &parts : NULL);
+        ret = fit_inner(X, dyw, &o, rows, Wbuf, draws, partitioned ? &parts : NULL);
     sbk_ann_partition_free(&parts);
     t1 = starpu_timing_now() * 1e-6;
     if (ret == SBK_SUCCESS)
@@ -263,7 +276,7 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
     if (ret == SBK_SUCCESS && solve_status == SBK_TASK_SINGULAR)
         ret = SBK_REFUSE(report, SBK_ERUNTIME, "the outer normal equations stayed singular whatever the ridge");
     if (ret == SBK_SUCCESS)
-        ret = take_weights(model, Wbuf, vbuf, report);
+        ret = take_weights(model, Wbuf, draws, vbuf, report);
     if (report) {
         report->ridge_used = ridge_used;
         if (ret == SBK_SUCCESS && ridge_used > o.ridge)
@@ -274,7 +287,7 @@ int sbk_ann_fit(const sbk_matrix *X, const sbk_matrix *y, int scale_y, const sbk
         report->seconds_total = report->seconds_inner + report->seconds_outer;
     }
     sbk_matrix_destroy(dyw);
-    free(yw), free(Wbuf), free(vbuf);
+    free(yw), free(Wbuf), free(vbuf), free(draws);
     if (ret != SBK_SUCCESS)
         sbk_ann_model_free(model);
     return ret;

@@ -178,14 +178,14 @@ int sbk_ann_make_partition(const sbk_matrix *X, const sbk_ann_opts *o, int min_r
 }
 
 int sbk_ann_partition_insert(const struct sbk_ann_parts *p, const sbk_matrix *X, const sbk_matrix *yw, int bias,
-                             int first, int count, starpu_data_handle_t W)
+                             int first, int count, starpu_data_handle_t W, starpu_data_handle_t draws_used)
 {
     int rows = p->min_rows; /* a block of merged neurons only: all padding, each dropped */
     for (int k = first; k < first + count; k++)
         if (p->starts[k + 1] - p->starts[k] > rows)
             rows = (int)(p->starts[k + 1] - p->starts[k]);
     return sbk_insert_ann_inner_partition(X->tiles, yw->tiles, X->mt, X->mb, X->n, bias, first, count, rows,
-                                          p->members_h, p->starts_h, W);
+                                          p->members_h, p->starts_h, W, draws_used);
 }
 
 void sbk_ann_partition_free(struct sbk_ann_parts *p)

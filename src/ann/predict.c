@@ -25,9 +25,9 @@ int sbk_ann_predict(const sbk_ann_model *m, const sbk_matrix *X, sbk_matrix *yha
         return SBK_EPREC;
     if (X->n != m->vars || X->nt != 1 || yhat->m != X->m || yhat->n != 1 || yhat->mb != X->mb)
         return SBK_ESHAPE;
-    int ncol = m->neurons + m->bias, ldw = m->vars + 2;
+    int ncol = m->neurons + m->bias, ldw = m->vars + 1;
     size_t es = X->prec;
-    void *Wbuf = calloc((size_t)ldw * m->neurons, es), *vbuf = malloc((size_t)ncol * es);
+    void *Wbuf = malloc((size_t)ldw * m->neurons * es), *vbuf = malloc((size_t)ncol * es);
     if (!Wbuf || !vbuf) {
         free(Wbuf), free(vbuf);
         return SBK_ENOMEM;

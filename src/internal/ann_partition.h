@@ -19,7 +19,7 @@ int sbk_ann_make_partition(const sbk_matrix *X, const sbk_ann_opts *o, int min_r
                       sbk_ann_report *r);
 /* Inserts the inner-layer task of neurons first .. first + count - 1 into W. */
 int sbk_ann_partition_insert(const struct sbk_ann_parts *p, const sbk_matrix *X, const sbk_matrix *yw, int bias,
-                             int first, int count, starpu_data_handle_t W);
+                             int first, int count, starpu_data_handle_t W, starpu_data_handle_t draws_used);
 void sbk_ann_partition_free(struct sbk_ann_parts *p);
 
 #endif

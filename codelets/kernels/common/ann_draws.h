@@ -94,15 +94,14 @@ SBK_HOST_DEVICE static inline int sbk_ann_draw_accepted(const double *R, size_t 
     return 1;
 }
 
-/* Column j of a W block ((vars + 2) × count in X's precision, leading
- * dimension ldw): the n = vars + bias solved values of w, then the draws used
- * in row vars + 1, or -1 when the neuron is dropped (its weights are then 0,
- * never NaN). Without a bias, row vars stays 0. */
-SBK_HOST_DEVICE static inline void sbk_ann_write_column(void *W, size_t ldw, int dbl, int j, int vars, int n,
-                                                        int attempts, const double *w)
+/* Column j of a W block ((vars + 1) × count in X's precision, leading
+ * dimension ldw): the n = vars + bias solved values of w when the neuron's
+ * draw was kept, else zeros (never NaN). Without a bias, row vars stays 0. */
+SBK_HOST_DEVICE static inline void sbk_ann_write_column(void *W, size_t ldw, int dbl, int j, int vars, int n, int kept,
+                                                        const double *w)
 {
-    for (int c = 0; c < vars + 2; c++) {
-        double v = c == vars + 1 ? attempts : attempts > 0 && c < n ? w[c] : 0.0;
+    for (int c = 0; c < vars + 1; c++) {
+        double v = kept && c < n ? w[c] : 0.0;
         size_t k = c + (size_t)j * ldw;
         if (dbl)
             ((double *)W)[k] = v;
@@ -110,6 +109,10 @@ SBK_HOST_DEVICE static inline void sbk_ann_write_column(void *W, size_t ldw, int
             ((float *)W)[k] = (float)v;
     }
 }
+
+/* A neuron's outcome, in the inner layer's int vector beside W: the draws it
+ * used (1 .. attempts), or SBK_ANN_DROPPED when none was kept. */
+enum { SBK_ANN_DROPPED = 0 };
 
 /* The CUDA path's batch (ann_inner_cuda.cu), all in device memory: slot j of
  * a batch solves neuron first + list[j] in A + j·rows·n and t + j·rows. */
@@ -121,6 +124,7 @@ struct sbk_ann_batch {
     int *info, *accepted;              /* gels's per-problem info; 1 for a draw kept */
     void *W;
     size_t ldw;
+    int *draws_used; /* the block's outcomes (SBK_ANN_DROPPED or the draws used) */
 };
 
 #endif

@@ -3,7 +3,8 @@
  *   gather: one block per unsolved neuron writes its draw into its A and t and
  *           its slot of the pointer arrays gelsBatched reads;
  *   accept: one thread per neuron judges its solved draw and writes its column
- *           of W when it is kept or when it was the last draw allowed. */
+ *           of W and its outcome when it is kept or when it was the last draw
+ *           allowed. */
 #include <cuda_runtime.h>
 #include "../common/ann_draws.h"
 
@@ -25,8 +26,10 @@ __global__ static void ann_inner_accept(struct sbk_ann_batch b, int left, int at
     const double *A = b.A + (size_t)j * b.draws.rows * b.n, *t = b.t + (size_t)j * b.draws.rows;
     int ok = b.info[j] == 0 && sbk_ann_draw_accepted(A, b.draws.rows, t, b.n);
     b.accepted[j] = ok;
-    if (ok || last)
-        sbk_ann_write_column(b.W, b.ldw, b.draws.dbl, b.list[j], b.draws.vars, b.n, ok ? attempt + 1 : -1, t);
+    if (ok || last) {
+        sbk_ann_write_column(b.W, b.ldw, b.draws.dbl, b.list[j], b.draws.vars, b.n, ok, t);
+        b.draws_used[b.list[j]] = ok ? attempt + 1 : SBK_ANN_DROPPED;
+    }
 }
 
 extern "C" cudaError_t sbk_ann_inner_gather_cuda(const struct sbk_ann_batch *b, int left, int attempt,
