@@ -163,24 +163,34 @@ SBK_CODELET(cl_ann_inner, "ann_inner", "sbk_ann_inner_gels", NULL, ann_inner_cpu
             .can_execute = ann_inner_can_execute,
             .nbuffers = STARPU_VARIABLE_NBUFFERS);
 
-int sbk_insert_ann_inner(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb, int vars,
-                         int bias, int first, int count, int rows, uint64_t seed, starpu_data_handle_t W,
-                         starpu_data_handle_t draws_used)
+/* One inner task of codelet cl: X's and y's row tiles, then the tail (W and
+ * the outcomes first). */
+static int insert_inner(struct starpu_codelet *cl, const struct inner_args *a, starpu_data_handle_t *X_tiles,
+                        starpu_data_handle_t *y_tiles, const starpu_data_handle_t *tail,
+                        const enum starpu_data_access_mode *modes, int ntail)
 {
     struct inner_args *args = malloc(sizeof *args);
-    starpu_data_handle_t *parts = malloc(2 * mt * sizeof *parts);
+    starpu_data_handle_t *parts = malloc(2 * a->mt * sizeof *parts);
     if (!args || !parts) {
         free(args), free(parts);
         return SBK_ENOMEM;
     }
-    *args = (struct inner_args){first, count, rows, vars, bias, mt, mb, seed, 0};
-    for (int i = 0; i < mt; i++)
-        parts[i] = X_tiles[i], parts[mt + i] = y_tiles[i];
-    const starpu_data_handle_t tail[] = {W, draws_used};
-    const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_W};
-    int ret = sbk_insert_gather(&cl_ann_inner, args, sizeof *args, parts, 2 * mt, tail, modes, 2, 0);
+    *args = *a;
+    for (int i = 0; i < a->mt; i++)
+        parts[i] = X_tiles[i], parts[a->mt + i] = y_tiles[i];
+    int ret = sbk_insert_gather(cl, args, sizeof *args, parts, 2 * a->mt, tail, modes, ntail, 0);
     free(parts);
     return ret;
+}
+
+int sbk_insert_ann_inner(starpu_data_handle_t *X_tiles, starpu_data_handle_t *y_tiles, int mt, int mb, int vars,
+                         int bias, int first, int count, int rows, uint64_t seed, starpu_data_handle_t W,
+                         starpu_data_handle_t draws_used)
+{
+    const struct inner_args a = {first, count, rows, vars, bias, mt, mb, seed, 0};
+    const starpu_data_handle_t tail[] = {W, draws_used};
+    const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_W};
+    return insert_inner(&cl_ann_inner, &a, X_tiles, y_tiles, tail, modes, 2);
 }
 
 /* --- the same kernels on a partition (sbk_ann_opts.partition): neuron k fits its cluster's rows --- */
@@ -192,18 +202,8 @@ int sbk_insert_ann_inner_partition(starpu_data_handle_t *X_tiles, starpu_data_ha
                                    int vars, int bias, int first, int count, int rows, starpu_data_handle_t members,
                                    starpu_data_handle_t starts, starpu_data_handle_t W, starpu_data_handle_t draws_used)
 {
-    struct inner_args *args = malloc(sizeof *args);
-    starpu_data_handle_t *parts = malloc(2 * mt * sizeof *parts);
-    if (!args || !parts) {
-        free(args), free(parts);
-        return SBK_ENOMEM;
-    }
-    *args = (struct inner_args){first, count, rows, vars, bias, mt, mb, 0, 1};
-    for (int i = 0; i < mt; i++)
-        parts[i] = X_tiles[i], parts[mt + i] = y_tiles[i];
+    const struct inner_args a = {first, count, rows, vars, bias, mt, mb, 0, 1};
     const starpu_data_handle_t tail[] = {W, draws_used, members, starts};
     const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_W, STARPU_R, STARPU_R};
-    int ret = sbk_insert_gather(&cl_ann_inner_partition, args, sizeof *args, parts, 2 * mt, tail, modes, 4, 0);
-    free(parts);
-    return ret;
+    return insert_inner(&cl_ann_inner_partition, &a, X_tiles, y_tiles, tail, modes, 4);
 }
