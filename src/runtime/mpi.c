@@ -184,12 +184,93 @@ int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes)
     return sbk_cancelled() ? SBK_ECANCELED : SBK_SUCCESS;
 }
 
+#if defined(SBK_HAVE_MPI) && defined(STARPU_SIMGRID)
+/* In a simulated cluster (SMPI) the program's main thread is not its rank's
+ * MPI process and may call StarPU-MPI only, not MPI itself: the collectives
+ * below then move their few bytes as StarPU-MPI data, left out of
+ * STARPU_MPI_STATS's counts as MPI's own collectives are in a real run. */
+#define SIM_COLLECTIVES 1
+static void stats_pause(int pause)
+{
+    const char *stats = getenv("STARPU_MPI_STATS");
+    if (stats && atoi(stats) > 0)
+        pause ? starpu_mpi_comm_stats_disable() : starpu_mpi_comm_stats_enable();
+}
+
+/* bytes at buf on rank owner (NULL elsewhere), registered the same everywhere. */
+static starpu_data_handle_t register_bytes(void *buf, size_t bytes, int owner)
+{
+    starpu_data_handle_t h;
+    if (owner == rank)
+        starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)buf, bytes, 1);
+    else
+        starpu_vector_data_register(&h, -1, 0, bytes, 1);
+    starpu_mpi_data_register(h, next_tag++, owner);
+    return h;
+}
+
+/* Rank 0's all receives each rank's bytes of mine, in rank order. */
+static void sim_gather(const void *mine, size_t bytes, void *all)
+{
+    stats_pause(1);
+    if (rank == 0)
+        memcpy(all, mine, bytes);
+    for (int r = 1; r < nranks; r++) {
+        starpu_data_handle_t h = register_bytes(rank == r ? (void *)mine : NULL, bytes, r);
+        starpu_mpi_get_data_on_node(MPI_COMM_WORLD, h, 0);
+        if (rank == 0) {
+            starpu_data_acquire(h, STARPU_R);
+            memcpy((char *)all + r * bytes, starpu_data_get_local_ptr(h), bytes);
+            starpu_data_release(h);
+        }
+        starpu_data_unregister(h);
+    }
+    stats_pause(0);
+}
+
+/* Every rank's buf receives rank 0's. */
+static void sim_broadcast(void *buf, size_t bytes)
+{
+    stats_pause(1);
+    starpu_data_handle_t h = register_bytes(rank == 0 ? buf : NULL, bytes, 0);
+    starpu_mpi_get_data_on_all_nodes_detached(MPI_COMM_WORLD, h);
+    if (rank != 0) {
+        starpu_data_acquire(h, STARPU_R);
+        memcpy(buf, starpu_data_get_local_ptr(h), bytes);
+        starpu_data_release(h);
+    }
+    starpu_data_unregister(h);
+    stats_pause(0);
+}
+
+/* value combined over the ranks by combine (its first argument is updated). */
+static void sim_allreduce(void *value, size_t bytes, void (*combine)(void *, const void *))
+{
+    char *all = malloc(bytes * nranks);
+    if (!all)
+        sbk_abort(1);
+    sim_gather(value, bytes, all);
+    for (int r = 1; rank == 0 && r < nranks; r++)
+        combine(value, all + r * bytes);
+    free(all);
+    sim_broadcast(value, bytes);
+}
+static void min_int(void *a, const void *b) { *(int *)a = *(int *)a < *(const int *)b ? *(int *)a : *(const int *)b; }
+static void min_long(void *a, const void *b) { *(long *)a = *(long *)a < *(const long *)b ? *(long *)a : *(const long *)b; }
+static void sum_u64(void *a, const void *b) { *(uint64_t *)a += *(const uint64_t *)b; }
+#endif
+
 int sbk_all_succeeded(int ok)
 {
 #ifdef SBK_HAVE_MPI
     if (active) {
         int mine = ok ? 1 : 0, all = 0;
+#ifdef SIM_COLLECTIVES
+        sim_allreduce(&mine, sizeof mine, min_int);
+        all = mine;
+#else
         MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+#endif
         return all;
     }
 #endif
@@ -199,6 +280,12 @@ int sbk_all_succeeded(int ok)
 int sbk_broadcast(void *buf, size_t bytes)
 {
 #ifdef SBK_HAVE_MPI
+#ifdef SIM_COLLECTIVES
+    if (active && bytes > 0) {
+        sim_broadcast(buf, bytes);
+        return SBK_SUCCESS;
+    }
+#endif
     if (active && bytes > 0)
         return MPI_Bcast(buf, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? SBK_SUCCESS : SBK_ERUNTIME;
 #else
@@ -210,37 +297,46 @@ int sbk_broadcast(void *buf, size_t bytes)
 void sbk_abort(int status)
 {
 #ifdef SBK_HAVE_MPI
+#ifndef SIM_COLLECTIVES /* simulated ranks are one process: exit ends them all */
     if (active && nranks > 1) {
         fflush(NULL);
         MPI_Abort(MPI_COMM_WORLD, status ? status : 1);
     }
 #endif
+#endif
     exit(status);
 }
 
 /* value combined over the ranks, in place (collective); one process keeps it. */
-#ifdef SBK_HAVE_MPI
-#define ALLREDUCE(value, type, op) \
+#ifdef SIM_COLLECTIVES
+#define ALLREDUCE(value, type, op, combine) (active ? sim_allreduce(&(value), sizeof(value), combine) : (void)0)
+#elif defined(SBK_HAVE_MPI)
+#define ALLREDUCE(value, type, op, combine) \
     (active ? (void)MPI_Allreduce(MPI_IN_PLACE, &(value), 1, type, op, MPI_COMM_WORLD) : (void)0)
 #else
-#define ALLREDUCE(value, type, op) ((void)0)
+#define ALLREDUCE(value, type, op, combine) ((void)0)
 #endif
 
 long sbk_mpi_min_long(long value)
 {
-    ALLREDUCE(value, MPI_LONG, MPI_MIN);
+    ALLREDUCE(value, MPI_LONG, MPI_MIN, min_long);
     return value;
 }
 
 uint64_t sbk_mpi_sum_u64(uint64_t value)
 {
-    ALLREDUCE(value, MPI_UINT64_T, MPI_SUM);
+    ALLREDUCE(value, MPI_UINT64_T, MPI_SUM, sum_u64);
     return value;
 }
 
 int sbk_mpi_gather_longs(const long *mine, int count, long *all)
 {
-#ifdef SBK_HAVE_MPI
+#ifdef SIM_COLLECTIVES
+    if (active) {
+        sim_gather(mine, count * sizeof *mine, all);
+        return SBK_SUCCESS;
+    }
+#elif defined(SBK_HAVE_MPI)
     if (active)
         return MPI_Gather(mine, count, MPI_LONG, all, count, MPI_LONG, 0, MPI_COMM_WORLD) == MPI_SUCCESS
                    ? SBK_SUCCESS
