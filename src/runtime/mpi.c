@@ -11,6 +11,9 @@
 #endif
 
 static int active, rank, nranks = 1, grid_p = 1, grid_q = 1;
+#if defined(SBK_HAVE_MPI) && defined(STARPU_SIMGRID)
+#define SIM_COLLECTIVES 1 /* a simulated cluster: see sim_gather */
+#endif
 #ifdef SBK_HAVE_MPI
 static int64_t next_tag;
 #endif
@@ -80,6 +83,46 @@ static void share_node(void)
 }
 #endif
 
+#ifdef SBK_HAVE_MPI
+/* What this rank's collectives sent through StarPU-MPI, per destination. */
+static size_t *collective_bytes;
+static long *collective_messages;
+
+static void collective_sent(int dst, size_t bytes)
+{
+    if (!collective_bytes) {
+        collective_bytes = calloc(nranks, sizeof *collective_bytes);
+        collective_messages = calloc(nranks, sizeof *collective_messages);
+        if (!collective_bytes || !collective_messages)
+            sbk_abort(1);
+    }
+    collective_bytes[dst] += bytes, collective_messages[dst]++;
+}
+
+/* With STARPU_MPI_STATS=1, this rank's bytes to each rank over the whole run,
+ * exactly (StarPU-MPI prints its own totals as floats), the collectives' left
+ * out, and its collectives' messages, to take off StarPU-MPI's nb_sends
+ * (scripts/comm-stats reads both). */
+static void comm_stats_print(void)
+{
+    const char *stats = getenv("STARPU_MPI_STATS");
+    size_t *sent = calloc(nranks, sizeof *sent);
+    if (stats && atoi(stats) > 0 && sent) {
+        long collective = 0;
+        starpu_mpi_comm_stats_retrieve(sent);
+        for (int dst = 0; dst < nranks; dst++) {
+            size_t own = sent[dst] - (collective_bytes ? collective_bytes[dst] : 0);
+            collective += collective_messages ? collective_messages[dst] : 0;
+            if (own)
+                fprintf(stderr, "[starbak_comm_stats][%d:%d] %zu B\n", rank, dst, own);
+        }
+        fprintf(stderr, "[starbak_comm_stats][%d] collective_messages: %ld\n", rank, collective);
+    }
+    free(sent), free(collective_bytes), free(collective_messages);
+    collective_bytes = NULL, collective_messages = NULL;
+}
+#endif
+
 int sbk_mpi_start(void)
 {
 #ifdef SBK_HAVE_MPI
@@ -112,6 +155,7 @@ void sbk_mpi_stop(void)
     if (!active)
         return;
     starpu_mpi_wait_for_all(MPI_COMM_WORLD);
+    comm_stats_print();
     starpu_mpi_shutdown();
 #endif
     active = 0, rank = 0, nranks = 1, grid_p = grid_q = 1;
@@ -187,16 +231,10 @@ int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes)
 #if defined(SBK_HAVE_MPI) && defined(STARPU_SIMGRID)
 /* In a simulated cluster (SMPI) the program's main thread is not its rank's
  * MPI process and may call StarPU-MPI only, not MPI itself: the collectives
- * below then move their few bytes as StarPU-MPI data, left out of
- * STARPU_MPI_STATS's counts as MPI's own collectives are in a real run. */
-#define SIM_COLLECTIVES 1
-static void stats_pause(int pause)
-{
-    const char *stats = getenv("STARPU_MPI_STATS");
-    if (stats && atoi(stats) > 0)
-        pause ? starpu_mpi_comm_stats_disable() : starpu_mpi_comm_stats_enable();
-}
-
+ * below then move their few bytes as StarPU-MPI data. StarPU-MPI's statistics
+ * count them, where a real run's MPI collectives are not counted: each rank
+ * tallies what its collectives sent (collective_sent), and comm_stats_print
+ * leaves it out. */
 /* bytes at buf on rank owner (NULL elsewhere), registered the same everywhere. */
 static starpu_data_handle_t register_bytes(void *buf, size_t bytes, int owner)
 {
@@ -212,12 +250,13 @@ static starpu_data_handle_t register_bytes(void *buf, size_t bytes, int owner)
 /* Rank 0's all receives each rank's bytes of mine, in rank order. */
 static void sim_gather(const void *mine, size_t bytes, void *all)
 {
-    stats_pause(1);
     if (rank == 0)
         memcpy(all, mine, bytes);
     for (int r = 1; r < nranks; r++) {
         starpu_data_handle_t h = register_bytes(rank == r ? (void *)mine : NULL, bytes, r);
         starpu_mpi_get_data_on_node(MPI_COMM_WORLD, h, 0);
+        if (rank == r)
+            collective_sent(0, bytes);
         if (rank == 0) {
             starpu_data_acquire(h, STARPU_R);
             memcpy((char *)all + r * bytes, starpu_data_get_local_ptr(h), bytes);
@@ -225,13 +264,11 @@ static void sim_gather(const void *mine, size_t bytes, void *all)
         }
         starpu_data_unregister(h);
     }
-    stats_pause(0);
 }
 
 /* Every rank's buf receives rank 0's. */
 static void sim_broadcast(void *buf, size_t bytes)
 {
-    stats_pause(1);
     starpu_data_handle_t h = register_bytes(rank == 0 ? buf : NULL, bytes, 0);
     starpu_mpi_get_data_on_all_nodes_detached(MPI_COMM_WORLD, h);
     if (rank != 0) {
@@ -239,8 +276,9 @@ static void sim_broadcast(void *buf, size_t bytes)
         memcpy(buf, starpu_data_get_local_ptr(h), bytes);
         starpu_data_release(h);
     }
+    for (int r = 1; rank == 0 && r < nranks; r++)
+        collective_sent(r, bytes);
     starpu_data_unregister(h);
-    stats_pause(0);
 }
 
 /* value combined over the ranks by combine (its first argument is updated). */
