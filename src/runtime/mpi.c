@@ -235,14 +235,13 @@ int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes)
  * count them, where a real run's MPI collectives are not counted: each rank
  * tallies what its collectives sent (collective_sent), and comm_stats_print
  * leaves it out. */
-/* bytes at buf on rank owner (NULL elsewhere), registered the same everywhere. */
+/* bytes at buf, owned by rank owner, registered the same everywhere. Every
+ * rank gives its own buffer: StarPU-MPI receives into it, not into StarPU's
+ * folded simulated memory (sbk_init), whose bytes every copy shares. */
 static starpu_data_handle_t register_bytes(void *buf, size_t bytes, int owner)
 {
     starpu_data_handle_t h;
-    if (owner == rank)
-        starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)buf, bytes, 1);
-    else
-        starpu_vector_data_register(&h, -1, 0, bytes, 1);
+    starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)buf, bytes, 1);
     starpu_mpi_data_register(h, next_tag++, owner);
     return h;
 }
@@ -250,32 +249,27 @@ static starpu_data_handle_t register_bytes(void *buf, size_t bytes, int owner)
 /* Rank 0's all receives each rank's bytes of mine, in rank order. */
 static void sim_gather(const void *mine, size_t bytes, void *all)
 {
+    char *scratch = malloc(bytes); /* the slot of a rank that neither sends nor receives */
+    if (!scratch)
+        sbk_abort(1);
     if (rank == 0)
         memcpy(all, mine, bytes);
     for (int r = 1; r < nranks; r++) {
-        starpu_data_handle_t h = register_bytes(rank == r ? (void *)mine : NULL, bytes, r);
+        void *slot = rank == r ? (void *)mine : rank == 0 ? (char *)all + r * bytes : scratch;
+        starpu_data_handle_t h = register_bytes(slot, bytes, r);
         starpu_mpi_get_data_on_node(MPI_COMM_WORLD, h, 0);
         if (rank == r)
             collective_sent(0, bytes);
-        if (rank == 0) {
-            starpu_data_acquire(h, STARPU_R);
-            memcpy((char *)all + r * bytes, starpu_data_get_local_ptr(h), bytes);
-            starpu_data_release(h);
-        }
-        starpu_data_unregister(h);
+        starpu_data_unregister(h); /* brings the received bytes home, into slot */
     }
+    free(scratch);
 }
 
 /* Every rank's buf receives rank 0's. */
 static void sim_broadcast(void *buf, size_t bytes)
 {
-    starpu_data_handle_t h = register_bytes(rank == 0 ? buf : NULL, bytes, 0);
+    starpu_data_handle_t h = register_bytes(buf, bytes, 0);
     starpu_mpi_get_data_on_all_nodes_detached(MPI_COMM_WORLD, h);
-    if (rank != 0) {
-        starpu_data_acquire(h, STARPU_R);
-        memcpy(buf, starpu_data_get_local_ptr(h), bytes);
-        starpu_data_release(h);
-    }
     for (int r = 1; rank == 0 && r < nranks; r++)
         collective_sent(r, bytes);
     starpu_data_unregister(h);
