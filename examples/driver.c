@@ -252,7 +252,7 @@ int drv_start(const char *prog)
     /* Under mpirun, rank 0 prints the results (each rank's workers and tasks
      * included: sbk_print_workers gathers them); the others only their errors. */
     rank = sbk_rank();
-    if (rank != 0 && !freopen("/dev/null", "w", stdout))
+    if (rank != 0 && !sbk_simulated() && !freopen("/dev/null", "w", stdout))
         fclose(stdout);
     if (sbk_simulated())
         printf("simulation: %s (doc/simulation.md): times are simulated; data not generated, "
@@ -260,6 +260,26 @@ int drv_start(const char *prog)
                getenv("STARPU_HOSTNAME") ? getenv("STARPU_HOSTNAME") : "?");
     return 0;
 }
+
+#ifdef SBK_SMPI_DRIVER_H
+FILE *drv_stdout(void)
+{
+    static FILE *silent; /* one per simulated rank: SMPI gives each its own globals */
+    if (sbk_rank() == 0)
+        return drv_process_stdout();
+    if (!silent)
+        silent = fopen("/dev/null", "w");
+    return silent ? silent : stderr;
+}
+
+/* What SimGrid starts once per rank: getopt's position is the process's, left
+ * at the end by the rank that parsed before (no rank yields while parsing). */
+int starpu_main(int argc, char **argv)
+{
+    optind = 1;
+    return drv_rank_main(argc, argv);
+}
+#endif
 
 int drv_fail(const char *prog, const char *what, int code)
 {

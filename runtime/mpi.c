@@ -11,6 +11,9 @@
 #endif
 
 static int active, rank, nranks = 1, grid_p = 1, grid_q = 1;
+#if defined(SBK_HAVE_MPI) && defined(STARPU_SIMGRID)
+#define SIM_COLLECTIVES 1 /* a simulated cluster: see sim_gather */
+#endif
 #ifdef SBK_HAVE_MPI
 static int64_t next_tag;
 #endif
@@ -80,6 +83,46 @@ static void share_node(void)
 }
 #endif
 
+#ifdef SBK_HAVE_MPI
+/* What this rank's collectives sent through StarPU-MPI, per destination. */
+static size_t *collective_bytes;
+static long *collective_messages;
+
+static void collective_sent(int dst, size_t bytes)
+{
+    if (!collective_bytes) {
+        collective_bytes = calloc(nranks, sizeof *collective_bytes);
+        collective_messages = calloc(nranks, sizeof *collective_messages);
+        if (!collective_bytes || !collective_messages)
+            sbk_abort(1);
+    }
+    collective_bytes[dst] += bytes, collective_messages[dst]++;
+}
+
+/* With STARPU_MPI_STATS=1, this rank's bytes to each rank over the whole run,
+ * exactly (StarPU-MPI prints its own totals as floats), the collectives' left
+ * out, and its collectives' messages, to take off StarPU-MPI's nb_sends
+ * (scripts/comm-stats reads both). */
+static void comm_stats_print(void)
+{
+    const char *stats = getenv("STARPU_MPI_STATS");
+    size_t *sent = calloc(nranks, sizeof *sent);
+    if (stats && atoi(stats) > 0 && sent) {
+        long collective = 0;
+        starpu_mpi_comm_stats_retrieve(sent);
+        for (int dst = 0; dst < nranks; dst++) {
+            size_t own = sent[dst] - (collective_bytes ? collective_bytes[dst] : 0);
+            collective += collective_messages ? collective_messages[dst] : 0;
+            if (own)
+                fprintf(stderr, "[starbak_comm_stats][%d:%d] %zu B\n", rank, dst, own);
+        }
+        fprintf(stderr, "[starbak_comm_stats][%d] collective_messages: %ld\n", rank, collective);
+    }
+    free(sent), free(collective_bytes), free(collective_messages);
+    collective_bytes = NULL, collective_messages = NULL;
+}
+#endif
+
 int sbk_mpi_start(void)
 {
 #ifdef SBK_HAVE_MPI
@@ -112,6 +155,7 @@ void sbk_mpi_stop(void)
     if (!active)
         return;
     starpu_mpi_wait_for_all(MPI_COMM_WORLD);
+    comm_stats_print();
     starpu_mpi_shutdown();
 #endif
     active = 0, rank = 0, nranks = 1, grid_p = grid_q = 1;
@@ -184,12 +228,81 @@ int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes)
     return sbk_cancelled() ? SBK_ECANCELED : SBK_SUCCESS;
 }
 
+#if defined(SBK_HAVE_MPI) && defined(STARPU_SIMGRID)
+/* In a simulated cluster (SMPI) the program's main thread is not its rank's
+ * MPI process and may call StarPU-MPI only, not MPI itself: the collectives
+ * below then move their few bytes as StarPU-MPI data. StarPU-MPI's statistics
+ * count them, where a real run's MPI collectives are not counted: each rank
+ * tallies what its collectives sent (collective_sent), and comm_stats_print
+ * leaves it out. */
+/* bytes at buf, owned by rank owner, registered the same everywhere. Every
+ * rank gives its own buffer: StarPU-MPI receives into it, not into StarPU's
+ * folded simulated memory (sbk_init), whose bytes every copy shares. */
+static starpu_data_handle_t register_bytes(void *buf, size_t bytes, int owner)
+{
+    starpu_data_handle_t h;
+    starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)buf, bytes, 1);
+    starpu_mpi_data_register(h, next_tag++, owner);
+    return h;
+}
+
+/* Rank 0's all receives each rank's bytes of mine, in rank order. */
+static void sim_gather(const void *mine, size_t bytes, void *all)
+{
+    char *scratch = malloc(bytes); /* the slot of a rank that neither sends nor receives */
+    if (!scratch)
+        sbk_abort(1);
+    if (rank == 0)
+        memcpy(all, mine, bytes);
+    for (int r = 1; r < nranks; r++) {
+        void *slot = rank == r ? (void *)mine : rank == 0 ? (char *)all + r * bytes : scratch;
+        starpu_data_handle_t h = register_bytes(slot, bytes, r);
+        starpu_mpi_get_data_on_node(MPI_COMM_WORLD, h, 0);
+        if (rank == r)
+            collective_sent(0, bytes);
+        starpu_data_unregister(h); /* brings the received bytes home, into slot */
+    }
+    free(scratch);
+}
+
+/* Every rank's buf receives rank 0's. */
+static void sim_broadcast(void *buf, size_t bytes)
+{
+    starpu_data_handle_t h = register_bytes(buf, bytes, 0);
+    starpu_mpi_get_data_on_all_nodes_detached(MPI_COMM_WORLD, h);
+    for (int r = 1; rank == 0 && r < nranks; r++)
+        collective_sent(r, bytes);
+    starpu_data_unregister(h);
+}
+
+/* value combined over the ranks by combine (its first argument is updated). */
+static void sim_allreduce(void *value, size_t bytes, void (*combine)(void *, const void *))
+{
+    char *all = malloc(bytes * nranks);
+    if (!all)
+        sbk_abort(1);
+    sim_gather(value, bytes, all);
+    for (int r = 1; rank == 0 && r < nranks; r++)
+        combine(value, all + r * bytes);
+    free(all);
+    sim_broadcast(value, bytes);
+}
+static void min_int(void *a, const void *b) { *(int *)a = *(int *)a < *(const int *)b ? *(int *)a : *(const int *)b; }
+static void min_long(void *a, const void *b) { *(long *)a = *(long *)a < *(const long *)b ? *(long *)a : *(const long *)b; }
+static void sum_u64(void *a, const void *b) { *(uint64_t *)a += *(const uint64_t *)b; }
+#endif
+
 int sbk_all_succeeded(int ok)
 {
 #ifdef SBK_HAVE_MPI
     if (active) {
         int mine = ok ? 1 : 0, all = 0;
+#ifdef SIM_COLLECTIVES
+        sim_allreduce(&mine, sizeof mine, min_int);
+        all = mine;
+#else
         MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+#endif
         return all;
     }
 #endif
@@ -199,6 +312,12 @@ int sbk_all_succeeded(int ok)
 int sbk_broadcast(void *buf, size_t bytes)
 {
 #ifdef SBK_HAVE_MPI
+#ifdef SIM_COLLECTIVES
+    if (active && bytes > 0) {
+        sim_broadcast(buf, bytes);
+        return SBK_SUCCESS;
+    }
+#endif
     if (active && bytes > 0)
         return MPI_Bcast(buf, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? SBK_SUCCESS : SBK_ERUNTIME;
 #else
@@ -210,37 +329,46 @@ int sbk_broadcast(void *buf, size_t bytes)
 void sbk_abort(int status)
 {
 #ifdef SBK_HAVE_MPI
+#ifndef SIM_COLLECTIVES /* simulated ranks are one process: exit ends them all */
     if (active && nranks > 1) {
         fflush(NULL);
         MPI_Abort(MPI_COMM_WORLD, status ? status : 1);
     }
 #endif
+#endif
     exit(status);
 }
 
 /* value combined over the ranks, in place (collective); one process keeps it. */
-#ifdef SBK_HAVE_MPI
-#define ALLREDUCE(value, type, op) \
+#ifdef SIM_COLLECTIVES
+#define ALLREDUCE(value, type, op, combine) (active ? sim_allreduce(&(value), sizeof(value), combine) : (void)0)
+#elif defined(SBK_HAVE_MPI)
+#define ALLREDUCE(value, type, op, combine) \
     (active ? (void)MPI_Allreduce(MPI_IN_PLACE, &(value), 1, type, op, MPI_COMM_WORLD) : (void)0)
 #else
-#define ALLREDUCE(value, type, op) ((void)0)
+#define ALLREDUCE(value, type, op, combine) ((void)0)
 #endif
 
 long sbk_mpi_min_long(long value)
 {
-    ALLREDUCE(value, MPI_LONG, MPI_MIN);
+    ALLREDUCE(value, MPI_LONG, MPI_MIN, min_long);
     return value;
 }
 
 uint64_t sbk_mpi_sum_u64(uint64_t value)
 {
-    ALLREDUCE(value, MPI_UINT64_T, MPI_SUM);
+    ALLREDUCE(value, MPI_UINT64_T, MPI_SUM, sum_u64);
     return value;
 }
 
 int sbk_mpi_gather_longs(const long *mine, int count, long *all)
 {
-#ifdef SBK_HAVE_MPI
+#ifdef SIM_COLLECTIVES
+    if (active) {
+        sim_gather(mine, count * sizeof *mine, all);
+        return SBK_SUCCESS;
+    }
+#elif defined(SBK_HAVE_MPI)
     if (active)
         return MPI_Gather(mine, count, MPI_LONG, all, count, MPI_LONG, 0, MPI_COMM_WORLD) == MPI_SUCCESS
                    ? SBK_SUCCESS

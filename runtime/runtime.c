@@ -53,6 +53,13 @@ int sbk_init(void)
     starpu_cublas_init();
     starpu_cusolver_init(); /* the ANN outer solve's Cholesky on GPUs */
     starpu_profiling_status_set(STARPU_PROFILING_ENABLE);
+#ifdef STARPU_SIMGRID
+    /* Simulated tasks never read their data: StarPU's host copies of it (the
+     * tiles a simulated rank receives among them) all map the same few pages,
+     * so that a simulated cluster's data need not fit in this machine. */
+    starpu_malloc_on_node_set_default_flags(STARPU_MAIN_RAM, STARPU_MALLOC_PINNED | STARPU_MALLOC_COUNT |
+                                                                 STARPU_MALLOC_SIMULATION_FOLDED);
+#endif
     initialized = 1;
     sent_before = 0;
     return SBK_SUCCESS;
@@ -153,12 +160,12 @@ void sbk_stats_reset(void)
     sbk_mpi_comm_bytes(&sent_before);
 }
 
-/* This rank's worker counts, the tasks its workers ran (reading resets them)
- * and the bytes it sent to other ranks (STARPU_MPI_STATS=1). */
-enum { NCOUNTS = 5 };
-/* This rank's workers, tasks and bytes sent (reading a worker's profiling
- * info resets it, so it is read once, here); in simulation (one process) it
- * also prints the simulated schedule, worker by worker. */
+/* This rank's workers, tasks, bytes sent (STARPU_MPI_STATS=1) and, in
+ * simulation, its workers' busy and total time (reading a worker's profiling
+ * info resets it, so it is read once, here). A simulated single process also
+ * prints its schedule worker by worker; a simulated cluster prints each rank's
+ * busy share instead (sbk_print_workers). */
+enum { NCOUNTS = 7 };
 static void rank_counts(long counts[NCOUNTS], FILE *out)
 {
     size_t sent;
@@ -173,19 +180,19 @@ static void rank_counts(long counts[NCOUNTS], FILE *out)
         if (starpu_profiling_worker_get_info(w, &info) != 0)
             continue;
         counts[starpu_worker_get_type(w) == STARPU_CUDA_WORKER ? 3 : 2] += info.executed_tasks;
-        if (sbk_simulated()) {
+        double t = starpu_timing_timespec_to_us(&info.total_time), b = starpu_timing_timespec_to_us(&info.executing_time);
+        if (sbk_simulated() && sbk_nranks() == 1) {
             char name[64];
-            double t = starpu_timing_timespec_to_us(&info.total_time),
-                   b = starpu_timing_timespec_to_us(&info.executing_time);
             starpu_worker_get_name((int)w, name, sizeof name);
             fprintf(out, "worker: %s: %d tasks, idle %.1f%%\n", name, info.executed_tasks,
                     t > 0 ? 100 * (1 - b / t) : 0.0);
-            busy += b, total += t;
         }
+        busy += b, total += t;
     }
-    if (sbk_simulated())
-        fprintf(out, "idle_share: %.1f%%\n", total > 0 ? 100 * (1 - busy / total) : 0.0);
+    counts[5] = (long)busy, counts[6] = (long)total;
 }
+
+static double idle_percent(long busy, long total) { return total > 0 ? 100 * (1 - (double)busy / total) : 0.0; }
 
 void sbk_print_workers(FILE *out)
 {
@@ -210,10 +217,16 @@ void sbk_print_workers(FILE *out)
             const long *c = all + NCOUNTS * r;
             fprintf(out, "rank %d: %ld CPU, %ld CUDA workers; tasks on CPU: %ld, on CUDA: %ld", r, c[0], c[1], c[2],
                     c[3]);
-            fprintf(out, total[4] > 0 ? "; MB sent: %.3f\n" : "\n", c[4] / 1e6);
+            if (total[4] > 0)
+                fprintf(out, "; MB sent: %.3f", c[4] / 1e6);
+            if (sbk_simulated()) /* a simulated node's workers: how busy they were */
+                fprintf(out, "; idle %.1f%%", idle_percent(c[5], c[6]));
+            fputc('\n', out);
         }
         if (total[4] > 0)
             fprintf(out, "mpi_mb_sent: %.3f\n", total[4] / 1e6);
+        if (sbk_simulated())
+            fprintf(out, "idle_share: %.1f%%\n", idle_percent(total[5], total[6]));
     }
     free(all);
 }
