@@ -203,5 +203,6 @@ int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int
         return SBK_ENOMEM;
     *args = (struct gram_args){0, count, solve != SBK_BATCH_JACOBI, solve};
     const enum starpu_data_access_mode mode = STARPU_W;
-    return sbk_insert_gather(&cl_solvebak_gram_reduce, args, sizeof *args, parts, nparts, &G, &mode, 1, 0);
+    const struct sbk_partials p = {parts, nparts, 1, 0}; /* q_i's upper part unwritten: summed, never read */
+    return sbk_insert_reduce(&cl_solvebak_gram_reduce, args, sizeof *args, &p, &G, &mode, 1, 0);
 }
