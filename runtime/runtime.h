@@ -60,6 +60,10 @@ void sbk_data_distribute(starpu_data_handle_t h, int owner);
 /* Declares that every rank holds h's same value (no transfers for reading it). */
 void sbk_data_replicate(starpu_data_handle_t h);
 int sbk_data_owned(starpu_data_handle_t h); /* 1 on the owner rank (always without MPI) */
+/* Lets StarPU-MPI forget h's copies on the ranks that received it once the
+ * tasks submitted so far have read them (starpu_mpi_cache_flush; collective):
+ * a later reader receives it again. */
+void sbk_data_flush(starpu_data_handle_t h);
 /* Sends h's current value from its owner to every rank (collective). */
 void sbk_data_broadcast(starpu_data_handle_t h);
 /* Brings h's current value into its home buffer on every rank and copies
