@@ -107,6 +107,23 @@ for n in 2 4; do
   done
 done
 
+# GEMM's received tiles leave StarPU-MPI's cache step by step (STARPU_MPI_CACHE_STATS=1:
+# a "+" line per tile entering a rank's cache, "-" lines at a flush): between two
+# flushes a rank takes in at most one k step's tiles, a block column of A and a block
+# row of B: (512/32)/2 + (512/32)/2 tiles of 32x32 doubles on the 2x2 grid, 128 KiB,
+# of the 1 MiB each rank receives in all (which a cache never flushed would hold at once).
+cache_peaks=$(env STARPU_MPI_CACHE_STATS=1 SBK_MPI_GRID=2x2 mpirun --oversubscribe --bind-to none \
+  --timeout "$limit" -np 4 "$bin/gemm" -m 512 -n 512 -k 512 -t 32 --iterations 1 --check 2>&1 |
+  awk '/check: passed/ { passed = 1 }
+    /\[communication cache\] [+-]/ { r = substr($1, 2, index($1, "]") - 2)
+      if ($4 == "+") { run[r] += $5; total[r] += $5; if (run[r] > peak[r]) peak[r] = run[r] } else run[r] = 0 }
+    END { for (r in total) print r, peak[r], total[r], passed + 0 }' | sort -n)
+echo "$cache_peaks" | awk '{ printf "gemm, rank %d: at most %d bytes taken into the cache between flushes, %d in all\n", $1, $2, $3 }'
+checks=$((checks + 1))
+awk -v bound=$((16 * 32 * 32 * 8)) 'NF == 4 && $4 == 1 && $2 > 0 && $2 <= bound && $3 > bound { ok++ }
+  END { exit ok != 4 }' <<<"$cache_peaks" ||
+  { failures=$((failures + 1)); echo "FAILED: gemm on 4 ranks: a rank's cache took in more than one step's tiles (or no check / cache statistics)"; }
+
 # A rank that fails stops every rank, with a message, never a hang: a
 # malformed file on the last rank only, and a missing file on rank 0 (the reader).
 printf '\223NUMPY\001\000truncated' > "$work/bad.npy"
