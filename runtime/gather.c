@@ -95,18 +95,11 @@ static int insert_partial_sum(starpu_data_handle_t *parts, int n, starpu_data_ha
                               int lower, int priority)
 {
     struct sum_args *a = malloc(sizeof *a);
-    struct starpu_data_descr *descr = malloc((n + 1) * sizeof *descr);
-    if (!a || !descr) {
-        free(a), free(descr);
+    if (!a)
         return SBK_ENOMEM;
-    }
     *a = (struct sum_args){accumulate, starpu_data_get_interface_id(acc) == STARPU_MATRIX_INTERFACE_ID, lower};
-    for (int i = 0; i < n; i++)
-        descr[i] = (struct starpu_data_descr){parts[i], STARPU_R};
-    descr[n] = (struct starpu_data_descr){acc, accumulate ? STARPU_RW : STARPU_W};
-    int ret = sbk_submit(&cl_partial_sum, descr, n + 1, a, sizeof *a, 0.0, priority);
-    free(descr);
-    return ret;
+    const enum starpu_data_access_mode mode = accumulate ? STARPU_RW : STARPU_W;
+    return sbk_insert_gather(&cl_partial_sum, a, sizeof *a, parts, n, &acc, &mode, 1, priority);
 }
 
 /* A double accumulator of part's shape (vector or matrix), owned by owner. */
