@@ -123,22 +123,13 @@ struct accumulators {
     int n;
 };
 
-/* parts[0..n) summed into one double handle *total: each rank adds its own
- * parts in their order, then at level l of the tree rank r (r % 2^(l+1) == 0)
- * adds rank r + 2^l's sum to its own (one message). A rank without parts
- * passes its partner's sum up unchanged, so *total ends on the lowest rank
- * holding parts. */
-static int combine_over_ranks(starpu_data_handle_t *parts, int n, int lower, int priority, struct accumulators *accs,
-                              starpu_data_handle_t *total)
+/* sorted[first[r] .. first[r+1]) = rank r's parts, in the parts' order;
+ * first has nranks + 1 entries. SBK_ENOMEM or 0. */
+static int group_by_owner(starpu_data_handle_t *parts, int n, int nranks, starpu_data_handle_t *sorted, int *first)
 {
-    int nranks = sbk_nranks(), ret = SBK_SUCCESS;
-    int *first = calloc(nranks + 1, sizeof *first), *fill = calloc(nranks, sizeof *fill);
-    starpu_data_handle_t *sorted = malloc(n * sizeof *sorted), *acc = calloc(nranks, sizeof *acc);
-    if (!first || !fill || !sorted || !acc) {
-        free(first), free(fill), free(sorted), free(acc);
+    int *fill = calloc(nranks, sizeof *fill);
+    if (!fill)
         return SBK_ENOMEM;
-    }
-    /* The parts grouped by owner, each group in the parts' order. */
     for (int i = 0; i < n; i++)
         first[starpu_mpi_data_get_rank(parts[i]) + 1]++;
     for (int r = 0; r < nranks; r++)
@@ -147,6 +138,22 @@ static int combine_over_ranks(starpu_data_handle_t *parts, int n, int lower, int
         int r = starpu_mpi_data_get_rank(parts[i]);
         sorted[first[r] + fill[r]++] = parts[i];
     }
+    free(fill);
+    return SBK_SUCCESS;
+}
+
+/* parts[0..n) summed into one double handle *total: each rank adds its own
+ * parts in their order, then at level l of the tree rank r (r % 2^(l+1) == 0)
+ * adds rank r + 2^l's sum to its own (one message). A rank without parts
+ * passes its partner's sum up unchanged, so *total ends on the lowest rank
+ * holding parts. */
+static int combine_over_ranks(starpu_data_handle_t *parts, int n, int lower, int priority, struct accumulators *accs,
+                              starpu_data_handle_t *total)
+{
+    int nranks = sbk_nranks();
+    int *first = calloc(nranks + 1, sizeof *first);
+    starpu_data_handle_t *sorted = malloc(n * sizeof *sorted), *acc = calloc(nranks, sizeof *acc);
+    int ret = first && sorted && acc ? group_by_owner(parts, n, nranks, sorted, first) : SBK_ENOMEM;
     for (int r = 0; r < nranks && ret == SBK_SUCCESS; r++) {
         if (first[r + 1] == first[r])
             continue;
@@ -166,8 +173,8 @@ static int combine_over_ranks(starpu_data_handle_t *parts, int n, int lower, int
                 acc[r] = acc[r + step];
             acc[r + step] = NULL;
         }
-    *total = acc[0];
-    free(first), free(sorted), free(acc), free(fill);
+    *total = acc ? acc[0] : NULL;
+    free(first), free(sorted), free(acc);
     return ret;
 }
 #endif
