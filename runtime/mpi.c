@@ -205,6 +205,17 @@ int sbk_data_owned(starpu_data_handle_t h)
 #endif
 }
 
+void sbk_data_flush(starpu_data_handle_t h)
+{
+#ifdef SBK_HAVE_MPI
+    /* A replicated handle has no owner: flushing would invalidate every copy. */
+    if (active && starpu_mpi_data_get_rank(h) >= 0)
+        starpu_mpi_cache_flush(MPI_COMM_WORLD, h);
+#else
+    (void)h;
+#endif
+}
+
 void sbk_data_broadcast(starpu_data_handle_t h)
 {
 #ifdef SBK_HAVE_MPI

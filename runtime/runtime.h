@@ -60,6 +60,10 @@ void sbk_data_distribute(starpu_data_handle_t h, int owner);
 /* Declares that every rank holds h's same value (no transfers for reading it). */
 void sbk_data_replicate(starpu_data_handle_t h);
 int sbk_data_owned(starpu_data_handle_t h); /* 1 on the owner rank (always without MPI) */
+/* Lets StarPU-MPI forget h's copies on the ranks that received it once the
+ * tasks submitted so far have read them (starpu_mpi_cache_flush; collective):
+ * a later reader receives it again. */
+void sbk_data_flush(starpu_data_handle_t h);
 /* Sends h's current value from its owner to every rank (collective). */
 void sbk_data_broadcast(starpu_data_handle_t h);
 /* Brings h's current value into its home buffer on every rank and copies
@@ -84,5 +88,25 @@ int sbk_insert_copy(starpu_data_handle_t src, starpu_data_handle_t dst);
 int sbk_insert_gather(struct starpu_codelet *cl, void *args, size_t args_size, starpu_data_handle_t *parts,
                       int nparts, const starpu_data_handle_t *tail, const enum starpu_data_access_mode *modes,
                       int ntail, int priority);
+
+/* The partials of a reduction: nparts handles of one shape (vectors or
+ * matrices, float or double) in `groups` consecutive groups of nparts / groups
+ * (the ANN's H^T H partials, then its H^T y ones), and whether only their lower
+ * triangles count. */
+struct sbk_partials {
+    starpu_data_handle_t *parts;
+    int nparts, groups, lower;
+};
+
+/* sbk_insert_gather for a reduction whose codelet sums each group of partials
+ * in their order, in double: in one process (or one rank) exactly that task.
+ * Under StarPU-MPI with several ranks each group is first summed per rank,
+ * then over the ranks along a fixed binary tree, into one double partial per
+ * group (gather.c, doc/mpi.md), which the task then reads instead: its codelet
+ * must count its partials from the task's buffers and read them in their own
+ * precision. */
+int sbk_insert_reduce(struct starpu_codelet *cl, void *args, size_t args_size, const struct sbk_partials *p,
+                      const starpu_data_handle_t *tail, const enum starpu_data_access_mode *modes, int ntail,
+                      int priority);
 
 #endif

@@ -95,14 +95,22 @@ static void check_gemm(sbk_precision prec)
         }
 }
 
+/* Across rank counts (relative to the largest reference value): SolveBak's a
+ * and residuals (double), and the ANN's predictions. */
+#define SOLVEBAK_TOLERANCE 1e-10
+#define ANN_TOLERANCE 1e-4
+
 /* Reference values: written by the single-process run, compared by the others. */
 struct reference {
     FILE *file;
     int writing;
 };
 
-/* Writes n values, or reads as many and compares: max |v - ref| <= 1e-10 max |ref|. */
-static void reference_check(struct reference *ref, const char *what, const double *v, int n)
+/* Writes n values, or reads as many and compares: max |v - ref| <= tol max |ref|.
+ * Under several ranks the reductions add their partials per rank first, then
+ * over the ranks (doc/mpi.md): the same bits for one rank count, a rounding
+ * apart across rank counts. */
+static void reference_check(struct reference *ref, const char *what, const double *v, int n, double tol)
 {
     if (ref->writing) {
         if (fwrite(v, sizeof *v, n, ref->file) != (size_t)n)
@@ -117,8 +125,9 @@ static void reference_check(struct reference *ref, const char *what, const doubl
     }
     for (int i = 0; i < n; i++)
         diff = fmax(diff, fabs(v[i] - expected[i])), scale = fmax(scale, fabs(expected[i]));
-    if (!(diff <= 1e-10 * scale))
-        report_failure("%s: differs from the single-process result by %.3e (scale %.3e)", what, diff, scale);
+    if (!(diff <= tol * scale))
+        report_failure("%s: differs from the single-process result by %.3e (scale %.3e, tolerance %.0e)", what, diff,
+                       scale, tol);
     free(expected);
 }
 
@@ -169,8 +178,8 @@ static void check_solvebak(struct reference *ref, int mb, int gram_only)
             if (ret != SBK_SUCCESS || r.iterations != iterations[t])
                 report_failure("%s: %s, %d iterations (%s)", what, sbk_strerror(ret), r.iterations, r.message);
             if (sbk_rank() == 0) {
-                reference_check(ref, what, a, VARS);
-                reference_check(ref, what, r.rel_residual, r.iterations);
+                reference_check(ref, what, a, VARS, SOLVEBAK_TOLERANCE);
+                reference_check(ref, what, r.rel_residual, r.iterations, SOLVEBAK_TOLERANCE);
             }
             sbk_solvebak_report_free(&r);
         }
@@ -237,11 +246,16 @@ static void check_ann(struct reference *ref, sbk_precision prec)
         if (sbk_broadcast(root, sizeof root) != SBK_SUCCESS || memcmp(mine, root, sizeof root))
             report_failure("%s: the model's outer weights differ from rank 0's", what);
         if (sbk_rank() == 0) {
-            reference_check(ref, what, model.W, (VARS + 1) * NEURONS);
-            reference_check(ref, what, model.v, NEURONS + 1);
+            /* The inner layer runs on rank 0 from the same draws: the same W.
+             * The outer weights solve an ill-conditioned system (tanh
+             * neurons), which turns a rounding apart in H^T H into up to
+             * 2e-3 of v; the predictions H v, what the model is for, stay
+             * within 4e-6 (measured on 4 ranks). */
+            reference_check(ref, what, model.W, (VARS + 1) * NEURONS, 0.0);
+            reference_check(ref, what, model.v, NEURONS + 1, INFINITY);
             for (int i = 0; i < OBS; i++)
                 v[i] = prec == SBK_DOUBLE ? ((double *)yhat)[i] : ((float *)yhat)[i];
-            reference_check(ref, what, v, OBS);
+            reference_check(ref, what, v, OBS, ANN_TOLERANCE);
             double corr = sbk_correlation(prec, y, yhat, OBS);
             if (!(corr > 0.99))
                 report_failure("%s: correlation %.4f of the predictions with y (wanted > 0.99)", what, corr);

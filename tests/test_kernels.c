@@ -128,24 +128,25 @@ static void test_add_and_scale(void **state)
         }
 }
 
+/* Parts in either precision into C in either (parts combined over MPI ranks are double). */
 static void test_tile_sum(void **state)
 {
     (void)state;
     enum { NPARTS = 5 };
-    for (size_t p = 0; p < 2; p++)
+    for (size_t p = 0; p < 4; p++)
         for (int lower = 0; lower < 2; lower++) {
-            sbk_precision prec = precisions[p];
+            sbk_precision prec = precisions[p % 2], parts_prec = precisions[p / 2];
             int m = 23, n = 19, ldc = m + 1, ld[NPARTS];
             const void *parts[NPARTS];
             for (int q = 0; q < NPARTS; q++)
-                ld[q] = m + q, parts[q] = random_matrix(prec, ld[q], n, 10 + q);
+                ld[q] = m + q, parts[q] = random_matrix(parts_prec, ld[q], n, 10 + q);
             void *C = random_matrix(prec, ldc, n, 20), *C0 = random_matrix(prec, ldc, n, 20);
-            sbk_cpu_tile_sum(prec, m, n, lower, parts, ld, NPARTS, C, ldc);
+            sbk_cpu_tile_sum(parts_prec, prec, m, n, lower, parts, ld, NPARTS, C, ldc);
             for (int j = 0; j < n; j++)
                 for (int i = 0; i < m; i++) {
                     double ref = 0;
                     for (int q = 0; q < NPARTS; q++)
-                        ref += sbk_elem_get(prec, parts[q], i + (size_t)j * ld[q]);
+                        ref += sbk_elem_get(parts_prec, parts[q], i + (size_t)j * ld[q]);
                     double got = sbk_elem_get(prec, C, i + (size_t)j * ldc);
                     if (lower && i < j) /* the upper part is not written */
                         assert_true(got == sbk_elem_get(prec, C0, i + (size_t)j * ldc));

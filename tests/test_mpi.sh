@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # StarPU-MPI on this machine: GEMM, SolveBak (each method), the ANN and Monte-Carlo under
-# `mpirun -np 1, 2, 4` give the single-process results (tests/mpi_check.c), the
-# drivers run unchanged under mpirun, and a rank that fails stops every rank
-# with a message instead of a hang. Skipped (77) without mpirun or StarPU-MPI.
+# `mpirun -np 1, 2, 4` give the single-process results within the tolerances of
+# doc/mpi.md (tests/mpi_check.c), the drivers run unchanged under mpirun and give
+# the same bits under every scheduler for a rank count, a SolveBak batch sends
+# one message per rank, and a rank that fails stops every rank with a message
+# instead of a hang. Skipped (77) without mpirun or StarPU-MPI.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${abs_top_builddir:-$top} # the built programs (elsewhere than the sources in a VPATH build)
@@ -19,6 +21,7 @@ limit=${SBK_MPI_TEST_TIMEOUT:-300}
 . "$top/tests/expect.sh"
 # mpirun's own timeout ends every rank, so a hang shows as a failure.
 run() { local n=$1; shift; mpirun --oversubscribe --bind-to none --timeout "$limit" -np "$n" "$@"; }
+run_sched() { local sched=$1; shift; STARPU_SCHED=$sched mpirun --oversubscribe --bind-to none --timeout "$limit" -np "$@"; }
 
 # The single-process results (no mpirun, SBK_MPI=0) every rank count must reproduce.
 expect 0 'solvebak on 1 rank.*passed' env SBK_MPI=0 "$check" solvebak "$work/solvebak.ref" write
@@ -29,11 +32,19 @@ for n in 1 2 4; do
   expect 0 "ann on $n rank.*passed" run "$n" "$check" ann "$work/ann.ref"
 done
 
-# The drivers, unchanged: rank 0 reads and writes the files, the results do not
-# depend on the rank count (fixed row blocks: the same sums in the same order).
-"$bin/solvebak" --obs 900 --vars 30 --batch 10 --iters 3 --tile-rows 100 --method batched,block-exact \
-  --out "$work/a0.npy" >/dev/null 2>&1
-"$bin/ann" fit --obs 1500 --vars 3 --neurons 30 --tile-rows 200 --model "$work/m0.sbk" >/dev/null 2>&1
+# The drivers, unchanged: rank 0 reads and writes the files. One rank gives one
+# process's bits; on 2 and 4 ranks the reductions add each rank's partials first,
+# then the ranks' sums along a fixed tree (doc/mpi.md): the same bits under every
+# scheduler and run for a rank count, and within 1e-10 of one process's a
+# (relative to its largest element) across rank counts.
+methods="per-column batched block-exact gram"
+base=${STARPU_SCHED:-lws} other=eager; [ "$base" = eager ] && other=lws
+solvebak_args=(--obs 900 --vars 30 --batch 10 --iters 3 --tile-rows 100)
+ann_args=(fit --obs 1500 --vars 3 --neurons 30 --tile-rows 200)
+for m in $methods; do
+  "$bin/solvebak" "${solvebak_args[@]}" --method "$m" --out "$work/a0-$m.csv" >/dev/null 2>&1
+done
+"$bin/ann" "${ann_args[@]}" --model "$work/m0.sbk" >/dev/null 2>&1
 # Monte-Carlo: each rank counts its share of the samples; the same count as one process.
 inside=$("$bin/mcpi" -s 3000017 --seed 5 | grep '^inside:')
 for n in 1 2 4; do
@@ -41,20 +52,79 @@ for n in 1 2 4; do
   expect 0 "$inside" run "$n" "$bin/mcpi" -s 3000017 --seed 5
   expect 0 "$mcpi_tasks" run "$n" "$bin/mcpi" -s 3000017 --seed 5
 done
+# same FILE REFERENCE: byte for byte; close FILE REFERENCE: max |a - ref| <= 1e-10 max |ref| (CSV, %.17g).
+same() {
+  checks=$((checks + 1))
+  cmp -s "$1" "$2" || { failures=$((failures + 1)); echo "FAILED: $1 differs from $2"; }
+}
+close() {
+  checks=$((checks + 1))
+  paste -d, "$1" "$2" | awk -F, -v file="$(basename "$1")" '{ d = $1 - $2; d = d < 0 ? -d : d; r = $2 < 0 ? -$2 : $2
+      if (d > diff) diff = d; if (r > scale) scale = r }
+    END { printf "%s: %.3e apart, largest %.3e\n", file, diff, scale; exit !(NR > 0 && diff <= 1e-10 * scale) }' ||
+    { failures=$((failures + 1)); echo "FAILED: $1 is not within 1e-10 of $2"; }
+}
 for n in 1 2 4; do
   expect 0 'check: passed' run "$n" "$bin/vecadd" -n 100003 -t 4096 -p s
   expect 0 'check: passed' run "$n" "$bin/gemm" -m 77 -n 45 -k 63 -t 16 --transa T --beta 0.5 --check --iterations 1
   workers='^workers: [0-9]+ CPU'; [ "$n" -gt 1 ] && workers="rank $((n - 1)): [0-9]+ CPU"
-  expect 0 "$workers" run "$n" "$bin/solvebak" --obs 900 --vars 30 --batch 10 --iters 3 \
-    --tile-rows 100 --method batched,block-exact --out "$work/a$n.npy"
-  expect 0 'r_test: 0\.99' run "$n" "$bin/ann" fit --obs 1500 --vars 3 --neurons 30 --tile-rows 200 \
-    --model "$work/m$n.sbk"
-  for f in a m; do
-    ext=npy; [ $f = m ] && ext=sbk
-    checks=$((checks + 1))
-    cmp -s "$work/${f}0.$ext" "$work/$f$n.$ext" || { failures=$((failures + 1)); echo "FAILED: $f$n.$ext differs from one process's"; }
+  # The scheduler the test runs under (tests/sched-loader runs it under each) against one other.
+  scheds=$base; [ "$n" -gt 1 ] && scheds="$base $other"
+  for sched in $scheds; do
+    for m in $methods; do
+      expect 0 "$workers" run_sched "$sched" "$n" "$bin/solvebak" "${solvebak_args[@]}" --method "$m" \
+        --out "$work/a$n-$sched-$m.csv"
+    done
+    expect 0 'r_test: 0\.99' run_sched "$sched" "$n" "$bin/ann" "${ann_args[@]}" --model "$work/m$n-$sched.sbk"
+  done
+  for m in $methods; do
+    ref=$work/a$n-$base-$m.csv
+    if [ "$n" -eq 1 ]; then same "$ref" "$work/a0-$m.csv"; else close "$ref" "$work/a0-$m.csv"; fi
+    [ "$n" -gt 1 ] && same "$work/a$n-$other-$m.csv" "$ref"
+  done
+  if [ "$n" -eq 1 ]; then same "$work/m1-$base.sbk" "$work/m0.sbk"; else same "$work/m$n-$other.sbk" "$work/m$n-$base.sbk"; fi
+done
+
+# Messages per SolveBak batch (StarPU-MPI's count, STARPU_MPI_STATS=1): every
+# reduction sends one partial from each rank but 0 and the step (or the
+# residual norm) from rank 0 to each other rank, whatever the row blocks per
+# rank (64 row blocks here: one message per row block would send 32 or 16 per
+# rank and reduction). Iterations 2 and 3 make the difference between a 3- and
+# a 1-iteration run: 2 x (4 batches + the norm) reductions.
+sends() { # the messages each rank sent, in rank order
+  env STARPU_MPI_STATS=1 mpirun --oversubscribe --bind-to none --timeout "$limit" -np "$1" "$bin/solvebak" \
+    --obs 6400 --vars 40 --batch 10 --iters "$2" --tol 0 --tile-rows 100 --method batched 2>&1 |
+    sed -n 's/^\[starpu_comm_stats\]\[\([0-9]*\)\] nb_sends: \([0-9]*\)$/\1 \2/p' | sort -n | cut -d' ' -f2
+}
+for n in 2 4; do
+  one=($(sends "$n" 1)) three=($(sends "$n" 3))
+  checks=$((checks + 1))
+  if [ "${#one[@]}" -ne "$n" ] || [ "${#three[@]}" -ne "$n" ]; then
+    failures=$((failures + 1)); echo "FAILED: no nb_sends line per rank from STARPU_MPI_STATS=1 on $n ranks"; continue
+  fi
+  for ((r = 0; r < n; r++)); do
+    per=$((three[r] - one[r])) want=$(( r == 0 ? 10 * (n - 1) : 10 ))
+    echo "$n ranks, rank $r: $per messages in 10 reductions (at most $want)"
+    [ "$per" -le "$want" ] || { failures=$((failures + 1)); echo "FAILED: rank $r of $n sent $per messages in 10 reductions, more than $want"; }
   done
 done
+
+# GEMM's received tiles leave StarPU-MPI's cache step by step (STARPU_MPI_CACHE_STATS=1:
+# a "+" line per tile entering a rank's cache, "-" lines at a flush): between two
+# flushes a rank takes in at most one k step's tiles, a block column of A and a block
+# row of B: (512/32)/2 + (512/32)/2 tiles of 32x32 doubles on the 2x2 grid, 128 KiB,
+# of the 1 MiB each rank receives in all (which a cache never flushed would hold at once).
+cache_peaks=$(env STARPU_MPI_CACHE_STATS=1 SBK_MPI_GRID=2x2 mpirun --oversubscribe --bind-to none \
+  --timeout "$limit" -np 4 "$bin/gemm" -m 512 -n 512 -k 512 -t 32 --iterations 1 --check 2>&1 |
+  awk '/check: passed/ { passed = 1 }
+    /\[communication cache\] [+-]/ { r = substr($1, 2, index($1, "]") - 2)
+      if ($4 == "+") { run[r] += $5; total[r] += $5; if (run[r] > peak[r]) peak[r] = run[r] } else run[r] = 0 }
+    END { for (r in total) print r, peak[r], total[r], passed + 0 }' | sort -n)
+echo "$cache_peaks" | awk '{ printf "gemm, rank %d: at most %d bytes taken into the cache between flushes, %d in all\n", $1, $2, $3 }'
+checks=$((checks + 1))
+awk -v bound=$((16 * 32 * 32 * 8)) 'NF == 4 && $4 == 1 && $2 > 0 && $2 <= bound && $3 > bound { ok++ }
+  END { exit ok != 4 }' <<<"$cache_peaks" ||
+  { failures=$((failures + 1)); echo "FAILED: gemm on 4 ranks: a rank's cache took in more than one step's tiles (or no check / cache statistics)"; }
 
 # A rank that fails stops every rank, with a message, never a hang: a
 # malformed file on the last rank only, and a missing file on rank 0 (the reader).

@@ -24,9 +24,13 @@ enum { RIDGE_ATTEMPTS = 12 };
 #define RIDGE_GROWTH 10.0
 
 struct solve_args {
-    int nparts, ncol, lwork; /* lwork: cusolverDnDpotrf's workspace, in doubles */
+    int ncol, lwork; /* lwork: cusolverDnDpotrf's workspace, in doubles */
     double ridge;
 };
+
+/* The pairs of partials a task reads (under MPI with several ranks one
+ * combined double pair, sbk_insert_reduce), before its three other buffers. */
+static int nparts_of(void) { return (STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 4) / 2; }
 
 /* The task's STARPU_SCRATCH buffer, carved for whichever device runs it. CPU:
  * A and b, then the sum G that every attempt starts from. CUDA: A and b, then
@@ -62,7 +66,7 @@ static void ann_solve_cpu(void *buffers[], void *cl_arg)
     if (sbk_kernel_skipped())
         return;
     const struct solve_args *s = cl_arg;
-    int n = s->ncol, np = s->nparts, dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double);
+    int n = s->ncol, np = nparts_of(), dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double);
     size_t nn = (size_t)n * n, ldp = STARPU_MATRIX_GET_LD(buffers[0]);
     void *vh = buffers[2 * np];
     double *ridge_used = (double *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 1]);
@@ -156,7 +160,7 @@ static void ann_solve_cuda(void *buffers[], void *cl_arg)
     if (sbk_kernel_skipped())
         return;
     const struct solve_args *s = cl_arg;
-    int n = s->ncol, np = s->nparts, dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double), lwork = 0;
+    int n = s->ncol, np = nparts_of(), dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double), lwork = 0;
     void *vh = buffers[2 * np];
     double *ridge_dev = (double *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 1]);
     char *scratch = (char *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 2]);
@@ -246,7 +250,7 @@ int sbk_insert_ann_solve(starpu_data_handle_t *P, starpu_data_handle_t *q, int n
         free(args), free(parts);
         return SBK_ENOMEM;
     }
-    *args = (struct solve_args){nparts, ncol, lwork, ridge};
+    *args = (struct solve_args){ncol, lwork, ridge};
     for (int i = 0; i < nparts; i++)
         parts[i] = P[i], parts[nparts + i] = q[i];
     /* A STARPU_SCRATCH handle: StarPU allocates it where the task runs (and
@@ -255,7 +259,9 @@ int sbk_insert_ann_solve(starpu_data_handle_t *P, starpu_data_handle_t *q, int n
     starpu_variable_data_register(&scratch, -1, 0, w.cpu_bytes > w.cuda_bytes ? w.cpu_bytes : w.cuda_bytes);
     starpu_data_handle_t tail[] = {v, ridge_used, scratch, status};
     const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_W, STARPU_SCRATCH, STARPU_W};
-    ret = sbk_insert_gather(&cl_ann_solve, args, sizeof *args, parts, 2 * nparts, tail, modes, 4, 0);
+    /* Two groups, H^T H's partials then H^T y's; both read as lower triangles. */
+    const struct sbk_partials p = {parts, 2 * nparts, 2, 1};
+    ret = sbk_insert_reduce(&cl_ann_solve, args, sizeof *args, &p, tail, modes, 4, 0);
     starpu_data_unregister_submit(scratch);
     free(parts);
     return ret;

@@ -11,23 +11,29 @@
 #include "../kernels/cpu/linalg.h"
 
 struct tile_sum_args {
-    int nparts, lower;
+    int lower;
 };
+
+/* Buffers: A_0 .. A_{n-1} (R; under MPI with several ranks one combined
+ * double partial, sbk_insert_reduce), C (W). */
+static int nparts_of(void) { return STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 1; }
 
 static void tile_sum_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
         return;
     const struct tile_sum_args *a = cl_arg;
-    void *C = buffers[a->nparts];
-    const void **parts = malloc(a->nparts * sizeof *parts);
-    int *ld = malloc(a->nparts * sizeof *ld);
+    int nparts = nparts_of();
+    void *C = buffers[nparts];
+    const void **parts = malloc(nparts * sizeof *parts);
+    int *ld = malloc(nparts * sizeof *ld);
     if (!parts || !ld)
-        STARPU_ABORT_MSG("tile_sum: out of memory for %d partials' pointers", a->nparts);
-    for (int p = 0; p < a->nparts; p++)
+        STARPU_ABORT_MSG("tile_sum: out of memory for %d partials' pointers", nparts);
+    for (int p = 0; p < nparts; p++)
         parts[p] = (const void *)STARPU_MATRIX_GET_PTR(buffers[p]), ld[p] = STARPU_MATRIX_GET_LD(buffers[p]);
-    sbk_cpu_tile_sum((sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(C), STARPU_MATRIX_GET_NX(C), STARPU_MATRIX_GET_NY(C),
-                     a->lower, parts, ld, a->nparts, (void *)STARPU_MATRIX_GET_PTR(C), STARPU_MATRIX_GET_LD(C));
+    sbk_cpu_tile_sum((sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(buffers[0]), (sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(C),
+                     STARPU_MATRIX_GET_NX(C), STARPU_MATRIX_GET_NY(C), a->lower, parts, ld, nparts,
+                     (void *)STARPU_MATRIX_GET_PTR(C), STARPU_MATRIX_GET_LD(C));
     free(parts), free(ld);
 }
 
@@ -41,12 +47,13 @@ static void tile_sum_cuda(void *buffers[], void *cl_arg)
     if (sbk_kernel_skipped())
         return;
     const struct tile_sum_args *a = cl_arg;
-    void *C = buffers[a->nparts];
-    size_t ld = STARPU_MATRIX_GET_LD(buffers[0]), bytes = a->nparts * sizeof(void *);
+    int nparts = nparts_of();
+    void *C = buffers[nparts];
+    size_t ld = STARPU_MATRIX_GET_LD(buffers[0]), bytes = nparts * sizeof(void *);
     const void **table = malloc(bytes);
     if (!table)
         STARPU_CUDA_REPORT_ERROR(cudaErrorMemoryAllocation);
-    for (int p = 0; p < a->nparts; p++) {
+    for (int p = 0; p < nparts; p++) {
         table[p] = (const void *)STARPU_MATRIX_GET_PTR(buffers[p]);
         if (STARPU_MATRIX_GET_LD(buffers[p]) != ld)
             STARPU_ABORT_MSG("tile_sum: partials of different layouts on the GPU");
@@ -58,10 +65,11 @@ static void tile_sum_cuda(void *buffers[], void *cl_arg)
     sbk_check_cuda(cudaMemcpyAsync(table_dev, table, bytes, cudaMemcpyHostToDevice, stream));
     free(table);
     int dbl = STARPU_MATRIX_GET_ELEMSIZE(C) == sizeof(double);
+    int parts_dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double);
     size_t c_bytes = STARPU_MATRIX_GET_LD(C) * STARPU_MATRIX_GET_NY(C) * STARPU_MATRIX_GET_ELEMSIZE(C);
     if (a->lower) /* upper part zero, as the CPU leaves M's zeroed home buffer: the same M on both devices */
         sbk_check_cuda(cudaMemsetAsync((void *)STARPU_MATRIX_GET_PTR(C), 0, c_bytes, stream));
-    struct sbk_ann_sum sum = {table_dev, a->nparts, dbl, ld, (int)STARPU_MATRIX_GET_NX(C),
+    struct sbk_ann_sum sum = {table_dev, nparts, parts_dbl, ld, (int)STARPU_MATRIX_GET_NX(C),
                               (int)STARPU_MATRIX_GET_NY(C), a->lower, 0.0, (void *)STARPU_MATRIX_GET_PTR(C), dbl,
                               STARPU_MATRIX_GET_LD(C)};
     sbk_check_cuda(sbk_ann_solve_sum_cuda(&sum, stream));
@@ -78,7 +86,8 @@ int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, star
     struct tile_sum_args *args = malloc(sizeof *args);
     if (!args)
         return SBK_ENOMEM;
-    *args = (struct tile_sum_args){nparts, lower};
+    *args = (struct tile_sum_args){lower};
     const enum starpu_data_access_mode mode = STARPU_W;
-    return sbk_insert_gather(&cl_tile_sum, args, sizeof *args, parts, nparts, &C, &mode, 1, 0);
+    const struct sbk_partials p = {parts, nparts, 1, lower};
+    return sbk_insert_reduce(&cl_tile_sum, args, sizeof *args, &p, &C, &mode, 1, 0);
 }

@@ -200,7 +200,8 @@ int sbk_insert_solvebak_gram_reduce(starpu_data_handle_t *parts, int nparts, int
     starpu_variable_data_register(&scratch, -1, 0, (whole ? (size_t)count * count : (size_t)count) * sizeof(double));
     starpu_data_handle_t tail[] = {G, status, scratch};
     const enum starpu_data_access_mode modes[] = {STARPU_W, STARPU_W, STARPU_SCRATCH};
-    int ret = sbk_insert_gather(&cl_solvebak_gram_reduce, args, sizeof *args, parts, nparts, tail, modes, 3, 0);
+    const struct sbk_partials p = {parts, nparts, 1, 0}; /* q_i's upper part unwritten: summed, never read */
+    int ret = sbk_insert_reduce(&cl_solvebak_gram_reduce, args, sizeof *args, &p, tail, modes, 3, 0);
     starpu_data_unregister_submit(scratch);
     return ret;
 }

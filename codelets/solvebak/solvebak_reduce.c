@@ -1,6 +1,7 @@
 /* SolveBak reductions over the row-block partials p_0 .. p_{mt-1} (CPU only:
  * a few hundred numbers, summed in a fixed order so every scheduler gives the
- * same bits):
+ * same bits; under MPI one partial per rank count, combined by
+ * sbk_insert_reduce):
  *   da:   d = sum_i p_i[0..count); then by the batch's solve (codelets.h):
  *         Jacobi da = d ./ diag, Gauss-Seidel (D + L) da = d, Cholesky L L^T da = d;
  *         a[off..off+count) += da
@@ -10,7 +11,7 @@
 #include "codelets/codelet_def.h"
 
 struct reduce_args {
-    int nparts, count, a_offset, slot;
+    int count, a_offset, slot;
     enum sbk_batch_solve solve; /* scale: diagonal, then G_J (Gauss-Seidel) or its factor L (Cholesky) */
 };
 
@@ -20,18 +21,23 @@ static double part(void *p, int k)
                                                            : ((const float *)STARPU_VECTOR_GET_PTR(p))[k];
 }
 
+/* The partials a task reads: its buffers but the last `tail` (under MPI with
+ * several ranks one combined double partial, sbk_insert_reduce). */
+static int nparts_of(int tail) { return STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - tail; }
+
 /* Buffers: p_0 .. p_{nparts-1} (R), scale (R, double), da (W), a tile (RW). */
 static void reduce_da_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
         return;
     const struct reduce_args *r = cl_arg;
-    const double *scale = (const double *)STARPU_VECTOR_GET_PTR(buffers[r->nparts]);
-    void *da = buffers[r->nparts + 1], *a = buffers[r->nparts + 2];
+    int nparts = nparts_of(3);
+    const double *scale = (const double *)STARPU_VECTOR_GET_PTR(buffers[nparts]);
+    void *da = buffers[nparts + 1], *a = buffers[nparts + 2];
     double d[r->count];
     for (int k = 0; k < r->count; k++) {
         d[k] = 0.0;
-        for (int i = 0; i < r->nparts; i++)
+        for (int i = 0; i < nparts; i++)
             d[k] += part(buffers[i], k);
     }
     const double *G = scale + r->count; /* after the diagonal */
@@ -62,10 +68,11 @@ static void reduce_norm_cpu(void *buffers[], void *cl_arg)
     if (sbk_kernel_skipped())
         return;
     const struct reduce_args *r = cl_arg;
+    int nparts = nparts_of(1);
     double sum = 0.0;
-    for (int i = 0; i < r->nparts; i++)
+    for (int i = 0; i < nparts; i++)
         sum += part(buffers[i], r->slot);
-    *(double *)STARPU_VARIABLE_GET_PTR(buffers[r->nparts]) = sum;
+    *(double *)STARPU_VARIABLE_GET_PTR(buffers[nparts]) = sum;
 }
 
 
@@ -83,11 +90,12 @@ int sbk_insert_solvebak_reduce_da(starpu_data_handle_t *parts, int nparts, int c
     struct reduce_args *r = malloc(sizeof *r);
     if (!r)
         return SBK_ENOMEM;
-    *r = (struct reduce_args){nparts, count, a_offset, 0, solve};
+    *r = (struct reduce_args){count, a_offset, 0, solve};
     starpu_data_handle_t tail[] = {scale, da, a_tile};
     const enum starpu_data_access_mode modes[] = {STARPU_R, STARPU_W, STARPU_RW};
+    const struct sbk_partials p = {parts, nparts, 1, 0};
     /* On the critical path of every batch: run it first. */
-    return sbk_insert_gather(&cl_solvebak_reduce_da, r, sizeof *r, parts, nparts, tail, modes, 3, STARPU_MAX_PRIO);
+    return sbk_insert_reduce(&cl_solvebak_reduce_da, r, sizeof *r, &p, tail, modes, 3, STARPU_MAX_PRIO);
 }
 
 int sbk_insert_solvebak_reduce_norm(starpu_data_handle_t *parts, int nparts, int slot, starpu_data_handle_t out)
@@ -95,8 +103,9 @@ int sbk_insert_solvebak_reduce_norm(starpu_data_handle_t *parts, int nparts, int
     struct reduce_args *r = malloc(sizeof *r);
     if (!r)
         return SBK_ENOMEM;
-    *r = (struct reduce_args){nparts, 0, 0, slot, SBK_BATCH_JACOBI};
+    *r = (struct reduce_args){0, 0, slot, SBK_BATCH_JACOBI};
     starpu_data_handle_t tail[] = {out};
     const enum starpu_data_access_mode modes[] = {STARPU_W};
-    return sbk_insert_gather(&cl_solvebak_reduce_norm, r, sizeof *r, parts, nparts, tail, modes, 1, STARPU_MAX_PRIO);
+    const struct sbk_partials p = {parts, nparts, 1, 0};
+    return sbk_insert_reduce(&cl_solvebak_reduce_norm, r, sizeof *r, &p, tail, modes, 1, STARPU_MAX_PRIO);
 }

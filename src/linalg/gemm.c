@@ -1,4 +1,9 @@
-/* Tiled GEMM: one task per (i, j, l) tile triple; StarPU picks the worker. */
+/* Tiled GEMM: one task per (i, j, l) tile triple; StarPU picks the worker.
+ * In one process the tasks go C tile by C tile (each tile's k-sum together);
+ * under StarPU-MPI with several ranks k step by k step instead, so that the
+ * tiles a rank received for step l can leave StarPU-MPI's cache once step l is
+ * submitted (doc/mpi.md): a rank then holds its own tiles and the block column
+ * of A and block row of B of two steps, the one computing and the one arriving. */
 #include "codelets/codelets.h"
 
 /* Rows and columns of op(X), and the tile sizes along them. */
@@ -19,6 +24,34 @@ static starpu_data_handle_t op_tile(sbk_trans trans, const sbk_matrix *X, int i,
     return trans == SBK_TRANS ? sbk_tile(X, l, i) : sbk_tile(X, i, l);
 }
 
+/* Step l: every C tile += op(A)(:, l) op(B)(l, :), in the same (j, i) order
+ * as the single-process loop; then StarPU-MPI may forget the received tiles of
+ * step l (no later task of the product reads them), and the next step's
+ * receives wait until this rank has run all but one step's tasks. */
+static int gemm_by_steps(sbk_trans transA, sbk_trans transB, double alpha, const sbk_matrix *A, const sbk_matrix *B,
+                         double beta, sbk_matrix *C, int kt)
+{
+    unsigned mine = 0; /* C tiles this rank owns: its tasks per step */
+    for (int j = 0; j < C->nt; j++)
+        for (int i = 0; i < C->mt; i++)
+            mine += sbk_data_owned(sbk_tile(C, i, j));
+    for (int l = 0; l < kt; l++) {
+        for (int j = 0; j < C->nt; j++)
+            for (int i = 0; i < C->mt; i++) {
+                int ret = sbk_insert_gemm(transA, transB, alpha, op_tile(transA, A, i, l), op_tile(transB, B, l, j),
+                                          l == 0 ? beta : 1.0, sbk_tile(C, i, j), l > 0);
+                if (ret != SBK_SUCCESS)
+                    return ret;
+            }
+        for (int i = 0; i < C->mt; i++)
+            sbk_data_flush(op_tile(transA, A, i, l));
+        for (int j = 0; j < C->nt; j++)
+            sbk_data_flush(op_tile(transB, B, l, j));
+        starpu_task_wait_for_n_submitted(mine);
+    }
+    return SBK_SUCCESS;
+}
+
 int sbk_gemm(sbk_trans transA, sbk_trans transB, double alpha, const sbk_matrix *A,
              const sbk_matrix *B, double beta, sbk_matrix *C)
 {
@@ -36,6 +69,8 @@ int sbk_gemm(sbk_trans transA, sbk_trans transB, double alpha, const sbk_matrix 
     if (a.row_tile != C->mb || b.col_tile != C->nb || a.col_tile != b.row_tile)
         return SBK_ESHAPE;
     int kt = (a.cols + a.col_tile - 1) / a.col_tile;
+    if (sbk_mpi_active() && sbk_nranks() > 1)
+        return gemm_by_steps(transA, transB, alpha, A, B, beta, C, kt);
     for (int j = 0; j < C->nt; j++)
         for (int i = 0; i < C->mt; i++)
             for (int l = 0; l < kt; l++) {

@@ -49,10 +49,10 @@ void sbk_cpu_scale(sbk_precision prec, int m, int n, double alpha, void *A, int 
 }
 
 /* The per-element sum is the CUDA kernel's too (partial_sum.h), so both devices give the same bits. */
-void sbk_cpu_tile_sum(sbk_precision prec, int m, int n, int lower, const void *const *parts, const int *ld,
-                      int nparts, void *C, int ldc)
+void sbk_cpu_tile_sum(sbk_precision parts_prec, sbk_precision prec, int m, int n, int lower, const void *const *parts,
+                      const int *ld, int nparts, void *C, int ldc)
 {
-    int dbl = prec == SBK_DOUBLE;
+    int dbl = parts_prec == SBK_DOUBLE;
     for (int c = 0; c < n; c++)
         for (int r = lower ? c : 0; r < m; r++) {
             double sum = 0.0;

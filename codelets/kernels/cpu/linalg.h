@@ -20,8 +20,9 @@ void sbk_cpu_add(sbk_precision prec, int m, int n, double alpha, const void *A, 
 void sbk_cpu_scale(sbk_precision prec, int m, int n, double alpha, void *A, int lda);
 
 /* C = parts[0] + ... + parts[nparts-1] (part p with leading dimension ld[p]),
- * each element summed in that order in double; with lower set only rows >= columns. */
-void sbk_cpu_tile_sum(sbk_precision prec, int m, int n, int lower, const void *const *parts, const int *ld,
-                      int nparts, void *C, int ldc);
+ * each element summed in that order in double; with lower set only rows >= columns.
+ * The parts in parts_prec, C in prec (the parts combined over MPI ranks are double). */
+void sbk_cpu_tile_sum(sbk_precision parts_prec, sbk_precision prec, int m, int n, int lower, const void *const *parts,
+                      const int *ld, int nparts, void *C, int ldc);
 
 #endif
