@@ -243,8 +243,9 @@ int main(int argc, char **argv)
     if (drv_share(prog, status == 0, shape, 4))
         return finish(&r, root && status ? status : 1);
     r.obs = shape[0], r.vars = shape[1], r.k = shape[2], tile_rows = shape[3];
-    if (r.k > r.obs) {
-        fprintf(stderr, "starbak: %s: --k: %ld exceeds the %ld rows of %s\n", prog, r.k, r.obs, xpath);
+    if (r.k > r.obs) { /* every rank stops alike; rank 0 says why */
+        if (root)
+            fprintf(stderr, "starbak: %s: --k: %ld exceeds the %ld rows of %s\n", prog, r.k, r.obs, xpath);
         return finish(&r, 2);
     }
     if (!r.C && !(r.C = calloc((size_t)r.k * r.vars, r.prec)))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # StarPU-MPI on this machine: GEMM, SolveBak (each method), the ANN and Monte-Carlo under
-# `mpirun -np 1, 2, 4` give the single-process results (tests/mpi_check.c), the
+# `mpirun -np 1, 2, 4` give the single-process results (tests/mpi_check.c), k-means and
+# the ANN's kmeans partition the same output files as one process, the
 # drivers run unchanged under mpirun, and a rank that fails stops every rank
 # with a message instead of a hang. Skipped (77) without mpirun or StarPU-MPI.
 set -u
@@ -19,6 +20,10 @@ limit=${SBK_MPI_TEST_TIMEOUT:-300}
 . "$top/tests/expect.sh"
 # mpirun's own timeout ends every rank, so a hang shows as a failure.
 run() { local n=$1; shift; mpirun --oversubscribe --bind-to none --timeout "$limit" -np "$n" "$@"; }
+same() { # same FILE COPY: byte for byte, else a failure naming COPY
+  checks=$((checks + 1))
+  cmp -s "$1" "$2" || { failures=$((failures + 1)); echo "FAILED: $(basename "$2") differs from one process's"; }
+}
 
 # The single-process results (no mpirun, SBK_MPI=0) every rank count must reproduce.
 expect 0 'solvebak on 1 rank.*passed' env SBK_MPI=0 "$check" solvebak "$work/solvebak.ref" write
@@ -49,11 +54,36 @@ for n in 1 2 4; do
     --tile-rows 100 --method batched,block-exact --out "$work/a$n.npy"
   expect 0 'r_test: 0\.99' run "$n" "$bin/ann" fit --obs 1500 --vars 3 --neurons 30 --tile-rows 200 \
     --model "$work/m$n.sbk"
-  for f in a m; do
-    ext=npy; [ $f = m ] && ext=sbk
-    checks=$((checks + 1))
-    cmp -s "$work/${f}0.$ext" "$work/$f$n.$ext" || { failures=$((failures + 1)); echo "FAILED: $f$n.$ext differs from one process's"; }
+  same "$work/a0.npy" "$work/a$n.npy"
+  same "$work/m0.sbk" "$work/m$n.sbk"
+done
+
+# k-means and the ANN's kmeans partition, row-distributed: the same centroids and
+# labels (each init) and the same model as one process, under every scheduler.
+km="--obs 3001 --vars 7 --k 9 --tile-rows 170 --iters 20 --tol 0"
+for init in k-means++ random; do
+  "$bin/kmeans" $km -p s --init $init --out "$work/c0$init.npy" --labels "$work/l0$init.npy" >/dev/null 2>&1
+done
+"$bin/kmeans" $km --init "$work/c0random.npy" -p s --out "$work/c0given.npy" --labels "$work/l0given.npy" \
+  >/dev/null 2>&1
+"$bin/ann" fit --obs 1500 --vars 3 --neurons 30 --tile-rows 200 --partition kmeans --model "$work/k0.sbk" >/dev/null 2>&1
+for n in 1 2 4; do
+  for init in k-means++ random given; do
+    from=$init; [ $init = given ] && from=$work/c0random.npy
+    expect 0 '^converged: ' run "$n" "$bin/kmeans" $km -p s --init "$from" --out "$work/c$n$init.npy" \
+      --labels "$work/l$n$init.npy"
+    same "$work/c0$init.npy" "$work/c$n$init.npy"
+    same "$work/l0$init.npy" "$work/l$n$init.npy"
   done
+  expect 0 'r_test: 0\.99' run "$n" "$bin/ann" fit --obs 1500 --vars 3 --neurons 30 --tile-rows 200 \
+    --partition kmeans --model "$work/k$n.sbk"
+  same "$work/k0.sbk" "$work/k$n.sbk"
+done
+for sched in eager lws dmda; do
+  expect 0 '^converged: ' run 2 env STARPU_SCHED=$sched "$bin/kmeans" $km -p s --out "$work/c$sched.npy" \
+    --labels "$work/l$sched.npy"
+  same "$work/c0k-means++.npy" "$work/c$sched.npy"
+  same "$work/l0k-means++.npy" "$work/l$sched.npy"
 done
 
 # A rank that fails stops every rank, with a message, never a hang: a
@@ -64,6 +94,13 @@ expect 1 'rank 3: .*bad.npy: truncated header' run 4 "$check" one-rank-fails "$w
 expect 1 'rank 0 stops' run 4 "$check" one-rank-fails "$work/bad.npy" "$work/good.csv"
 expect 1 'missing.npy: cannot open.*' run 2 "$bin/solvebak" --X "$work/missing.npy" --y "$work/good.csv"
 expect 1 'rank 1 stops because another rank failed' run 2 "$bin/solvebak" --X "$work/missing.npy" --y "$work/good.csv"
+echo keep > "$work/keep.npy"
+expect 1 'bad.npy: truncated header' run 2 "$bin/kmeans" --X "$work/bad.npy" --out "$work/keep.npy" --labels "$work/keep.npy"
+expect 1 'rank 1 stops because another rank failed' run 2 "$bin/kmeans" --X "$work/missing.npy" --out "$work/keep.npy"
+expect 1 'bad.npy: truncated header' run 2 "$bin/kmeans" --X "$work/good.csv" --init "$work/bad.npy" --out "$work/keep.npy"
+expect 2 'exceeds the 2 rows' run 2 "$bin/kmeans" --X "$work/good.csv" --k 3 --out "$work/keep.npy"
+checks=$((checks + 1))
+[ "$(cat "$work/keep.npy")" = keep ] || { failures=$((failures + 1)); echo "FAILED: a failed k-means run overwrote its output"; }
 
 echo "$checks checks, $failures failed"
 [ "$failures" -eq 0 ]
