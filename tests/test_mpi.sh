@@ -28,10 +28,12 @@ same() { # same FILE COPY: byte for byte, else a failure naming COPY
 # The single-process results (no mpirun, SBK_MPI=0) every rank count must reproduce.
 expect 0 'solvebak on 1 rank.*passed' env SBK_MPI=0 "$check" solvebak "$work/solvebak.ref" write
 expect 0 'ann on 1 rank.*passed' env SBK_MPI=0 "$check" ann "$work/ann.ref" write
+expect 0 'kmeans on 1 rank.*passed' env SBK_MPI=0 "$check" kmeans "$work/kmeans.ref" write
 for n in 1 2 4; do
   expect 0 "gemm on $n rank.*passed" run "$n" "$check" gemm
   expect 0 "solvebak on $n rank.*passed" run "$n" "$check" solvebak "$work/solvebak.ref"
   expect 0 "ann on $n rank.*passed" run "$n" "$check" ann "$work/ann.ref"
+  expect 0 "kmeans on $n rank.*passed" run "$n" "$check" kmeans "$work/kmeans.ref"
 done
 
 # The drivers, unchanged: rank 0 reads and writes the files, the results do not
