@@ -231,29 +231,34 @@ int main(int argc, char **argv)
     r.obs = obs, r.vars = vars, r.k = k > 0 ? k : 8;
     if (drv_start(prog))
         return 1;
-    if (sbk_nranks() > 1) {
-        fprintf(stderr, "starbak: %s: k-means runs in one process, not on %d MPI ranks\n", prog, sbk_nranks());
-        return finish(&r, 1);
-    }
-    if (xpath ? drv_load_xy(prog, xpath, NULL, r.prec, &r.X, &r.obs, &r.vars, NULL) : generate(&r, seed))
-        return finish(&r, 1);
-    int status = init == SBK_KMEANS_GIVEN ? load_init(&r, init_text, k) : 0;
-    if (status)
-        return finish(&r, status);
-    if (r.k > r.obs) {
-        fprintf(stderr, "starbak: %s: --k: %ld exceeds the %ld rows of %s\n", prog, r.k, r.obs, xpath);
+    /* Rank 0 reads or makes X and the initial centroids; StarPU-MPI scatters X in row blocks. */
+    int root = sbk_rank() == 0, status = 0;
+    if (root && (xpath ? drv_load_xy(prog, xpath, NULL, r.prec, &r.X, &r.obs, &r.vars, NULL) : generate(&r, seed)))
+        status = 1;
+    if (root && !status && init == SBK_KMEANS_GIVEN)
+        status = load_init(&r, init_text, k);
+    if (!tile_rows)
+        tile_rows = drv_default_tile_rows(r.obs);
+    long shape[] = {r.obs, r.vars, r.k, tile_rows};
+    if (drv_share(prog, status == 0, shape, 4))
+        return finish(&r, root && status ? status : 1);
+    r.obs = shape[0], r.vars = shape[1], r.k = shape[2], tile_rows = shape[3];
+    if (r.k > r.obs) { /* every rank stops alike; rank 0 says why */
+        if (root)
+            fprintf(stderr, "starbak: %s: --k: %ld exceeds the %ld rows of %s\n", prog, r.k, r.obs, xpath);
         return finish(&r, 2);
     }
     if (!r.C && !(r.C = calloc((size_t)r.k * r.vars, r.prec)))
         return finish(&r, drv_fail(prog, "the centroids", SBK_ENOMEM));
     if (!(r.labels = calloc(r.obs, sizeof *r.labels)))
         return finish(&r, drv_fail(prog, "the labels", SBK_ENOMEM));
-    if (!tile_rows)
-        tile_rows = drv_default_tile_rows(r.obs);
+    /* Every rank starts from the same given centroids. */
+    if (init == SBK_KMEANS_GIVEN && sbk_broadcast(r.C, (size_t)r.k * r.vars * r.prec) != SBK_SUCCESS)
+        return finish(&r, drv_fail(prog, "broadcasting the initial centroids", SBK_ERUNTIME));
     printf("obs: %ld\nvars: %ld\nk: %ld\ninit: %s\nprecision: %s\ntile_rows: %ld\n", r.obs, r.vars, r.k, init_text,
            r.prec == SBK_DOUBLE ? "d" : "s", tile_rows);
-    sbk_matrix *dX;
-    int ret = sbk_matrix_create(&dX, r.prec, r.X, r.obs, r.vars, r.obs, tile_rows, r.vars);
+    sbk_matrix *dX, *rX;
+    int ret = drv_distribute(&dX, &rX, r.prec, r.X, r.obs, r.vars, tile_rows, r.vars, SBK_DIST_ROWS);
     if (ret != SBK_SUCCESS)
         return finish(&r, drv_fail(prog, "describing X", ret));
     sbk_kmeans_opts o;
@@ -261,7 +266,7 @@ int main(int argc, char **argv)
     o.k = (int)r.k, o.max_iterations = (int)iters, o.tolerance = tol, o.init = init, o.seed = seed;
     o.progress = progress;
     ret = sbk_kmeans(dX, &o, r.C, r.labels, &r.rep);
-    sbk_matrix_destroy(dX);
+    sbk_matrix_destroy(dX), sbk_matrix_destroy(rX);
     if (ret != SBK_SUCCESS) {
         fprintf(stderr, "starbak: %s: k-means: %s%s%s\n", prog, sbk_strerror(ret), r.rep.message[0] ? ": " : "",
                 r.rep.message);
@@ -270,7 +275,7 @@ int main(int argc, char **argv)
     print_result(&r);
     sbk_shutdown();
     status = drv_trace_finish(prog);
-    if (!sbk_simulated())
+    if (root && !sbk_simulated()) /* outputs are written once, by rank 0 */
         status |= write_outputs(&r, out, labels, plot);
     return finish(&r, status);
 }

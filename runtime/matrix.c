@@ -73,6 +73,59 @@ int sbk_matrix_create_dist(sbk_matrix **out, sbk_precision prec, void *buf, int 
     return SBK_SUCCESS;
 }
 
+/* Each owned tile's column means and squared deviations from them (two
+ * passes) into stats (2 doubles per tile row and column); 0 elsewhere. */
+static void owned_tile_moments(const sbk_matrix *A, double *stats)
+{
+    for (int j = 0; j < A->nt; j++)
+        for (int i = 0; i < A->mt; i++) {
+            starpu_data_handle_t h = sbk_tile(A, i, j);
+            if (!sbk_data_owned(h))
+                continue;
+            starpu_data_acquire(h, STARPU_R);
+            const void *t = (const void *)starpu_matrix_get_local_ptr(h);
+            size_t ld = starpu_matrix_get_local_ld(h);
+            int rows = sbk_tile_rows(A, i);
+            for (int c = 0; c < sbk_tile_cols(A, j); c++) {
+                double s = 0.0, q = 0.0;
+                for (int r = 0; r < rows; r++)
+                    s += sbk_elem_get(A->prec, t, r + c * ld);
+                double mean = s / rows;
+                for (int r = 0; r < rows; r++)
+                    q += (sbk_elem_get(A->prec, t, r + c * ld) - mean) * (sbk_elem_get(A->prec, t, r + c * ld) - mean);
+                double *at = stats + 2 * ((size_t)i * A->n + (size_t)j * A->nb + c);
+                at[0] = mean, at[1] = q;
+            }
+            starpu_data_release(h);
+        }
+}
+
+/* The tiles' moments, each formed on its owner, reach every rank by one sum
+ * (one rank holds each tile's, the others add zeros) and are combined in tile
+ * order (Chan et al.), so the bits do not depend on the rank count. */
+int sbk_matrix_column_moments(const sbk_matrix *A, double *mean, double *var)
+{
+    size_t count = 2 * (size_t)A->mt * A->n;
+    double *stats = calloc(count, sizeof *stats);
+    if (!stats)
+        return SBK_ENOMEM;
+    owned_tile_moments(A, stats);
+    int ret = sbk_mpi_sum_doubles(stats, count);
+    for (int c = 0; c < A->n && ret == SBK_SUCCESS; c++) {
+        double mu = 0.0, m2 = 0.0;
+        long seen = 0;
+        for (int i = 0; i < A->mt; i++) {
+            const double *at = stats + 2 * ((size_t)i * A->n + c);
+            double rows = sbk_tile_rows(A, i), delta = at[0] - mu, n = (double)seen + rows;
+            mu += delta * rows / n, m2 += at[1] + delta * delta * seen * rows / n;
+            seen += (long)rows;
+        }
+        mean[c] = mu, var[c] = m2 / seen;
+    }
+    free(stats);
+    return ret;
+}
+
 int sbk_matrix_copy(const sbk_matrix *src, sbk_matrix *dst)
 {
     const sbk_matrix *mats[] = {src, dst};

@@ -372,6 +372,19 @@ uint64_t sbk_mpi_sum_u64(uint64_t value)
     return value;
 }
 
+int sbk_mpi_sum_doubles(double *values, size_t count)
+{
+#ifdef SBK_HAVE_MPI
+    if (active && count > 0)
+        return MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) == MPI_SUCCESS
+                   ? SBK_SUCCESS
+                   : SBK_ERUNTIME;
+#else
+    (void)values, (void)count;
+#endif
+    return SBK_SUCCESS;
+}
+
 int sbk_mpi_gather_longs(const long *mine, int count, long *all)
 {
 #ifdef SIM_COLLECTIVES

@@ -25,6 +25,9 @@ static inline starpu_data_handle_t sbk_tile(const sbk_matrix *A, int i, int j) {
 /* The first NaN/Inf of A, read through StarPU (acquire), for input checks:
  * 1 and its 0-based position, or 0. */
 int sbk_matrix_find_nonfinite(const sbk_matrix *A, long *row, long *col);
+/* Each column's mean and variance (over its m values, A finite) on every rank,
+ * the same bits for any rank count (collective; an SBK_ code). */
+int sbk_matrix_column_moments(const sbk_matrix *A, double *mean, double *var);
 
 /* How an algorithm refuses its input or reports a failure: the message goes
  * into the report's message buffer (report may be NULL), the code is returned. */
@@ -71,6 +74,7 @@ void sbk_data_broadcast(starpu_data_handle_t h);
 int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes);
 long sbk_mpi_min_long(long value); /* the smallest over the ranks (collective) */
 uint64_t sbk_mpi_sum_u64(uint64_t value); /* the sum over the ranks (collective) */
+int sbk_mpi_sum_doubles(double *values, size_t count); /* element-wise sums over the ranks, in place (collective) */
 int sbk_mpi_gather_longs(const long *mine, int count, long *all); /* onto rank 0 */
 
 /* The one place tasks are submitted: cl over descr[0..n), args (malloc'd, or

@@ -6,7 +6,11 @@
  *                                  with `write` (one process) saves the coefficients
  *                                  and residuals to FILE, else compares with FILE
  *                                  (1e-10 relative)
- *   mpi_check ann FILE [write]     the ANN fit's weights and predictions, likewise
+ *   mpi_check ann FILE [write]     the ANN fit's weights and predictions (each
+ *                                  partition), likewise
+ *   mpi_check kmeans FILE [write]  k-means (each init, both precisions): the
+ *                                  same centroids and labels as one process, on
+ *                                  every rank; a NaN on the last rank refused
  *   mpi_check one-rank-fails BAD GOOD  the last rank reads the malformed file BAD:
  *                                  all ranks exit 1, none hangs
  * Plain C checks, not CMocka's: every rank must take the same path through the
@@ -99,6 +103,7 @@ static void check_gemm(sbk_precision prec)
  * and residuals (double), and the ANN's predictions. */
 #define SOLVEBAK_TOLERANCE 1e-10
 #define ANN_TOLERANCE 1e-4
+#define KMEANS_TOLERANCE 1e-12 /* centroids and inertia; the labels are the same */
 
 /* Reference values: written by the single-process run, compared by the others. */
 struct reference {
@@ -193,7 +198,7 @@ static void check_solvebak(struct reference *ref, int mb, int gram_only)
 /* The ANN fitted on X and y read on rank 0 and scattered in row blocks
  * (ragged: 7 blocks of up to 64 rows): its weights and its predictions on X,
  * gathered back, against the single-process fit; and the fit is good. */
-static void check_ann(struct reference *ref, sbk_precision prec)
+static void check_ann(struct reference *ref, sbk_precision prec, sbk_ann_partition partition)
 {
     enum { OBS = 400, VARS = 3, MB = 64, NEURONS = 20 };
     size_t es = prec;
@@ -216,7 +221,7 @@ static void check_ann(struct reference *ref, sbk_precision prec)
     struct scattered dX = {0}, dy = {0}, dyhat = {0};
     sbk_ann_opts o;
     sbk_ann_opts_default(&o);
-    o.neurons = NEURONS, o.seed = 3;
+    o.neurons = NEURONS, o.seed = 3, o.partition = partition;
     sbk_ann_model model = {0};
     sbk_ann_report r = {0};
     int ret = scatter(&dX, prec, X, OBS, VARS, OBS, MB, VARS, SBK_DIST_ROWS);
@@ -236,7 +241,9 @@ static void check_ann(struct reference *ref, sbk_precision prec)
         ret = ret ? ret : back;
     }
     sbk_matrix_destroy(dX.dist), sbk_matrix_destroy(dX.root), sbk_matrix_destroy(dy.dist), sbk_matrix_destroy(dy.root);
-    const char *what = prec == SBK_DOUBLE ? "ann (double)" : "ann (float)";
+    char what[64];
+    snprintf(what, sizeof what, "ann (%s, %s partition)", prec == SBK_DOUBLE ? "double" : "float",
+             partition == SBK_ANN_PARTITION_KMEANS ? "kmeans" : "random");
     if (ret != SBK_SUCCESS)
         report_failure("%s: %s (%s)", what, sbk_strerror(ret), r.message);
     else {
@@ -265,6 +272,87 @@ static void check_ann(struct reference *ref, sbk_precision prec)
     free(X), free(y), free(yhat), free(v);
 }
 
+/* The same values on every rank as on rank 0 (collective). */
+static int same_as_root(const void *v, size_t bytes)
+{
+    void *root = malloc(bytes);
+    int same = root != NULL;
+    if (root)
+        memcpy(root, v, bytes);
+    if (!root || sbk_broadcast(root, bytes) != SBK_SUCCESS || memcmp(root, v, bytes))
+        same = 0;
+    free(root);
+    return sbk_all_succeeded(same);
+}
+
+/* k-means on X scattered in ragged row blocks (13 of 40 rows, the last 23):
+ * on every rank rank 0's centroids and labels; against one process, the same
+ * labels and the centroids and inertia a rounding apart (the tile sums add
+ * per rank first, then over the ranks: doc/mpi.md). */
+static void check_kmeans(struct reference *ref, sbk_precision prec, sbk_kmeans_init init)
+{
+    enum { OBS = 503, VARS = 6, MB = 40, K = 7 };
+    size_t es = prec;
+    void *X = malloc(OBS * VARS * es), *C = malloc(K * VARS * es);
+    int *labels = malloc(OBS * sizeof *labels);
+    double *v = malloc(OBS * sizeof *v);
+    if (!X || !C || !labels || !v) {
+        report_failure("out of memory");
+        return;
+    }
+    fill_uniform(prec, X, OBS * VARS, 13);
+    for (int i = 0; i < K * VARS; i++) /* the given start: rows 3, 10, 17, ... of X */
+        sbk_elem_set(prec, C, i, sbk_elem_get(prec, X, 3 + 7 * (i % K) + (size_t)(i / K) * OBS));
+    struct scattered dX = {0};
+    sbk_kmeans_opts o;
+    sbk_kmeans_opts_default(&o);
+    o.k = K, o.init = init, o.seed = 4, o.tolerance = 0, o.max_iterations = 15;
+    sbk_kmeans_report r = {0};
+    int ret = scatter(&dX, prec, X, OBS, VARS, OBS, MB, VARS, SBK_DIST_ROWS);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_kmeans(dX.dist, &o, C, labels, &r);
+    sbk_matrix_destroy(dX.dist), sbk_matrix_destroy(dX.root);
+    char what[64];
+    snprintf(what, sizeof what, "kmeans (%s, init %d)", prec == SBK_DOUBLE ? "double" : "float", (int)init);
+    if (ret != SBK_SUCCESS)
+        report_failure("%s: %s (%s)", what, sbk_strerror(ret), r.message);
+    else if (!same_as_root(C, K * VARS * es) || !same_as_root(labels, OBS * sizeof *labels))
+        report_failure("%s: the centroids or labels differ from rank 0's", what);
+    else if (sbk_rank() == 0) {
+        for (int i = 0; i < K * VARS; i++)
+            v[i] = sbk_elem_get(prec, C, i);
+        reference_check(ref, what, v, K * VARS, KMEANS_TOLERANCE);
+        for (int i = 0; i < OBS; i++)
+            v[i] = labels[i];
+        reference_check(ref, what, v, OBS, 0.0);
+        reference_check(ref, what, &r.final_inertia, 1, KMEANS_TOLERANCE);
+    }
+    sbk_kmeans_report_free(&r);
+    free(X), free(C), free(labels), free(v);
+}
+
+/* A NaN in the last row tile (the last rank's): every rank refuses, naming it. */
+static void check_kmeans_refuses_nan(void)
+{
+    enum { OBS = 90, VARS = 2, MB = 20 };
+    double X[OBS * VARS], C[3 * VARS];
+    int labels[OBS];
+    fill_uniform(SBK_DOUBLE, X, OBS * VARS, 2);
+    X[85 + OBS] = NAN;
+    struct scattered dX = {0};
+    sbk_kmeans_opts o;
+    sbk_kmeans_opts_default(&o);
+    o.k = 3;
+    sbk_kmeans_report r = {0};
+    int ret = scatter(&dX, SBK_DOUBLE, X, OBS, VARS, OBS, MB, VARS, SBK_DIST_ROWS);
+    if (ret == SBK_SUCCESS)
+        ret = sbk_kmeans(dX.dist, &o, C, labels, &r);
+    sbk_matrix_destroy(dX.dist), sbk_matrix_destroy(dX.root);
+    if (ret != SBK_EINVAL || !strstr(r.message, "row 85, column 1"))
+        report_failure("kmeans with a NaN at row 85, column 1: %s (%s)", sbk_strerror(ret), r.message);
+    sbk_kmeans_report_free(&r);
+}
+
 /* The last rank reads `bad`, the others `good`: every rank must learn of the
  * failure and stop, the failing one naming the problem. */
 static void check_one_rank_fails(const char *bad, const char *good)
@@ -286,7 +374,7 @@ static void check_one_rank_fails(const char *bad, const char *good)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: mpi_check gemm | solvebak FILE | ann FILE\n");
+        fprintf(stderr, "usage: mpi_check gemm | solvebak FILE | ann FILE | kmeans FILE\n");
         return 2;
     }
     int ret = sbk_init();
@@ -308,8 +396,14 @@ int main(int argc, char **argv)
     } else if (!strcmp(argv[1], "one-rank-fails") && argc >= 4) {
         check_one_rank_fails(argv[2], argv[3]);
     } else if (!strcmp(argv[1], "ann") && argc >= 3) {
-        check_ann(&ref, SBK_DOUBLE);
-        check_ann(&ref, SBK_FLOAT);
+        check_ann(&ref, SBK_DOUBLE, SBK_ANN_PARTITION_RANDOM);
+        check_ann(&ref, SBK_FLOAT, SBK_ANN_PARTITION_RANDOM);
+        check_ann(&ref, SBK_DOUBLE, SBK_ANN_PARTITION_KMEANS);
+        check_ann(&ref, SBK_FLOAT, SBK_ANN_PARTITION_KMEANS);
+    } else if (!strcmp(argv[1], "kmeans") && argc >= 3) {
+        for (int init = SBK_KMEANS_PLUSPLUS; init <= SBK_KMEANS_GIVEN; init++)
+            check_kmeans(&ref, SBK_DOUBLE, init), check_kmeans(&ref, SBK_FLOAT, init);
+        check_kmeans_refuses_nan();
     } else {
         report_failure("unknown check '%s'", argv[1]);
     }

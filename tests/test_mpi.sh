@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # StarPU-MPI on this machine: GEMM, SolveBak (each method), the ANN and Monte-Carlo under
 # `mpirun -np 1, 2, 4` give the single-process results within the tolerances of
-# doc/mpi.md (tests/mpi_check.c), the drivers run unchanged under mpirun and give
+# doc/mpi.md (tests/mpi_check.c), and so do k-means and the ANN's kmeans
+# partition row-distributed; the drivers run unchanged under mpirun and give
 # the same bits under every scheduler for a rank count, a SolveBak batch sends
 # one message per rank, and a rank that fails stops every rank with a message
 # instead of a hang. Skipped (77) without mpirun or StarPU-MPI.
@@ -26,10 +27,12 @@ run_sched() { local sched=$1; shift; STARPU_SCHED=$sched mpirun --oversubscribe 
 # The single-process results (no mpirun, SBK_MPI=0) every rank count must reproduce.
 expect 0 'solvebak on 1 rank.*passed' env SBK_MPI=0 "$check" solvebak "$work/solvebak.ref" write
 expect 0 'ann on 1 rank.*passed' env SBK_MPI=0 "$check" ann "$work/ann.ref" write
+expect 0 'kmeans on 1 rank.*passed' env SBK_MPI=0 "$check" kmeans "$work/kmeans.ref" write
 for n in 1 2 4; do
   expect 0 "gemm on $n rank.*passed" run "$n" "$check" gemm
   expect 0 "solvebak on $n rank.*passed" run "$n" "$check" solvebak "$work/solvebak.ref"
   expect 0 "ann on $n rank.*passed" run "$n" "$check" ann "$work/ann.ref"
+  expect 0 "kmeans on $n rank.*passed" run "$n" "$check" kmeans "$work/kmeans.ref"
 done
 
 # The drivers, unchanged: rank 0 reads and writes the files. One rank gives one
@@ -109,6 +112,39 @@ for n in 2 4; do
   done
 done
 
+# k-means and the ANN's kmeans partition, row-distributed: one rank gives one
+# process's files; on 2 and 4 ranks the same labels, and centroids within 1e-10
+# of one process's (the tile sums add per rank, then along the tree), the same
+# bits under every scheduler for a rank count; the ANN's kmeans model the same
+# bits under two schedulers for a rank count.
+km="--obs 3001 --vars 7 --k 9 --tile-rows 170 --iters 20 --tol 0"
+close_matrix() { tr , '\n' <"$1" >"$1.col"; tr , '\n' <"$2" >"$2.col"; close "$1.col" "$2.col"; }
+for init in k-means++ random; do
+  "$bin/kmeans" $km --init $init --out "$work/c0$init.csv" --labels "$work/l0$init.npy" >/dev/null 2>&1
+done
+"$bin/kmeans" $km --init "$work/c0random.csv" --out "$work/c0given.csv" --labels "$work/l0given.npy" >/dev/null 2>&1
+"$bin/ann" "${ann_args[@]}" --partition kmeans --model "$work/k0.sbk" >/dev/null 2>&1
+for n in 1 2 4; do
+  for init in k-means++ random given; do
+    from=$init; [ $init = given ] && from=$work/c0random.csv
+    expect 0 '^converged: ' run "$n" "$bin/kmeans" $km --init "$from" --out "$work/c$n$init.csv" \
+      --labels "$work/l$n$init.npy"
+    if [ "$n" -eq 1 ]; then same "$work/c0$init.csv" "$work/c$n$init.csv"; else close_matrix "$work/c$n$init.csv" "$work/c0$init.csv"; fi
+    same "$work/l0$init.npy" "$work/l$n$init.npy"
+  done
+  scheds=$base; [ "$n" -gt 1 ] && scheds="$base $other"
+  for sched in $scheds; do
+    expect 0 'r_test: 0\.99' run_sched "$sched" "$n" "$bin/ann" "${ann_args[@]}" --partition kmeans \
+      --model "$work/k$n-$sched.sbk"
+  done
+  if [ "$n" -eq 1 ]; then same "$work/k1-$base.sbk" "$work/k0.sbk"; else same "$work/k$n-$other.sbk" "$work/k$n-$base.sbk"; fi
+done
+for sched in eager lws dmda; do
+  expect 0 '^converged: ' run_sched $sched 2 "$bin/kmeans" $km --out "$work/c2$sched.csv" --labels "$work/l2$sched.npy"
+  same "$work/c2k-means++.csv" "$work/c2$sched.csv"
+  same "$work/l0k-means++.npy" "$work/l2$sched.npy"
+done
+
 # GEMM's received tiles leave StarPU-MPI's cache step by step (STARPU_MPI_CACHE_STATS=1:
 # a "+" line per tile entering a rank's cache, "-" lines at a flush): between two
 # flushes a rank takes in at most one k step's tiles, a block column of A and a block
@@ -134,6 +170,13 @@ expect 1 'rank 3: .*bad.npy: truncated header' run 4 "$check" one-rank-fails "$w
 expect 1 'rank 0 stops' run 4 "$check" one-rank-fails "$work/bad.npy" "$work/good.csv"
 expect 1 'missing.npy: cannot open.*' run 2 "$bin/solvebak" --X "$work/missing.npy" --y "$work/good.csv"
 expect 1 'rank 1 stops because another rank failed' run 2 "$bin/solvebak" --X "$work/missing.npy" --y "$work/good.csv"
+echo keep > "$work/keep.npy"
+expect 1 'bad.npy: truncated header' run 2 "$bin/kmeans" --X "$work/bad.npy" --out "$work/keep.npy" --labels "$work/keep.npy"
+expect 1 'rank 1 stops because another rank failed' run 2 "$bin/kmeans" --X "$work/missing.npy" --out "$work/keep.npy"
+expect 1 'bad.npy: truncated header' run 2 "$bin/kmeans" --X "$work/good.csv" --init "$work/bad.npy" --out "$work/keep.npy"
+expect 2 'exceeds the 2 rows' run 2 "$bin/kmeans" --X "$work/good.csv" --k 3 --out "$work/keep.npy"
+checks=$((checks + 1))
+[ "$(cat "$work/keep.npy")" = keep ] || { failures=$((failures + 1)); echo "FAILED: a failed k-means run overwrote its output"; }
 
 echo "$checks checks, $failures failed"
 [ "$failures" -eq 0 ]

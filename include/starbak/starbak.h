@@ -348,8 +348,10 @@ typedef struct {
 /* X is obs×vars in row tiles holding whole rows (mb×vars); centroids is a
  * k×vars column-major host array (leading dimension k) in X's precision, read
  * with SBK_KMEANS_GIVEN and overwritten with the result; labels (obs ints, may
- * be NULL) receives each row's cluster. One process (not under StarPU-MPI with
- * several ranks). Waits for the result. SBK_EINVAL for k < 1, k > obs, a
+ * be NULL) receives each row's cluster. Under StarPU-MPI every rank calls it
+ * (collective) with X distributed in row tiles as it likes (SBK_DIST_ROWS) and
+ * the same given centroids; each rank gets the result and all the labels, the
+ * same bits as one process for the same row tiles. Waits for the result. SBK_EINVAL for k < 1, k > obs, a
  * NaN/Inf in X or in the given centroids (report->message says where), or a
  * bad option. report may be NULL. */
 int sbk_kmeans(const sbk_matrix *X, const sbk_kmeans_opts *opts, void *centroids, int *labels,

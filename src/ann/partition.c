@@ -2,49 +2,38 @@
  * al., arXiv 1909.13563): X's columns standardised (so that no column's units
  * decide the clusters), sbk_kmeans with one cluster per neuron, clusters too
  * small for a neuron's fit merged into their nearest; neuron k then solves
- * [X_k | 1] w_k ~ atanh(y_k) on cluster k's rows (codelets/ann_inner.c). */
+ * [X_k | 1] w_k ~ atanh(y_k) on cluster k's rows (codelets/ann_inner.c).
+ * Under StarPU-MPI the standardised X stays in X's row tiles on their ranks;
+ * sbk_kmeans leaves the labels on every rank, which all group the rows alike. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal/ann_partition.h"
 
-/* One pass over column c of X, read through StarPU: pass 0 returns the sum
- * of the values, 1 the sum of (v - mean)^2, 2 writes (v - mean) * scale into
- * Z's column (obs×vars column-major, X's precision). */
-static double column_pass(const sbk_matrix *X, int c, int pass, double mean, double scale, void *Z)
+/* Z = X with each column at mean 0 and standard deviation 1 (a constant
+ * column: 0), each tile written on the rank that owns it (collective). */
+static int standardise(const sbk_matrix *X, const sbk_matrix *Z)
 {
-    double sum = 0.0;
-    for (int i = 0; i < X->mt; i++) {
-        starpu_data_handle_t h = sbk_tile(X, i, 0);
-        starpu_data_acquire(h, STARPU_R);
-        const void *t = (const void *)starpu_matrix_get_local_ptr(h);
-        size_t ld = starpu_matrix_get_local_ld(h);
-        for (int r = 0; r < sbk_tile_rows(X, i); r++) {
-            double v = sbk_elem_get(X->prec, t, r + c * ld);
-            size_t at = (size_t)i * X->mb + r + (size_t)c * X->m;
-            if (pass == 0)
-                sum += v;
-            else if (pass == 1)
-                sum += (v - mean) * (v - mean);
-            else if (X->prec == SBK_DOUBLE)
-                ((double *)Z)[at] = (v - mean) * scale;
-            else
-                ((float *)Z)[at] = (float)((v - mean) * scale);
-        }
-        starpu_data_release(h);
+    double *mean = malloc(X->n * sizeof *mean), *scale = malloc(X->n * sizeof *scale);
+    int ret = mean && scale ? sbk_matrix_column_moments(X, mean, scale) : SBK_ENOMEM;
+    for (int c = 0; c < X->n && ret == SBK_SUCCESS; c++)
+        scale[c] = scale[c] > 0 ? 1.0 / sqrt(scale[c]) : 0.0;
+    for (int i = 0; i < X->mt && ret == SBK_SUCCESS; i++) {
+        starpu_data_handle_t x = sbk_tile(X, i, 0), z = sbk_tile(Z, i, 0);
+        if (!sbk_data_owned(x))
+            continue;
+        starpu_data_acquire(x, STARPU_R), starpu_data_acquire(z, STARPU_W);
+        const void *xt = (const void *)starpu_matrix_get_local_ptr(x);
+        void *zt = (void *)starpu_matrix_get_local_ptr(z);
+        size_t ldx = starpu_matrix_get_local_ld(x), ldz = starpu_matrix_get_local_ld(z);
+        for (int c = 0; c < X->n; c++)
+            for (int r = 0; r < sbk_tile_rows(X, i); r++)
+                sbk_elem_set(X->prec, zt, r + c * ldz, (sbk_elem_get(X->prec, xt, r + c * ldx) - mean[c]) * scale[c]);
+        starpu_data_release(z), starpu_data_release(x);
     }
-    return sum;
-}
-
-/* Z = X with each column at mean 0 and standard deviation 1 (a constant column: 0). */
-static void standardise(const sbk_matrix *X, void *Z)
-{
-    for (int c = 0; c < X->n; c++) {
-        double mean = column_pass(X, c, 0, 0.0, 0.0, Z) / X->m;
-        double var = column_pass(X, c, 1, mean, 0.0, Z) / X->m;
-        column_pass(X, c, 2, mean, var > 0 ? 1.0 / sqrt(var) : 0.0, Z);
-    }
+    free(mean), free(scale);
+    return ret;
 }
 
 /* The kept cluster whose centroid (C: k × vars, X's precision) is nearest to cluster j's. */
@@ -127,13 +116,18 @@ static int group_rows(struct sbk_ann_parts *p, const void *C, sbk_precision prec
     return ret;
 }
 
-/* sbk_kmeans on Z: one cluster per neuron, k-means++ from the fit's seed. */
-static int cluster(const sbk_matrix *X, const sbk_ann_opts *o, void *Z, void *C, int *labels, sbk_ann_report *r)
+/* sbk_kmeans on X standardised, tiled and owned as X: one cluster per
+ * neuron, k-means++ from the fit's seed. */
+static int cluster(const sbk_matrix *X, const sbk_ann_opts *o, void *C, int *labels, sbk_ann_report *r)
 {
     sbk_matrix *dZ;
-    int ret = sbk_matrix_create(&dZ, X->prec, Z, X->m, X->n, X->m, X->mb, X->n);
+    int ret = sbk_matrix_create_dist(&dZ, X->prec, NULL, X->m, X->n, X->m, X->mb, X->n, X->dist);
     if (ret != SBK_SUCCESS)
         return ret;
+    if ((ret = standardise(X, dZ)) != SBK_SUCCESS) {
+        sbk_matrix_destroy(dZ);
+        return SBK_REFUSE(r, ret, "the kmeans partition: standardising X");
+    }
     sbk_kmeans_opts ko;
     sbk_kmeans_opts_default(&ko);
     ko.k = o->neurons, ko.seed = o->seed;
@@ -156,13 +150,11 @@ int sbk_ann_make_partition(const sbk_matrix *X, const sbk_ann_opts *o, int min_r
     memset(p, 0, sizeof *p);
     p->neurons = o->neurons, p->min_rows = min_rows;
     size_t es = X->prec;
-    void *Z = malloc((size_t)X->m * X->n * es), *C = malloc((size_t)o->neurons * X->n * es);
+    void *C = malloc((size_t)o->neurons * X->n * es);
     int *labels = malloc((size_t)X->m * sizeof *labels);
-    int ret = Z && C && labels ? SBK_SUCCESS : SBK_ENOMEM;
-    if (ret == SBK_SUCCESS) {
-        standardise(X, Z);
-        ret = cluster(X, o, Z, C, labels, r);
-    }
+    int ret = C && labels ? SBK_SUCCESS : SBK_ENOMEM;
+    if (ret == SBK_SUCCESS)
+        ret = cluster(X, o, C, labels, r);
     if (ret == SBK_SUCCESS)
         ret = group_rows(p, C, X->prec, X->n, labels, X->m, r);
     if (ret == SBK_SUCCESS) {
@@ -171,7 +163,7 @@ int sbk_ann_make_partition(const sbk_matrix *X, const sbk_ann_opts *o, int min_r
                                     sizeof(int64_t));
         sbk_data_replicate(p->members_h), sbk_data_replicate(p->starts_h);
     }
-    free(Z), free(C), free(labels);
+    free(C), free(labels);
     if (r)
         r->seconds_clustering = starpu_timing_now() * 1e-6 - t0;
     return ret;

@@ -7,7 +7,12 @@
  *   k-means++ seeding: two passes over the tiles per centroid
  *   (codelets/kmeans_init.c), the candidates drawn on the host.
  * Everything the host decides comes from sums taken in a fixed order, so CPU
- * runs give the same bits under any scheduler and worker count. */
+ * runs give the same bits under any scheduler and worker count.
+ * Under StarPU-MPI (doc/mpi.md) each row tile's tasks run on the rank owning
+ * the tile, which owns their outputs too; the centroids are replicated (every
+ * rank sets them alike from the same sums), the tile_sum task runs on rank 0
+ * and every value the host decides from is broadcast (sbk_data_read), so all
+ * ranks submit the same tasks. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,54 +52,26 @@ struct km {
     starpu_data_handle_t *labelh, *disth, *parth; /* per row tile */
 };
 
-/* Row r of X into out (vars doubles), read through StarPU. */
-static void read_row(const sbk_matrix *X, long r, double *out)
+/* Row r of X into out (vars doubles) on every rank (collective): the owner
+ * of its tile copies it into a handle of its own, which is broadcast. */
+static int read_row(const sbk_matrix *X, long r, double *out)
 {
-    starpu_data_handle_t h = sbk_tile(X, (int)(r / X->mb), 0);
-    starpu_data_acquire(h, STARPU_R);
-    const void *t = (const void *)starpu_matrix_get_local_ptr(h);
-    size_t ld = starpu_matrix_get_local_ld(h), local = r % X->mb;
-    for (int c = 0; c < X->n; c++)
-        out[c] = sbk_elem_get(X->prec, t, local + c * ld);
-    starpu_data_release(h);
-}
-
-/* Scans X on the host: 1 and the first NaN/Inf's position, or 0 and the mean
- * of the columns' variances (per tile by two passes, combined as Chan et al.). */
-static int scan_columns(const sbk_matrix *X, long *row, long *col, double *mean_variance)
-{
-    double sum_var = 0.0;
-    for (int c = 0; c < X->n; c++) {
-        double mean = 0.0, m2 = 0.0;
-        long seen = 0;
-        for (int i = 0; i < X->mt; i++) {
-            starpu_data_handle_t h = sbk_tile(X, i, 0);
-            starpu_data_acquire(h, STARPU_R);
-            const void *t = (const void *)starpu_matrix_get_local_ptr(h);
-            size_t ld = starpu_matrix_get_local_ld(h);
-            int rows = sbk_tile_rows(X, i);
-            double s = 0.0, q = 0.0;
-            for (int r = 0; r < rows; r++) {
-                double v = sbk_elem_get(X->prec, t, r + c * ld);
-                if (!isfinite(v)) {
-                    starpu_data_release(h);
-                    *row = (long)i * X->mb + r, *col = c;
-                    return 1;
-                }
-                s += v;
-            }
-            double tile_mean = s / rows;
-            for (int r = 0; r < rows; r++)
-                q += (sbk_elem_get(X->prec, t, r + c * ld) - tile_mean) * (sbk_elem_get(X->prec, t, r + c * ld) - tile_mean);
-            starpu_data_release(h);
-            double delta = tile_mean - mean, n = (double)seen + rows;
-            mean += delta * rows / n, m2 += q + delta * delta * seen * rows / n;
-            seen += rows;
-        }
-        sum_var += m2 / seen;
+    int tile = (int)(r / X->mb);
+    starpu_data_handle_t h = sbk_tile(X, tile, 0), rowh;
+    starpu_vector_data_register(&rowh, -1, 0, X->n, sizeof(double));
+    sbk_data_distribute(rowh, sbk_matrix_tile_owner(X, tile, 0));
+    if (sbk_data_owned(h)) {
+        starpu_data_acquire(h, STARPU_R), starpu_data_acquire(rowh, STARPU_W);
+        const void *t = (const void *)starpu_matrix_get_local_ptr(h);
+        double *row = (double *)starpu_data_get_local_ptr(rowh);
+        size_t ld = starpu_matrix_get_local_ld(h), local = r % X->mb;
+        for (int c = 0; c < X->n; c++)
+            row[c] = sbk_elem_get(X->prec, t, local + c * ld);
+        starpu_data_release(rowh), starpu_data_release(h);
     }
-    *mean_variance = sum_var / X->n;
-    return 0;
+    int ret = sbk_data_read(rowh, out, X->n * sizeof(double));
+    starpu_data_unregister(rowh);
+    return ret;
 }
 
 static void unregister_all(starpu_data_handle_t *h, int n)
@@ -130,17 +107,30 @@ static int km_register(struct km *m)
         return SBK_ENOMEM;
     starpu_matrix_data_register(&m->Ch, STARPU_MAIN_RAM, (uintptr_t)m->C, k, k, m->vars, es);
     starpu_vector_data_register(&m->cnormh, STARPU_MAIN_RAM, (uintptr_t)m->cnorm, k, sizeof(double));
-    starpu_matrix_data_register(&m->totalh, STARPU_MAIN_RAM, (uintptr_t)m->total, m->ldp, m->ldp, k + 1,
-                                sizeof(double));
+    sbk_data_replicate(m->Ch), sbk_data_replicate(m->cnormh);
+    /* Written by the tile_sum task on rank 0; read into m->total on every rank. */
+    starpu_matrix_data_register(&m->totalh, -1, 0, m->ldp, m->ldp, k + 1, sizeof(double));
+    sbk_data_distribute(m->totalh, 0);
     starpu_vector_data_register(&m->scratch, -1, 0, sbk_kmeans_scratch_bytes(k, m->dbl), 1);
+    sbk_data_replicate(m->scratch);
     for (int i = 0; i < m->mt; i++) {
-        int rows = sbk_tile_rows(X, i);
-        starpu_vector_data_register(&m->labelh[i], STARPU_MAIN_RAM, (uintptr_t)(m->labels + (size_t)i * X->mb),
+        int rows = sbk_tile_rows(X, i), owner = sbk_matrix_tile_owner(X, i, 0);
+        /* The labels' home is the caller's array on their tile's rank only (StarPU-MPI's rule). */
+        int home = owner == sbk_rank() ? STARPU_MAIN_RAM : -1;
+        starpu_vector_data_register(&m->labelh[i], home, home == -1 ? 0 : (uintptr_t)(m->labels + (size_t)i * X->mb),
                                     rows, sizeof(int));
         starpu_vector_data_register(&m->disth[i], -1, 0, rows, sizeof(double));
         starpu_matrix_data_register(&m->parth[i], -1, 0, m->ldp, m->ldp, k + 1, sizeof(double));
+        sbk_data_distribute(m->labelh[i], owner), sbk_data_distribute(m->disth[i], owner);
+        sbk_data_distribute(m->parth[i], owner);
     }
     return SBK_SUCCESS;
+}
+
+/* Tile i's labels into the caller's array on every rank (collective). */
+static int km_read_labels(struct km *m, int i)
+{
+    return sbk_data_read(m->labelh[i], m->labels + (size_t)i * m->X->mb, sbk_tile_rows(m->X, i) * sizeof(int));
 }
 
 /* Writes the centroids (k × vars doubles, leading dimension k) into their
@@ -170,18 +160,18 @@ static int init_random(const sbk_matrix *X, int k, uint64_t seed, double *c)
         free(taken), free(row);
         return SBK_ENOMEM;
     }
-    int j = 0;
-    for (long top = X->m - k; top < X->m; top++, j++) {
+    int j = 0, ret = SBK_SUCCESS;
+    for (long top = X->m - k; top < X->m && ret == SBK_SUCCESS; top++, j++) {
         long r = (long)(uniform(seed, 0, top) * (top + 1));
         if (taken[r / 8] & (1u << r % 8))
             r = top;
         taken[r / 8] |= 1u << r % 8;
-        read_row(X, r, row);
+        ret = read_row(X, r, row);
         for (int v = 0; v < X->n; v++)
             c[j + (size_t)v * k] = row[v];
     }
     free(taken), free(row);
-    return SBK_SUCCESS;
+    return ret;
 }
 
 /* k-means++ state: the candidates and the chosen centroid (host buffers every
@@ -218,10 +208,14 @@ static int pp_register(struct pp *p, const sbk_matrix *X, int k)
     starpu_matrix_data_register(&p->candh, STARPU_MAIN_RAM, (uintptr_t)p->cand, p->trials, p->trials, vars,
                                 sizeof(double));
     starpu_vector_data_register(&p->centh, STARPU_MAIN_RAM, (uintptr_t)p->centroid, vars, sizeof(double));
+    sbk_data_replicate(p->candh), sbk_data_replicate(p->centh); /* every rank draws them alike */
     for (int i = 0; i < p->mt; i++) {
+        int owner = sbk_matrix_tile_owner(X, i, 0);
         starpu_vector_data_register(&p->closeh[i], -1, 0, sbk_tile_rows(X, i), sizeof(double));
         starpu_variable_data_register(&p->sumh[i], -1, 0, sizeof(double));
         starpu_vector_data_register(&p->poth[i], -1, 0, p->trials, sizeof(double));
+        sbk_data_distribute(p->closeh[i], owner), sbk_data_distribute(p->sumh[i], owner);
+        sbk_data_distribute(p->poth[i], owner);
     }
     return SBK_SUCCESS;
 }
@@ -232,9 +226,8 @@ static int pp_register(struct pp *p, const sbk_matrix *X, int k)
 static int pp_choose(struct pp *p, long r, int first)
 {
     starpu_data_acquire(p->centh, STARPU_W);
-    read_row(p->X, r, p->centroid);
+    int ret = read_row(p->X, r, p->centroid);
     starpu_data_release(p->centh);
-    int ret = SBK_SUCCESS;
     for (int i = 0; i < p->mt && ret == SBK_SUCCESS; i++)
         ret = sbk_insert_kmeans_pp_update(sbk_tile(p->X, i, 0), p->centh, first, p->closeh[i], p->sumh[i]);
     for (int i = 0; i < p->mt && ret == SBK_SUCCESS && first; i++)
@@ -243,9 +236,11 @@ static int pp_choose(struct pp *p, long r, int first)
 }
 
 /* The row where the running sum of the distances first reaches u (scikit-learn's
- * searchsorted on their cumulative sum), by tile sums and then within the tile. */
-static long pp_locate(struct pp *p, double u)
+ * searchsorted on their cumulative sum), by tile sums and then within the tile
+ * (whose distances are broadcast: collective); *ret an SBK_ code. */
+static long pp_locate(struct pp *p, double u, int *ret)
 {
+    *ret = SBK_SUCCESS;
     double before = 0.0;
     int tile = -1;
     for (int i = 0; i < p->mt && tile < 0; i++) {
@@ -260,7 +255,7 @@ static long pp_locate(struct pp *p, double u)
     if (tile < 0)
         return 0;
     int rows = sbk_tile_rows(p->X, tile), last = 0;
-    sbk_data_read(p->closeh[tile], p->closest, rows * sizeof(double));
+    *ret = sbk_data_read(p->closeh[tile], p->closest, rows * sizeof(double));
     for (int r = 0; r < rows; r++) {
         if (p->closest[r] > 0)
             last = r;
@@ -279,15 +274,16 @@ static int pp_step(struct pp *p, uint64_t seed, int step, long *chosen)
     for (int i = 0; i < p->mt; i++)
         potential += p->sums[i];
     long rows[64]; /* trials = 2 + log k < 64 */
+    int ret = SBK_SUCCESS;
     starpu_data_acquire(p->candh, STARPU_W);
-    for (int t = 0; t < p->trials; t++) {
-        rows[t] = pp_locate(p, uniform(seed, (uint64_t)step, t) * potential);
-        read_row(p->X, rows[t], p->row);
+    for (int t = 0; t < p->trials && ret == SBK_SUCCESS; t++) {
+        rows[t] = pp_locate(p, uniform(seed, (uint64_t)step, t) * potential, &ret);
+        if (ret == SBK_SUCCESS)
+            ret = read_row(p->X, rows[t], p->row);
         for (int v = 0; v < p->X->n; v++)
             p->cand[t + (size_t)v * p->trials] = p->row[v];
     }
     starpu_data_release(p->candh);
-    int ret = SBK_SUCCESS;
     for (int i = 0; i < p->mt && ret == SBK_SUCCESS; i++)
         ret = sbk_insert_kmeans_pp_potentials(sbk_tile(p->X, i, 0), p->closeh[i], p->candh, p->poth[i]);
     for (int i = 0; i < p->mt && ret == SBK_SUCCESS; i++)
@@ -318,11 +314,9 @@ static int init_plusplus(const sbk_matrix *X, int k, uint64_t seed, double *c)
             ret = pp_step(&p, seed, j, &r);
         if (ret == SBK_SUCCESS && j < k - 1)
             ret = pp_choose(&p, r, j == 0);
-        if (ret == SBK_SUCCESS) {
-            read_row(X, r, p.row);
+        if (ret == SBK_SUCCESS && (ret = read_row(X, r, p.row)) == SBK_SUCCESS)
             for (int v = 0; v < X->n; v++)
                 c[j + (size_t)v * k] = p.row[v];
-        }
     }
     pp_release(&p);
     return ret;
@@ -338,7 +332,7 @@ static int km_assign(struct km *m)
     if (ret == SBK_SUCCESS)
         ret = sbk_insert_tile_sum(m->parth, m->mt, 0, m->totalh);
     if (ret == SBK_SUCCESS)
-        ret = sbk_data_read(m->totalh, NULL, 0);
+        ret = sbk_data_read(m->totalh, m->total, m->ldp * (m->k + 1) * sizeof(double));
     return ret;
 }
 
@@ -386,7 +380,7 @@ static int km_reseed(struct km *m, int iteration, sbk_kmeans_report *r)
     for (int i = 0; i < m->mt && ret == SBK_SUCCESS; i++) {
         int rows = sbk_tile_rows(X, i);
         if ((ret = sbk_data_read(m->disth[i], dist, rows * sizeof *dist)) == SBK_SUCCESS)
-            ret = sbk_data_read(m->labelh[i], NULL, 0);
+            ret = km_read_labels(m, i);
         for (int t = 0; t < rows; t++)
             far[(size_t)i * X->mb + t] = (struct far_row){dist[t], (long)i * X->mb + t};
     }
@@ -397,7 +391,8 @@ static int km_reseed(struct km *m, int iteration, sbk_kmeans_report *r)
             continue;
         long at = far[e++].row;
         int old = m->labels[at];
-        read_row(X, at, row);
+        if ((ret = read_row(X, at, row)) != SBK_SUCCESS)
+            break;
         for (int v = 0; v < m->vars; v++)
             m->total[v + old * m->ldp] -= row[v], m->total[v + j * m->ldp] = row[v];
         m->total[m->vars + old * m->ldp] -= 1, m->total[m->vars + j * m->ldp] = 1;
@@ -428,13 +423,23 @@ static double km_update(struct km *m, double *c)
     return shift;
 }
 
+/* The mean of X's column variances (collective). */
+static int column_spread(const sbk_matrix *X, double *mean_variance)
+{
+    double *mean = malloc(X->n * sizeof *mean), *var = malloc(X->n * sizeof *var), sum = 0.0;
+    int ret = mean && var ? sbk_matrix_column_moments(X, mean, var) : SBK_ENOMEM;
+    for (int c = 0; c < X->n && ret == SBK_SUCCESS; c++)
+        sum += var[c];
+    *mean_variance = sum / X->n;
+    free(mean), free(var);
+    return ret;
+}
+
 static int check_input(const sbk_matrix *X, const sbk_kmeans_opts *o, const void *centroids, double *mean_variance,
                        sbk_kmeans_report *r)
 {
     if (!o || !centroids)
         return SBK_REFUSE(r, SBK_EINVAL, "no options or no centroid array");
-    if (sbk_nranks() > 1)
-        return SBK_REFUSE(r, SBK_EINVAL, "k-means runs in one process, not on %d MPI ranks", sbk_nranks());
     if (X->nt != 1)
         return SBK_REFUSE(r, SBK_ESHAPE, "X's tiles must hold whole rows (tile width %d < %d columns)", X->nb, X->n);
     if (o->k < 1)
@@ -448,8 +453,11 @@ static int check_input(const sbk_matrix *X, const sbk_kmeans_opts *o, const void
     if (o->init != SBK_KMEANS_PLUSPLUS && o->init != SBK_KMEANS_RANDOM && o->init != SBK_KMEANS_GIVEN)
         return SBK_REFUSE(r, SBK_EINVAL, "unknown initialisation %d", (int)o->init);
     long row, col;
-    if (scan_columns(X, &row, &col, mean_variance))
+    if (sbk_matrix_find_nonfinite(X, &row, &col))
         return SBK_REFUSE(r, SBK_EINVAL, "X holds a NaN or Inf at row %ld, column %ld", row, col);
+    int ret = column_spread(X, mean_variance);
+    if (ret != SBK_SUCCESS)
+        return SBK_REFUSE(r, ret, "out of memory for X's column variances");
     for (int j = 0; o->init == SBK_KMEANS_GIVEN && j < o->k; j++)
         for (int v = 0; v < X->n; v++)
             if (!isfinite(sbk_elem_get(X->prec, centroids, j + (size_t)v * o->k)))
@@ -516,7 +524,7 @@ static int km_iterate(struct km *m, const sbk_kmeans_opts *o, double tol, double
     if (ret == SBK_SUCCESS && !settled && (ret = km_assign(m)) == SBK_SUCCESS)
         *final_inertia = m->total[sbk_kmeans_inertia_at(m->vars, m->k)];
     for (int i = 0; i < m->mt && ret == SBK_SUCCESS; i++)
-        ret = sbk_data_read(m->labelh[i], NULL, 0);
+        ret = km_read_labels(m, i);
     return ret;
 }
 
