@@ -4,8 +4,8 @@
  *   normal:  P += H^T H (lower), q += H^T y      the outer layer's normal equations
  *   predict: yhat_chunk = H v
  * CPU: cblas gemm/syrk/gemv (kernels/cpu/ann.c); CUDA: cublas ones on the worker's stream plus the
- * activation kernel (ann_activation.cu). W is (vars + 2) × neurons: weights,
- * bias, status (ann_inner.c). */
+ * activation kernel (ann_activation.cu). W is (vars + 1) × neurons: weights,
+ * then bias (ann_inner.c). */
 #include <stdlib.h>
 #include "codelets/codelet_def.h"
 #include "../kernels/cpu/ann.h"

@@ -1,9 +1,9 @@
 /* Plain-pointer CPU kernels of the ANN's hidden layer (codelets/ann/ann_hidden.c):
  * column-major blocks given by a pointer and a leading dimension, float or
  * double by prec. No StarPU: tests/test_kernels.c checks them alone.
- * W is (vars + 2) × neurons (weights, then the bias row, then a status row
- * these kernels do not read); H has neurons + bias columns, the last one the
- * column of ones when bias is set. */
+ * W is (vars + 1) × neurons (weights, then the bias row; its leading dimension
+ * may be larger); H has neurons + bias columns, the last one the column of
+ * ones when bias is set. */
 #ifndef STARBAK_KERNELS_CPU_ANN_H
 #define STARBAK_KERNELS_CPU_ANN_H
 
