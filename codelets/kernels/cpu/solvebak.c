@@ -3,24 +3,30 @@
 #include <string.h>
 #include "solvebak.h"
 
+/* y = alpha op(A) x + beta y and x^T x in prec: one call site for both precisions. */
+static void gemv(sbk_precision prec, enum CBLAS_TRANSPOSE t, int m, int n, double alpha, const void *A, int lda,
+                 const void *x, double beta, void *y)
+{
+    if (prec == SBK_DOUBLE)
+        cblas_dgemv(CblasColMajor, t, m, n, alpha, A, lda, x, 1, beta, y, 1);
+    else
+        cblas_sgemv(CblasColMajor, t, m, n, (float)alpha, A, lda, x, 1, (float)beta, y, 1);
+}
+
+static double dot(sbk_precision prec, int n, const void *x)
+{
+    return prec == SBK_DOUBLE ? cblas_ddot(n, x, 1, x, 1) : cblas_sdot(n, x, 1, x, 1);
+}
+
 void sbk_cpu_solvebak_step(sbk_precision prec, int rows, void *e, const void *X_prev, int ld_prev, int prev_count,
                            const void *da, const void *X_cur, int ld_cur, int cur_count, void *p, int norm)
 {
-    if (prec == SBK_DOUBLE) {
-        if (prev_count)
-            cblas_dgemv(CblasColMajor, CblasNoTrans, rows, prev_count, -1.0, X_prev, ld_prev, da, 1, 1.0, e, 1);
-        if (cur_count)
-            cblas_dgemv(CblasColMajor, CblasTrans, rows, cur_count, 1.0, X_cur, ld_cur, e, 1, 0.0, p, 1);
-        if (norm)
-            ((double *)p)[cur_count] = cblas_ddot(rows, e, 1, e, 1);
-    } else {
-        if (prev_count)
-            cblas_sgemv(CblasColMajor, CblasNoTrans, rows, prev_count, -1.0f, X_prev, ld_prev, da, 1, 1.0f, e, 1);
-        if (cur_count)
-            cblas_sgemv(CblasColMajor, CblasTrans, rows, cur_count, 1.0f, X_cur, ld_cur, e, 1, 0.0f, p, 1);
-        if (norm)
-            ((float *)p)[cur_count] = cblas_sdot(rows, e, 1, e, 1);
-    }
+    if (prev_count)
+        gemv(prec, CblasNoTrans, rows, prev_count, -1.0, X_prev, ld_prev, da, 1.0, e);
+    if (cur_count)
+        gemv(prec, CblasTrans, rows, cur_count, 1.0, X_cur, ld_cur, e, 0.0, p);
+    if (norm)
+        sbk_elem_set(prec, p, cur_count, dot(prec, rows, e));
 }
 
 void sbk_cpu_gram_partial(sbk_precision prec, int rows, int count, int whole, const void *X, int ld, void *q)
@@ -30,11 +36,7 @@ void sbk_cpu_gram_partial(sbk_precision prec, int rows, int count, int whole, co
     else if (whole)
         cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, count, rows, 1.0f, X, ld, 0.0f, q, count);
     for (int k = 0; !whole && k < count; k++) {
-        const char *x = (const char *)X + (size_t)k * ld * prec;
-        if (prec == SBK_DOUBLE)
-            ((double *)q)[k] = cblas_ddot(rows, (const double *)x, 1, (const double *)x, 1);
-        else
-            ((float *)q)[k] = cblas_sdot(rows, (const float *)x, 1, (const float *)x, 1);
+        sbk_elem_set(prec, q, k, dot(prec, rows, (const char *)X + (size_t)k * ld * prec));
     }
 }
 
