@@ -1,5 +1,5 @@
 /* k-means: the same iterates as a plain C Lloyd loop from the same centroids
- * (after 1, 2 and 10 iterations, and with an empty cluster re-seeded), inertia
+ * (after 1, 2 and 10 iterations, and with one or three empty clusters re-seeded), inertia
  * never increasing, k-means++ and random starts, the same bits under another
  * scheduler and one CPU worker, the shared argmin, and every bad input. Both
  * precisions; obs not a multiple of the tile rows. */
@@ -126,8 +126,9 @@ static void check_against_reference(sbk_precision prec, void *X, const double *X
     assert_true(err < tol);
     assert_int_equal(differ, 0);
     assert_true(r.iterations >= 1 && r.iterations <= iterations);
-    if (expect_reseeded)
-        assert_true(r.nreseeded >= 1 && r.reseeded_iteration[0] == 1 && r.reseeded_cluster[0] == K - 1);
+    if (expect_reseeded) /* the last expect_reseeded centroids, first of them first */
+        assert_true(r.nreseeded >= expect_reseeded && r.reseeded_iteration[0] == 1 &&
+                    r.reseeded_cluster[0] == K - expect_reseeded);
     sbk_kmeans_report_free(&r);
     free(Cref), free(C), free(labels), free(lref);
 }
@@ -143,10 +144,14 @@ static void matches_the_plain_lloyd_loop(void **state)
         int counts[] = {1, 2, 10};
         for (int c = 0; c < 3; c++)
             check_against_reference(prec, X, Xd, C0, counts[c], 0);
-        /* A centroid far from every row: empty at once, re-seeded from the farthest row. */
-        for (int v = 0; v < VARS; v++)
-            prec == SBK_DOUBLE ? (((double *)C0)[K - 1 + v * K] = 50.0) : (((float *)C0)[K - 1 + v * K] = 50.0f);
-        check_against_reference(prec, X, Xd, C0, 10, 1);
+        /* Centroids far from every row: empty at once, re-seeded from the
+         * farthest rows, one, then three at a time. */
+        for (int empty = 1; empty <= 3; empty += 2) {
+            for (int j = K - empty; j < K; j++)
+                for (int v = 0; v < VARS; v++)
+                    prec == SBK_DOUBLE ? (((double *)C0)[j + v * K] = 50.0 + j) : (((float *)C0)[j + v * K] = 50.0f + j);
+            check_against_reference(prec, X, Xd, C0, 10, empty);
+        }
         free(X), free(C0), free(Xd);
     }
 }

@@ -92,24 +92,10 @@ static void kmeans_assign_cuda(void *buffers[], void *cl_arg)
 }
 #endif
 
-static struct starpu_perfmodel kmeans_assign_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_kmeans_assign",
-};
-
-static struct starpu_codelet cl_kmeans_assign = {
-    .name = "kmeans_assign",
-    .cpu_funcs = {kmeans_assign_cpu},
-    .cpu_funcs_name = {"kmeans_assign_cpu"},
-#ifdef STARPU_USE_CUDA
-    .cuda_funcs = {kmeans_assign_cuda},
-#elif defined(STARPU_SIMGRID) /* never called: makes the simulated CUDA workers eligible */
-    .cuda_funcs = {(void *)1},
-#endif
-    .nbuffers = 7,
-    .modes = {STARPU_R, STARPU_R, STARPU_R, STARPU_RW, STARPU_W, STARPU_W, STARPU_SCRATCH},
-    .model = &kmeans_assign_model,
-};
+/* CUDA flags 0: the function waits for its stream before freeing its workspace. */
+SBK_CODELET(cl_kmeans_assign, "kmeans_assign", "sbk_kmeans_assign", NULL, kmeans_assign_cpu, kmeans_assign_cuda, 0,
+            .nbuffers = 7,
+            .modes = {STARPU_R, STARPU_R, STARPU_R, STARPU_RW, STARPU_W, STARPU_W, STARPU_SCRATCH});
 
 int sbk_insert_kmeans_assign(starpu_data_handle_t X, starpu_data_handle_t C, starpu_data_handle_t cnorm,
                              starpu_data_handle_t labels, starpu_data_handle_t dist, starpu_data_handle_t partial,

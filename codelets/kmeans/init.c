@@ -36,32 +36,10 @@ static void kmeans_pp_update_cpu(void *buffers[], void *cl_arg)
                              (double *)STARPU_VARIABLE_GET_PTR(buffers[3]));
 }
 
-static struct starpu_perfmodel kmeans_pp_potentials_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_kmeans_pp_potentials",
-};
-
-static struct starpu_perfmodel kmeans_pp_update_model = {
-    .type = STARPU_HISTORY_BASED,
-    .symbol = "sbk_kmeans_pp_update",
-};
-
-static struct starpu_codelet cl_kmeans_pp_potentials = {
-    .name = "kmeans_pp_potentials",
-    .cpu_funcs = {kmeans_pp_potentials_cpu},
-    .cpu_funcs_name = {"kmeans_pp_potentials_cpu"},
-    .nbuffers = 4,
-    .modes = {STARPU_R, STARPU_R, STARPU_R, STARPU_W},
-    .model = &kmeans_pp_potentials_model,
-};
-
-static struct starpu_codelet cl_kmeans_pp_update = {
-    .name = "kmeans_pp_update",
-    .cpu_funcs = {kmeans_pp_update_cpu},
-    .cpu_funcs_name = {"kmeans_pp_update_cpu"},
-    .nbuffers = STARPU_VARIABLE_NBUFFERS, /* closest is W or RW */
-    .model = &kmeans_pp_update_model,
-};
+SBK_CPU_CODELET(cl_kmeans_pp_potentials, "kmeans_pp_potentials", "sbk_kmeans_pp_potentials", NULL,
+                kmeans_pp_potentials_cpu, .nbuffers = 4, .modes = {STARPU_R, STARPU_R, STARPU_R, STARPU_W});
+SBK_CPU_CODELET(cl_kmeans_pp_update, "kmeans_pp_update", "sbk_kmeans_pp_update", NULL, kmeans_pp_update_cpu,
+                .nbuffers = STARPU_VARIABLE_NBUFFERS); /* closest is W or RW */
 
 int sbk_insert_kmeans_pp_potentials(starpu_data_handle_t X, starpu_data_handle_t closest,
                                     starpu_data_handle_t candidates, starpu_data_handle_t potentials)

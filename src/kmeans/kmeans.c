@@ -364,41 +364,81 @@ static int note_reseeded(sbk_kmeans_report *r, int cluster, int iteration)
     return SBK_SUCCESS;
 }
 
+/* The `want` farthest rows offered so far, in a heap whose root is the nearest
+ * of them (the first to leave): a pass over X's rows costs O(rows log want),
+ * not the sort of every row. */
+struct farthest {
+    struct far_row *heap;
+    int size, want;
+};
+
+static void farthest_offer(struct farthest *f, struct far_row row)
+{
+    int at;
+    if (f->size < f->want) { /* sift up past the parents farther than row */
+        for (at = f->size++; at > 0 && farther(&f->heap[(at - 1) / 2], &row) < 0; at = (at - 1) / 2)
+            f->heap[at] = f->heap[(at - 1) / 2];
+        f->heap[at] = row;
+        return;
+    }
+    if (farther(&row, &f->heap[0]) > 0) /* nearer than every row kept */
+        return;
+    for (at = 0;;) { /* sift down past the children nearer than row */
+        int child = 2 * at + 1;
+        if (child + 1 < f->size && farther(&f->heap[child + 1], &f->heap[child]) > 0)
+            child++;
+        if (child >= f->size || farther(&f->heap[child], &row) < 0)
+            break;
+        f->heap[at] = f->heap[child], at = child;
+    }
+    f->heap[at] = row;
+}
+
+/* The `want` rows farthest from their centroids into far, farthest first,
+ * and every tile's labels into m->labels (collective). */
+static int farthest_rows(struct km *m, int want, struct far_row *far)
+{
+    const sbk_matrix *X = m->X;
+    struct farthest f = {.heap = far, .want = want};
+    double *dist = malloc((size_t)X->mb * sizeof *dist);
+    int ret = dist ? SBK_SUCCESS : SBK_ENOMEM;
+    for (int i = 0; i < m->mt && ret == SBK_SUCCESS; i++) {
+        int rows = sbk_tile_rows(X, i);
+        if ((ret = sbk_data_read(m->disth[i], dist, rows * sizeof *dist)) == SBK_SUCCESS)
+            ret = km_read_labels(m, i);
+        for (int t = 0; t < rows && ret == SBK_SUCCESS; t++)
+            farthest_offer(&f, (struct far_row){dist[t], (long)i * X->mb + t});
+    }
+    qsort(far, f.size, sizeof *far, farther);
+    free(dist);
+    return ret;
+}
+
 /* Empty clusters take the rows farthest from their centroids, as scikit-learn's
  * _relocate_empty_clusters: each such row leaves its cluster's sum for the empty one's. */
 static int km_reseed(struct km *m, int iteration, sbk_kmeans_report *r)
 {
-    const sbk_matrix *X = m->X;
     int empty = 0;
     for (int j = 0; j < m->k; j++)
         empty += m->total[m->vars + j * m->ldp] == 0;
     if (!empty)
         return SBK_SUCCESS;
-    struct far_row *far = malloc((size_t)X->m * sizeof *far);
-    double *dist = malloc((size_t)X->mb * sizeof *dist), *row = malloc(m->vars * sizeof *row);
-    int ret = far && dist && row ? SBK_SUCCESS : SBK_ENOMEM;
-    for (int i = 0; i < m->mt && ret == SBK_SUCCESS; i++) {
-        int rows = sbk_tile_rows(X, i);
-        if ((ret = sbk_data_read(m->disth[i], dist, rows * sizeof *dist)) == SBK_SUCCESS)
-            ret = km_read_labels(m, i);
-        for (int t = 0; t < rows; t++)
-            far[(size_t)i * X->mb + t] = (struct far_row){dist[t], (long)i * X->mb + t};
-    }
-    if (ret == SBK_SUCCESS)
-        qsort(far, X->m, sizeof *far, farther);
+    struct far_row *far = malloc((size_t)empty * sizeof *far);
+    double *row = malloc(m->vars * sizeof *row);
+    int ret = far && row ? farthest_rows(m, empty, far) : SBK_ENOMEM;
     for (int j = 0, e = 0; j < m->k && ret == SBK_SUCCESS; j++) {
         if (m->total[m->vars + j * m->ldp] != 0)
             continue;
         long at = far[e++].row;
         int old = m->labels[at];
-        if ((ret = read_row(X, at, row)) != SBK_SUCCESS)
+        if ((ret = read_row(m->X, at, row)) != SBK_SUCCESS)
             break;
         for (int v = 0; v < m->vars; v++)
             m->total[v + old * m->ldp] -= row[v], m->total[v + j * m->ldp] = row[v];
         m->total[m->vars + old * m->ldp] -= 1, m->total[m->vars + j * m->ldp] = 1;
         ret = note_reseeded(r, j, iteration);
     }
-    free(far), free(dist), free(row);
+    free(far), free(row);
     return ret;
 }
 

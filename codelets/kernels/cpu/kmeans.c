@@ -46,13 +46,39 @@ ALWAYS_INLINE void add_squares(const int dbl, int n, const void *x, double *norm
     }
 }
 
+/* norms[i] += x_i^2 + y_i^2 + z_i^2 + w_i^2, added in that order, for four
+ * columns at x, ldx apart: one load and store of norms per four columns. */
+ALWAYS_INLINE void add_squares4(const int dbl, int n, const void *x, size_t ldx, double *norms)
+{
+    size_t es = dbl ? sizeof(double) : sizeof(float);
+    const char *c0 = x, *c1 = c0 + ldx * es, *c2 = c1 + ldx * es, *c3 = c2 + ldx * es;
+    int i = 0;
+#ifdef __SSE2__
+    for (; dbl && i + 2 <= n; i += 2) {
+        __m128d v0 = _mm_loadu_pd((const double *)c0 + i), v1 = _mm_loadu_pd((const double *)c1 + i);
+        __m128d v2 = _mm_loadu_pd((const double *)c2 + i), v3 = _mm_loadu_pd((const double *)c3 + i);
+        __m128d sum = _mm_add_pd(_mm_loadu_pd(norms + i), _mm_mul_pd(v0, v0));
+        sum = _mm_add_pd(_mm_add_pd(_mm_add_pd(sum, _mm_mul_pd(v1, v1)), _mm_mul_pd(v2, v2)), _mm_mul_pd(v3, v3));
+        _mm_storeu_pd(norms + i, sum);
+    }
+#endif
+    for (; i < n; i++) {
+        double v0 = sbk_kmeans_at(c0, dbl, i), v1 = sbk_kmeans_at(c1, dbl, i);
+        double v2 = sbk_kmeans_at(c2, dbl, i), v3 = sbk_kmeans_at(c3, dbl, i);
+        norms[i] = norms[i] + v0 * v0 + v1 * v1 + v2 * v2 + v3 * v3;
+    }
+}
+
 /* norms[i] = ||x_i||^2 for the n rows at X, accumulated column by column. */
 ALWAYS_INLINE void row_norms(const int dbl, int n, int vars, const void *X, size_t ldx, double *norms)
 {
     size_t es = dbl ? sizeof(double) : sizeof(float);
     for (int i = 0; i < n; i++)
         norms[i] = 0.0;
-    for (int c = 0; c < vars; c++)
+    int c = 0;
+    for (; c + 4 <= vars; c += 4)
+        add_squares4(dbl, n, (const char *)X + c * ldx * es, ldx, norms);
+    for (; c < vars; c++)
         add_squares(dbl, n, (const char *)X + c * ldx * es, norms);
 }
 
@@ -174,15 +200,39 @@ ALWAYS_INLINE void chunk_nearest(const int dbl, int n, int k, const void *scores
     partial[sbk_kmeans_changed_at(vars, k)] += changed;
 }
 
+/* sums[c + labels[i] * ldp] += x_ic for four columns c at x (ldx apart) and
+ * the n rows in order: one load and store of a cluster's four sums per row. */
+ALWAYS_INLINE void add_to_sums4(const int dbl, int n, const void *x, size_t ldx, const int *labels, double *sums,
+                                size_t ldp)
+{
+    size_t es = dbl ? sizeof(double) : sizeof(float);
+    const char *c0 = x, *c1 = c0 + ldx * es, *c2 = c1 + ldx * es, *c3 = c2 + ldx * es;
+    for (int i = 0; i < n; i++) {
+        double *sum = sums + labels[i] * ldp;
+#ifdef __SSE2__
+        __m128d lo = _mm_set_pd(sbk_kmeans_at(c1, dbl, i), sbk_kmeans_at(c0, dbl, i));
+        __m128d hi = _mm_set_pd(sbk_kmeans_at(c3, dbl, i), sbk_kmeans_at(c2, dbl, i));
+        _mm_storeu_pd(sum, _mm_add_pd(_mm_loadu_pd(sum), lo));
+        _mm_storeu_pd(sum + 2, _mm_add_pd(_mm_loadu_pd(sum + 2), hi));
+#else
+        sum[0] += sbk_kmeans_at(c0, dbl, i), sum[1] += sbk_kmeans_at(c1, dbl, i);
+        sum[2] += sbk_kmeans_at(c2, dbl, i), sum[3] += sbk_kmeans_at(c3, dbl, i);
+#endif
+    }
+}
+
 ALWAYS_INLINE void assign_chunk(const int dbl, int n, int vars, int k, const void *Xc, size_t ldx, const void *C,
                                 size_t ldc, const void *cnorm, int *labels, double *dist, double *partial,
                                 double *xnorm, void *scores)
 {
-    size_t ldp = vars + 1;
+    size_t ldp = vars + 1, es = dbl ? sizeof(double) : sizeof(float);
     chunk_scores(dbl, n, vars, k, Xc, ldx, C, ldc, cnorm, scores);
     row_norms(dbl, n, vars, Xc, ldx, xnorm);
     chunk_nearest(dbl, n, k, scores, xnorm, labels, dist, partial, vars);
-    for (int c = 0; c < vars; c++)
+    int c = 0;
+    for (; c + 4 <= vars; c += 4)
+        add_to_sums4(dbl, n, (const char *)Xc + c * ldx * es, ldx, labels, partial + c, ldp);
+    for (; c < vars; c++)
         for (int i = 0; i < n; i++)
             partial[c + labels[i] * ldp] += sbk_kmeans_at(Xc, dbl, i + c * ldx);
 }
