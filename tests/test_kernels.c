@@ -2,7 +2,9 @@
  * against a reference loop accumulated in double, in both precisions, on
  * ragged sizes, leading dimensions larger than the rows and every transpose;
  * the error is scaled by the operands' size and the precision's epsilon (the
- * dot-product bound: n eps sum |x_i y_i|). */
+ * dot-product bound: n eps sum |x_i y_i|). The solves are checked by their
+ * scaled residuals (the normal equations for least squares), their ridges
+ * against the rule of kernels/common/ridge.h in closed form. */
 #include <float.h>
 #include <math.h>
 #include <setjmp.h>
@@ -11,7 +13,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <lapacke.h>
 #include "../codelets/kernels/cpu/ann.h"
+#include "../codelets/kernels/cpu/cholesky.h"
 #include "../codelets/kernels/cpu/linalg.h"
 #include "../codelets/kernels/cpu/solvebak.h"
 
@@ -324,6 +328,256 @@ static void test_ann_hidden(void **state)
             }
 }
 
+/* --- Gram solves: the ridge Cholesky and the solves through it --- */
+
+/* A symmetric positive definite n × n (ld n, both triangles) B^T B + n I/8,
+ * B random; with dup set column and row 1 copy 0 exactly, a singular B^T B. */
+static double *spd_matrix(int n, int dup, uint64_t seed)
+{
+    int m = n + 3;
+    double *B = random_matrix(SBK_DOUBLE, m, n, seed), *G = malloc((size_t)n * n * sizeof *G);
+    assert_non_null(G);
+    for (int i = 0; dup && n > 1 && i < m; i++)
+        B[i + (size_t)m] = B[i];
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++) {
+            double s = 0;
+            for (int r = 0; r < m; r++)
+                s += B[r + (size_t)i * m] * B[r + (size_t)j * m];
+            G[i + (size_t)j * n] = s + (!dup && i == j ? n / 8.0 : 0.0);
+        }
+    free(B);
+    return G;
+}
+
+static double max_abs(const double *x, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(x[i]));
+    return m;
+}
+
+/* max |L L^T - (G + ridge I)| over the lower triangle, scaled by n eps max|G + ridge I|: Cholesky's
+ * backward error, a small multiple of it (|L| |L^T| is up to |G| near singular). */
+static double factor_error(int n, const double *G, double ridge, const double *L)
+{
+    double worst = 0, scale = max_abs(G, (size_t)n * n) + ridge;
+    for (int j = 0; j < n; j++)
+        for (int i = j; i < n; i++) {
+            double s = 0;
+            for (int k = 0; k <= j; k++)
+                s += L[i + (size_t)k * n] * L[j + (size_t)k * n];
+            double want = G[i + (size_t)j * n] + (i == j ? ridge : 0.0);
+            worst = fmax(worst, fabs(s - want) / (n * DBL_EPSILON * scale));
+        }
+    return worst;
+}
+
+/* max |(G + ridge I) x - b| (G read from its lower triangle), scaled by n eps (|G + ridge I| |x| + |b|). */
+static double solve_error(int n, const double *G, size_t ldg, double ridge, const double *x, const double *b,
+                          double eps_x)
+{
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+        double s = ridge * x[i], mag = fabs(ridge * x[i]) + fabs(b[i]);
+        for (int j = 0; j < n; j++) {
+            double g = i >= j ? G[i + j * ldg] : G[j + i * ldg];
+            s += g * x[j], mag += fabs(g * x[j]);
+        }
+        worst = fmax(worst, fabs(s - b[i]) / ((n + 2) * eps_x * mag + DBL_MIN));
+    }
+    return worst;
+}
+
+static void test_ridge_cholesky(void **state)
+{
+    (void)state;
+    static const int orders[] = {1, 5, 17};
+    for (size_t s = 0; s < 3; s++) {
+        int n = orders[s];
+        double *G = spd_matrix(n, 0, 60 + s), *L = malloc((size_t)n * n * sizeof *L), ridge;
+        double *b = random_matrix(SBK_DOUBLE, n, 1, 61), *x = malloc(n * sizeof *x);
+        /* Positive definite: the requested ridge (none, then 0.5) in one attempt, and solves. */
+        for (int r = 0; r < 2; r++) {
+            const struct sbk_ridge_policy policy = {0.5 * r, 10.0, 12, 0.0};
+            assert_int_equal(sbk_cpu_ridge_cholesky(n, G, L, &policy, &ridge), 1);
+            assert_true(ridge == 0.5 * r);
+            assert_true(factor_error(n, G, ridge, L) <= 4.0);
+            for (int i = 0; i < n; i++)
+                x[i] = b[i];
+            sbk_cpu_cholesky_solve(n, L, x);
+            assert_true(solve_error(n, G, n, ridge, x, b, DBL_EPSILON) <= 8.0 * n);
+        }
+        /* A duplicated column: refused by the pivot floor, then the ridges 1e-12 trace/n × 100^k. */
+        double *S = spd_matrix(n, 1, 62 + s), trace = 0;
+        for (int k = 0; k < n; k++)
+            trace += S[k + (size_t)k * n];
+        const struct sbk_ridge_policy floor = {0.0, 100.0, 9, 1e-13};
+        int attempts = sbk_cpu_ridge_cholesky(n, S, L, &floor, &ridge);
+        if (n > 1) {
+            assert_true(attempts >= 2);
+            assert_true(fabs(ridge - 1e-12 * trace / n * pow(100.0, attempts - 2)) <= 1e-9 * ridge);
+        } else
+            assert_int_equal(attempts, 1);
+        assert_true(factor_error(n, S, ridge, L) <= 4.0);
+        /* Negative definite: no ridge of the policy helps; the last one tried is reported. */
+        for (size_t k = 0; k < (size_t)n * n; k++)
+            S[k] = k % (n + 1) == 0 ? -1.0 : 0.0;
+        const struct sbk_ridge_policy three = {0.0, 10.0, 3, 0.0};
+        assert_int_equal(sbk_cpu_ridge_cholesky(n, S, L, &three, &ridge), 0);
+        assert_true(ridge == 1e-12 * 10.0);
+        free(G), free(L), free(b), free(x), free(S);
+    }
+}
+
+/* --- SolveBak's batch reductions and the Gram sweep --- */
+
+/* nparts random partials of len values in prec. */
+static void random_partials(sbk_precision prec, int nparts, size_t len, uint64_t seed, void **parts)
+{
+    for (int i = 0; i < nparts; i++)
+        parts[i] = random_matrix(prec, (int)len, 1, seed + i);
+}
+
+static double partials_sum_at(sbk_precision prec, int nparts, void *const *parts, size_t k)
+{
+    double s = 0;
+    for (int i = 0; i < nparts; i++)
+        s += sbk_elem_get(prec, parts[i], k);
+    return s;
+}
+
+/* scale as the Gram reduction leaves it for solve: diag(G), then G (Gauss-Seidel) or its factor L (Cholesky). */
+static double *batch_scale(enum sbk_batch_solve solve, int n, const double *G)
+{
+    double *scale = malloc(((size_t)n + (size_t)n * n) * sizeof *scale);
+    assert_non_null(scale);
+    for (int k = 0; k < n; k++)
+        scale[k] = G[k + (size_t)k * n];
+    if (n > 1 && solve == SBK_BATCH_JACOBI)
+        scale[n - 1] = 0.0; /* a zero column: no step */
+    for (size_t k = 0; k < (size_t)n * n; k++)
+        scale[n + k] = G[k];
+    if (solve == SBK_BATCH_CHOLESKY)
+        assert_int_equal(LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, scale + n, n), 0);
+    return scale;
+}
+
+static void check_update(sbk_precision parts_prec, sbk_precision prec, enum sbk_batch_solve solve, int n, int nparts)
+{
+    void *parts[3];
+    random_partials(parts_prec, nparts, n, 100, parts);
+    double *G = spd_matrix(n, 0, 101), *scale = batch_scale(solve, n, G), *d = malloc(n * sizeof *d);
+    void *da = random_matrix(prec, n, 1, 102), *a = random_matrix(prec, n, 1, 103);
+    void *a0 = random_matrix(prec, n, 1, 103);
+    sbk_cpu_solvebak_update(parts_prec, nparts, (const void *const *)parts, n, solve, scale, prec, da, a);
+    for (int k = 0; k < n; k++)
+        d[k] = partials_sum_at(parts_prec, nparts, parts, k);
+    double x[n];
+    for (int k = 0; k < n; k++) {
+        x[k] = sbk_elem_get(prec, da, k);
+        double a_ref = sbk_elem_get(prec, a0, k) + x[k];
+        assert_true(fabs(sbk_elem_get(prec, a, k) - a_ref) <= eps(prec) * fabs(a_ref));
+    }
+    double err = 0;
+    if (solve == SBK_BATCH_CHOLESKY)
+        err = solve_error(n, G, n, 0.0, x, d, eps(prec));
+    else /* the lower triangle of D + L (Gauss-Seidel) or D; rows of a zero diagonal step 0 */
+        for (int i = 0; i < n; i++) {
+            double s = scale[i] * x[i], mag = fabs(s) + fabs(d[i]);
+            for (int j = 0; solve == SBK_BATCH_GAUSS_SEIDEL && j < i; j++)
+                s += G[i + (size_t)j * n] * x[j], mag += fabs(G[i + (size_t)j * n] * x[j]);
+            err = fmax(err, scale[i] > 0 ? fabs(s - d[i]) / ((n + 2) * eps(prec) * mag) : x[i] == 0 ? 0 : INFINITY);
+        }
+    if (!(err <= 4.0 * n))
+        fail_msg("solvebak update, solve %d, n %d: scaled residual %.3g", (int)solve, n, err);
+    for (int i = 0; i < nparts; i++)
+        free(parts[i]);
+    free(G), free(scale), free(d), free(da), free(a), free(a0);
+}
+
+static void test_solvebak_update(void **state)
+{
+    (void)state;
+    static const int orders[] = {1, 4, 7};
+    for (size_t p = 0; p < 4; p++)
+        for (int solve = SBK_BATCH_JACOBI; solve <= SBK_BATCH_CHOLESKY; solve++)
+            for (size_t s = 0; s < 3; s++)
+                for (int nparts = 1; nparts <= 3; nparts += 2)
+                    check_update(precisions[p / 2], precisions[p % 2], (enum sbk_batch_solve)solve, orders[s], nparts);
+    /* The norm reduction: one slot of the partials. */
+    void *parts[3];
+    random_partials(SBK_FLOAT, 3, 5, 104, parts);
+    double out;
+    sbk_cpu_partials_sum(SBK_FLOAT, 3, (const void *const *)parts, 4, 1, &out);
+    assert_close(out, partials_sum_at(SBK_FLOAT, 3, parts, 4), 1.5, 3, SBK_DOUBLE);
+    for (int i = 0; i < 3; i++)
+        free(parts[i]);
+}
+
+/* The Gram reduction of partials that sum to G (n × n; the Jacobi ones its
+ * diagonal), split in nparts unequal shares, in prec. */
+static int run_gram_reduce(sbk_precision prec, int nparts, int n, enum sbk_batch_solve solve, const double *G,
+                           double *out)
+{
+    int whole = solve != SBK_BATCH_JACOBI;
+    size_t len = whole ? (size_t)n * n : (size_t)n;
+    void *parts[3];
+    for (int i = 0; i < nparts; i++) {
+        parts[i] = random_matrix(prec, (int)len, 1, 0);
+        for (size_t k = 0; k < len; k++)
+            sbk_elem_set(prec, parts[i], k, (whole ? G[k] : G[k * (n + 1)]) * (i + 1) / (nparts * (nparts + 1) / 2));
+    }
+    double *copy = malloc((size_t)n * n * sizeof *copy);
+    int status = sbk_cpu_gram_reduce(prec, nparts, (const void *const *)parts, n, solve, out, copy);
+    for (int i = 0; i < nparts; i++)
+        free(parts[i]);
+    free(copy);
+    return status;
+}
+
+static void test_gram_reduce(void **state)
+{
+    (void)state;
+    static const int orders[] = {1, 5, 12};
+    for (size_t p = 0; p < 2; p++)
+        for (size_t s = 0; s < 3; s++)
+            for (int solve = SBK_BATCH_JACOBI; solve <= SBK_BATCH_CHOLESKY; solve++)
+                for (int nparts = 1; nparts <= 3; nparts += 2)
+                    for (int dup = 0; dup < 2; dup++) {
+                        sbk_precision prec = precisions[p];
+                        int n = orders[s], whole = solve != SBK_BATCH_JACOBI;
+                        double *G = spd_matrix(n, dup, 110 + s), *out = malloc((n + (size_t)n * n + 1) * sizeof *out);
+                        int status = run_gram_reduce(prec, nparts, n, solve, G, out);
+                        const double *M = out + n, ridge = out[n + (whole ? (size_t)n * n : 0)];
+                        for (int k = 0; k < n; k++) /* the diagonal, summed as given */
+                            assert_close(out[k], G[k + (size_t)k * n], fabs(G[k + (size_t)k * n]), nparts, prec);
+                        if (solve == SBK_BATCH_CHOLESKY) {
+                            assert_int_equal(status, dup && n > 1 ? SBK_TASK_REGULARIZED : SBK_TASK_OK);
+                            assert_true(dup && n > 1 ? ridge > 0 : ridge == 0);
+                            assert_true(factor_error(n, G, ridge, M) <= 8.0 * eps(prec) / DBL_EPSILON);
+                        } else {
+                            assert_int_equal(status, SBK_TASK_OK);
+                            assert_true(ridge == 0);
+                            for (int j = 0; solve == SBK_BATCH_GAUSS_SEIDEL && j < n; j++)
+                                for (int i = j; i < n; i++)
+                                    assert_close(M[i + (size_t)j * n], G[i + (size_t)j * n], fabs(G[i + (size_t)j * n]),
+                                                 nparts, prec);
+                        }
+                        /* A non-finite diagonal is reported before any factor; -1000 I factors with no ridge. */
+                        G[0] = NAN;
+                        assert_int_equal(run_gram_reduce(prec, nparts, n, solve, G, out), SBK_TASK_NONFINITE);
+                        for (size_t k = 0; k < (size_t)n * n; k++)
+                            G[k] = k % (n + 1) == 0 ? -1000.0 : 0.0;
+                        status = run_gram_reduce(prec, nparts, n, solve, G, out);
+                        assert_int_equal(status, solve == SBK_BATCH_CHOLESKY ? SBK_TASK_SINGULAR : SBK_TASK_OK);
+                        if (solve == SBK_BATCH_CHOLESKY) /* the last ridge tried: 1e-12 × 100^7 */
+                            assert_true(fabs(out[n + (size_t)n * n] - 1e2) <= 1e-12);
+                        free(G), free(out);
+                    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +587,9 @@ int main(void)
         cmocka_unit_test(test_solvebak_step),
         cmocka_unit_test(test_gram_partial_and_form),
         cmocka_unit_test(test_ann_hidden),
+        cmocka_unit_test(test_ridge_cholesky),
+        cmocka_unit_test(test_solvebak_update),
+        cmocka_unit_test(test_gram_reduce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,11 @@
-/* SolveBak's kernels on a CPU core: OpenBLAS gemv, dot and syrk. */
+/* SolveBak's kernels on a CPU core: OpenBLAS gemv, dot and syrk; the batch
+ * reductions' fixed-order sums and the block-exact Cholesky (cholesky.c). */
 #include <cblas.h>
+#include <math.h>
 #include <string.h>
 #include "solvebak.h"
+#include "cholesky.h"
+#include "../common/partial_sum.h"
 
 /* y = alpha op(A) x + beta y and x^T x in prec: one call site for both precisions. */
 static void gemv(sbk_precision prec, enum CBLAS_TRANSPOSE t, int m, int n, double alpha, const void *A, int lda,
@@ -58,4 +62,84 @@ void sbk_cpu_gram_form(sbk_precision prec, int rows, int nblocks, const void *co
         else
             cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, n, k, 1.0f, W, k, first ? 0.0f : 1.0f, M, ldm);
     }
+}
+
+void sbk_cpu_partials_sum(sbk_precision parts_prec, int nparts, const void *const *parts, size_t first, size_t len,
+                          double *out)
+{
+    for (size_t k = 0; k < len; k++) {
+        double sum = 0.0;
+        for (int i = 0; i < nparts; i++)
+            sum = sbk_ann_add_partial(sum, parts[i], parts_prec == SBK_DOUBLE, first + k);
+        out[k] = sum;
+    }
+}
+
+/* d = (D + L)^{-1} d (Gauss-Seidel) or D^{-1} d (Jacobi), D = scale's
+ * diagonal, L = G's strict lower triangle: a zero column has a zero diagonal
+ * and is skipped (its step is 0). */
+static void triangular_step(int count, int gauss_seidel, const double *scale, const double *G, double *d)
+{
+    for (int k = 0; k < count; k++) {
+        /* Gauss-Seidel: X_k^T e after the batch's earlier columns moved e. */
+        for (int j = 0; gauss_seidel && j < k; j++)
+            d[k] -= G[k + (size_t)j * count] * d[j];
+        d[k] = scale[k] > 0.0 ? d[k] / scale[k] : 0.0;
+    }
+}
+
+void sbk_cpu_solvebak_update(sbk_precision parts_prec, int nparts, const void *const *parts, int count,
+                             enum sbk_batch_solve solve, const double *scale, sbk_precision prec, void *da, void *a)
+{
+    double d[count];
+    sbk_cpu_partials_sum(parts_prec, nparts, parts, 0, count, d);
+    const double *G = scale + count; /* after the diagonal */
+    if (solve == SBK_BATCH_CHOLESKY)
+        sbk_cpu_cholesky_solve(count, G, d);
+    else
+        triangular_step(count, solve == SBK_BATCH_GAUSS_SEIDEL, scale, G, d);
+    for (int k = 0; k < count; k++) {
+        if (prec == SBK_DOUBLE) {
+            ((double *)da)[k] = d[k];
+            ((double *)a)[k] += d[k];
+        } else { /* a's own precision for the sum, as the iterate is held */
+            ((float *)da)[k] = (float)d[k];
+            ((float *)a)[k] += (float)d[k];
+        }
+    }
+}
+
+/* A duplicated column gives a zero pivot in exact arithmetic, but partials
+ * rounded differently (a GPU's SYRK beside a CPU's) give a tiny positive one
+ * just as well, and a solve through it is noise: a pivot² below 1e-13 of its
+ * column's diagonal is refused. Relative to each column, so a column of small
+ * values but independent of the others is not taken for a duplicate. The
+ * ridges only precondition the batch's step, which the next sweeps correct,
+ * so they grow fast and far: 1e-12 times the mean diagonal, then 100 times
+ * more, up to 1e2 times it. */
+static const struct sbk_ridge_policy batch_ridges = {0.0, 100.0, 9, 1e-13};
+
+int sbk_cpu_gram_reduce(sbk_precision parts_prec, int nparts, const void *const *parts, int n,
+                        enum sbk_batch_solve solve, double *out, double *copy)
+{
+    int whole = solve != SBK_BATCH_JACOBI;
+    double *diag = out, *G = whole ? out + n : diag, *ridge_used = out + n + (whole ? (size_t)n * n : 0);
+    sbk_cpu_partials_sum(parts_prec, nparts, parts, 0, whole ? (size_t)n * n : (size_t)n, G);
+    int status = SBK_TASK_OK;
+    *ridge_used = 0.0;
+    for (int k = 0; k < n; k++) {
+        if (whole)
+            diag[k] = G[k + (size_t)k * n];
+        if (!isfinite(diag[k]))
+            status = SBK_TASK_NONFINITE;
+    }
+    if (solve != SBK_BATCH_CHOLESKY || status != SBK_TASK_OK)
+        return status;
+    /* Duplicated or dependent columns make G_J singular: a ridge keeps the batch solvable (reported). */
+    memcpy(copy, G, (size_t)n * n * sizeof *copy);
+    double ridge;
+    int attempts = sbk_cpu_ridge_cholesky(n, copy, G, &batch_ridges, &ridge);
+    if (attempts != 1)
+        *ridge_used = ridge;
+    return attempts == 0 ? SBK_TASK_SINGULAR : attempts == 1 ? SBK_TASK_OK : SBK_TASK_REGULARIZED;
 }
