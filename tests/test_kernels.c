@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 #include <lapacke.h>
+#include "../codelets/kernels/common/ann_draws.h"
 #include "../codelets/kernels/cpu/ann.h"
 #include "../codelets/kernels/cpu/cholesky.h"
 #include "../codelets/kernels/cpu/linalg.h"
@@ -431,6 +432,236 @@ static void test_ridge_cholesky(void **state)
     }
 }
 
+/* The outer solve's partials: P_i = H_i^T H_i (lower; the upper part NaN,
+ * never read), q_i = H_i^T y_i, for row blocks H_i of a random H, in prec. */
+struct outer_parts {
+    int n, nparts;
+    size_t ldp;
+    void *P[4], *q[4];
+};
+
+static struct outer_parts outer_parts_new(sbk_precision prec, int n, int nparts, uint64_t seed)
+{
+    struct outer_parts o = {n, nparts, (size_t)n + 2, {NULL}, {NULL}};
+    for (int i = 0; i < nparts; i++) {
+        int rows = n + 2 - (i == nparts - 1); /* the last block one row short */
+        double *H = random_matrix(SBK_DOUBLE, rows, n, seed + i), *y = random_matrix(SBK_DOUBLE, rows, 1, seed + 9 + i);
+        o.P[i] = random_matrix(prec, o.ldp, n, 0), o.q[i] = random_matrix(prec, n, 1, 0);
+        for (int c = 0; c < n; c++) {
+            double qc = 0;
+            for (int r = 0; r < rows; r++)
+                qc += H[r + (size_t)c * rows] * y[r];
+            sbk_elem_set(prec, o.q[i], c, qc);
+            for (int k = 0; k < n; k++) {
+                double s = 0;
+                for (int r = 0; r < rows; r++)
+                    s += H[r + (size_t)k * rows] * H[r + (size_t)c * rows];
+                sbk_elem_set(prec, o.P[i], k + c * o.ldp, k >= c ? s : NAN);
+            }
+        }
+        free(H), free(y);
+    }
+    return o;
+}
+
+static void outer_parts_free(struct outer_parts *o)
+{
+    for (int i = 0; i < o->nparts; i++)
+        free(o->P[i]), free(o->q[i]);
+}
+
+/* G = sum P_i (lower, ld n), b = sum q_i, in double. */
+static void outer_sums(sbk_precision prec, const struct outer_parts *o, double *G, double *b)
+{
+    int n = o->n;
+    for (int j = 0; j < n; j++) {
+        b[j] = 0;
+        for (int i = 0; i < o->nparts; i++)
+            b[j] += sbk_elem_get(prec, o->q[i], j);
+        for (int r = 0; r < n; r++) {
+            G[r + (size_t)j * n] = 0;
+            for (int i = 0; i < o->nparts && r >= j; i++)
+                G[r + (size_t)j * n] += sbk_elem_get(prec, o->P[i], r + j * o->ldp);
+        }
+    }
+}
+
+/* Runs the outer solve on o with the ANN's ridges from `requested`; v in v_prec. */
+static int outer_solve(sbk_precision prec, const struct outer_parts *o, double requested, sbk_precision v_prec,
+                       void *v, double *ridge_used)
+{
+    int n = o->n;
+    const struct sbk_ann_partials p = {prec, n, o->nparts, (const void *const *)o->P, (const void *const *)o->q,
+                                       o->ldp};
+    const struct sbk_ridge_policy policy = {requested, 10.0, 12, 0.0};
+    double *G = malloc((size_t)n * n * sizeof *G), *L = malloc((size_t)n * n * sizeof *L), *b = malloc(n * sizeof *b);
+    int solved = sbk_cpu_ann_solve(&p, &policy, G, L, b, v_prec, v, ridge_used);
+    free(G), free(L), free(b);
+    return solved;
+}
+
+static void test_ann_solve(void **state)
+{
+    (void)state;
+    static const int orders[] = {1, 6, 13}, counts[] = {1, 4};
+    for (size_t pr = 0; pr < 4; pr++)
+        for (size_t s = 0; s < 3; s++)
+            for (size_t c = 0; c < 2; c++) {
+                sbk_precision prec = precisions[pr % 2], v_prec = precisions[pr / 2];
+                int n = orders[s];
+                struct outer_parts o = outer_parts_new(prec, n, counts[c], 70 + s);
+                double *G = malloc((size_t)n * n * sizeof *G), *b = malloc(n * sizeof *b), *x = malloc(n * sizeof *x);
+                void *v = random_matrix(v_prec, n, 1, 71);
+                outer_sums(prec, &o, G, b);
+                for (int r = 0; r < 2; r++) {
+                    double ridge = -1;
+                    assert_int_equal(outer_solve(prec, &o, 0.25 * r, v_prec, v, &ridge), 1);
+                    assert_true(ridge == 0.25 * r);
+                    for (int j = 0; j < n; j++)
+                        x[j] = sbk_elem_get(v_prec, v, j);
+                    double err = solve_error(n, G, n, ridge, x, b, eps(v_prec));
+                    if (!(err <= 4.0 * n))
+                        fail_msg("ann solve n %d, %d partials: scaled residual %.3g", n, counts[c], err);
+                }
+                /* Zero partials: the first ridge, 1e-12 (an empty diagonal), makes v = b / 1e-12. */
+                for (int i = 0; i < o.nparts; i++)
+                    for (int j = 0; j < n; j++)
+                        for (int r = j; r < n; r++)
+                            sbk_elem_set(prec, o.P[i], r + j * o.ldp, 0.0);
+                double ridge = -1;
+                assert_int_equal(outer_solve(prec, &o, 0.0, v_prec, v, &ridge), 1);
+                assert_true(ridge == 1e-12);
+                for (int j = 0; j < n; j++)
+                    assert_close(sbk_elem_get(v_prec, v, j), b[j] / 1e-12, fabs(b[j]) / 1e-12, 2, v_prec);
+                /* Negative definite: no ridge up to 0.1 helps; v and the ridge are left alone. */
+                for (int i = 0; i < o.nparts; i++)
+                    for (int j = 0; j < n; j++)
+                        sbk_elem_set(prec, o.P[i], j + j * o.ldp, -1.0);
+                sbk_elem_set(v_prec, v, 0, 42.0);
+                assert_int_equal(outer_solve(prec, &o, 0.0, v_prec, v, &ridge), 0);
+                assert_true(ridge == 1e-12 && sbk_elem_get(v_prec, v, 0) == 42.0);
+                outer_parts_free(&o);
+                free(G), free(b), free(x), free(v);
+            }
+}
+
+/* --- ANN inner layer: each neuron's least squares on its draws --- */
+
+enum { OBS = 37, MB = 8, INNER_VARS = 3 };
+
+/* X (OBS × INNER_VARS) and y in row tiles of MB rows (the last one ragged),
+ * X's leading dimension MB + 3, y in (-0.9, 0.9) for atanh. */
+struct inner_data {
+    void *X[(OBS + MB - 1) / MB], *y[(OBS + MB - 1) / MB];
+    struct sbk_ann_tile tiles[(OBS + MB - 1) / MB];
+};
+
+static void inner_data_new(struct inner_data *data, sbk_precision prec, double constant_column)
+{
+    for (int t = 0; t * MB < OBS; t++) {
+        data->X[t] = random_matrix(prec, MB + 3, INNER_VARS, 80 + t), data->y[t] = random_matrix(prec, MB, 1, 90 + t);
+        for (int r = 0; r < MB; r++) {
+            sbk_elem_set(prec, data->y[t], r, 1.8 * sbk_elem_get(prec, data->y[t], r));
+            if (constant_column != 0)
+                sbk_elem_set(prec, data->X[t], r + (MB + 3), constant_column);
+        }
+        data->tiles[t] = (struct sbk_ann_tile){data->X[t], data->y[t], MB + 3};
+    }
+}
+
+static void inner_data_free(struct inner_data *data)
+{
+    for (int t = 0; t * MB < OBS; t++)
+        free(data->X[t]), free(data->y[t]);
+}
+
+/* max over the columns c of |A^T (A w - t)|_c, A and t neuron k's draw
+ * `attempt` as ann_draws.h gathers it, scaled by the rows, eps and
+ * |A|² |w| + |A| |t|: the normal equations of a least-squares solution. */
+static double least_squares_error(const struct sbk_ann_draws *d, int k, int attempt, const double *w, double eps_w)
+{
+    int n = d->vars + d->bias, m = d->rows;
+    double *A = malloc((size_t)m * n * sizeof *A), *t = malloc(m * sizeof *t), *r = malloc(m * sizeof *r);
+    double a2 = 0, t2 = 0, w2 = 0, worst = 0;
+    for (int i = 0; i < m; i++)
+        sbk_ann_gather_row(d, k, attempt, i, A, t);
+    for (int i = 0; i < m; i++) {
+        r[i] = -t[i], t2 += t[i] * t[i];
+        for (int c = 0; c < n; c++)
+            r[i] += A[i + (size_t)c * m] * w[c], a2 += A[i + (size_t)c * m] * A[i + (size_t)c * m];
+    }
+    for (int c = 0; c < n; c++)
+        w2 += w[c] * w[c];
+    for (int c = 0; c < n; c++) {
+        double s = 0;
+        for (int i = 0; i < m; i++)
+            s += A[i + (size_t)c * m] * r[i];
+        worst = fmax(worst, fabs(s) / ((m + n) * eps_w * (a2 * sqrt(w2) + sqrt(a2 * t2))));
+    }
+    free(A), free(t), free(r);
+    return worst;
+}
+
+/* Runs the inner kernel on neurons FIRST .. FIRST + COUNT - 1 of d and checks
+ * every kept neuron's column against its draw; returns how many were kept. */
+static int check_inner(sbk_precision prec, const struct sbk_ann_draws *d)
+{
+    enum { FIRST = 2, COUNT = 3, LDW = INNER_VARS + 3 };
+    void *W = random_matrix(prec, LDW, COUNT, 85), *W0 = random_matrix(prec, LDW, COUNT, 85);
+    int used[COUNT], kept = 0, n = d->vars + d->bias;
+    sbk_cpu_ann_inner(d, FIRST, COUNT, 4, W, LDW, used);
+    for (int j = 0; j < COUNT; j++) {
+        double w[INNER_VARS + 1];
+        for (int c = 0; c < LDW; c++) {
+            double got = at(prec, W, LDW, c, j);
+            if (c > INNER_VARS) /* below the column: untouched */
+                assert_true(got == at(prec, W0, LDW, c, j));
+            else if (used[j] == SBK_ANN_DROPPED || c >= n) /* a dropped neuron, or no bias: zeros */
+                assert_true(got == 0.0);
+            else
+                w[c] = got;
+        }
+        if (used[j] == SBK_ANN_DROPPED)
+            continue;
+        kept++;
+        assert_true(used[j] >= 1 && used[j] <= sbk_ann_attempts(d, 4));
+        double err = least_squares_error(d, FIRST + j, used[j] - 1, w, eps(prec));
+        if (!(err <= 1.0))
+            fail_msg("ann inner neuron %d: scaled normal-equations residual %.3g", FIRST + j, err);
+    }
+    free(W), free(W0);
+    return kept;
+}
+
+static void test_ann_inner(void **state)
+{
+    (void)state;
+    for (size_t p = 0; p < 2; p++)
+        for (int bias = 0; bias < 2; bias++) {
+            sbk_precision prec = precisions[p];
+            struct inner_data data;
+            inner_data_new(&data, prec, 0.0);
+            struct sbk_ann_draws d = {data.tiles, 7, OBS, MB, INNER_VARS, bias, 9, prec == SBK_DOUBLE, NULL, NULL};
+            assert_int_equal(check_inner(prec, &d), 3);
+            /* A partition: clusters of 9, 6 and 4 rows (padded to 9), one draw each. */
+            static const int64_t starts[] = {0, 0, 0, 9, 15, 19};
+            int64_t rows_of[19];
+            for (int i = 0; i < 19; i++)
+                rows_of[i] = (i * 11 + 3) % OBS; /* distinct rows */
+            d.members = rows_of, d.first = starts;
+            assert_int_equal(check_inner(prec, &d), 3);
+            /* Column 1 constant beside the ones of the bias: every draw is singular, every neuron dropped. */
+            d.members = NULL, d.first = NULL;
+            inner_data_free(&data);
+            inner_data_new(&data, prec, 0.25);
+            d.tiles = data.tiles;
+            assert_int_equal(check_inner(prec, &d), bias ? 0 : 3);
+            d.tiles = NULL; /* no tile table: no draws */
+            assert_int_equal(check_inner(prec, &d), 0);
+            inner_data_free(&data);
+        }
+}
+
 /* --- SolveBak's batch reductions and the Gram sweep --- */
 
 /* nparts random partials of len values in prec. */
@@ -588,6 +819,8 @@ int main(void)
         cmocka_unit_test(test_gram_partial_and_form),
         cmocka_unit_test(test_ann_hidden),
         cmocka_unit_test(test_ridge_cholesky),
+        cmocka_unit_test(test_ann_solve),
+        cmocka_unit_test(test_ann_inner),
         cmocka_unit_test(test_solvebak_update),
         cmocka_unit_test(test_gram_reduce),
     };
