@@ -809,6 +809,95 @@ static void test_gram_reduce(void **state)
                     }
 }
 
+/* M = [X | y]^T [X | y] (lower triangle, ld ldm; the upper part NaN, never
+ * read) of a random rows × vars X, whose column `zero` (-1: none) is zero. */
+static void *gram_system(sbk_precision prec, int rows, int vars, int ldm, int zero, void **Xy)
+{
+    int n = vars + 1;
+    *Xy = random_matrix(prec, rows, n, 120);
+    for (int r = 0; zero >= 0 && r < rows; r++)
+        sbk_elem_set(prec, *Xy, r + (size_t)zero * rows, 0.0);
+    void *M = random_matrix(prec, ldm, n, 121);
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++) {
+            double s = 0;
+            for (int r = 0; r < rows; r++)
+                s += at(prec, *Xy, rows, r, i) * at(prec, *Xy, rows, r, j);
+            sbk_elem_set(prec, M, i + (size_t)j * ldm, i >= j ? s : NAN);
+        }
+    return M;
+}
+
+static void check_sweep(sbk_precision prec, int vars, int zero)
+{
+    int rows = vars + 5, ldm = vars + 3;
+    void *Xy, *M = gram_system(prec, rows, vars, ldm, zero, &Xy);
+    double *a = random_matrix(SBK_DOUBLE, vars, 1, 122), *ref = malloc(vars * sizeof *ref), s[vars];
+    for (int j = 0; j < vars; j++)
+        a[j] = ref[j] = prec == SBK_DOUBLE ? a[j] : (float)a[j];
+    double ee = sbk_cpu_gram_sweep(prec, vars, M, ldm, a, s);
+    /* The reference sweep, from M's lower triangle; each step's terms bound its error. */
+    double worst = 0;
+    for (int j = 0; j < vars; j++) {
+        double gjj = at(prec, M, ldm, j, j), d = at(prec, M, ldm, vars, j), mag = fabs(d);
+        if (!(gjj > 0)) {
+            assert_true(a[j] == ref[j]); /* a zero column keeps its value */
+            continue;
+        }
+        for (int k = 0; k < vars; k++) {
+            double g = k >= j ? at(prec, M, ldm, k, j) : at(prec, M, ldm, j, k);
+            d -= g * ref[k], mag += fabs(g * ref[k]);
+        }
+        ref[j] += d / gjj;
+        ref[j] = prec == SBK_DOUBLE ? ref[j] : (float)ref[j];
+        worst = fmax(worst, fabs(a[j] - ref[j]) / ((vars + 2) * eps(prec) * (mag / gjj + fabs(ref[j]))));
+        ref[j] = a[j]; /* the next steps from the kernel's value: errors do not compound */
+    }
+    if (!(worst <= 4.0))
+        fail_msg("gram sweep %s vars %d: scaled error %.3g", prec == SBK_DOUBLE ? "double" : "float", vars, worst);
+    /* ||y - X a||^2 from X and y themselves: the kernel's comes from M, whose rounding bounds the difference. */
+    double direct = 0, mag = 0;
+    for (int r = 0; r < rows; r++) {
+        double e = at(prec, Xy, rows, r, vars), emag = fabs(e);
+        for (int j = 0; j < vars; j++)
+            e -= at(prec, Xy, rows, r, j) * a[j], emag += fabs(at(prec, Xy, rows, r, j) * a[j]);
+        direct += e * e, mag += emag * emag;
+    }
+    assert_close(ee, direct, mag, 4 * rows, prec);
+    free(Xy), free(M), free(a), free(ref);
+}
+
+static void test_gram_sweep(void **state)
+{
+    (void)state;
+    for (size_t p = 0; p < 2; p++)
+        for (int vars = 1; vars <= 9; vars += 4) {
+            check_sweep(precisions[p], vars, -1);
+            check_sweep(precisions[p], vars, vars / 2); /* element by element even in double */
+        }
+}
+
+/* The count sample by sample, the same for any split, and pi/4 within four sigma. */
+static void test_mcpi_count(void **state)
+{
+    (void)state;
+    static const uint64_t seeds[] = {1, 7}, firsts[] = {0, 12345}, counts[] = {0, 1, 1000};
+    for (size_t s = 0; s < 2; s++)
+        for (size_t f = 0; f < 2; f++)
+            for (size_t c = 0; c < 3; c++) {
+                uint64_t ref = 0;
+                for (uint64_t i = 0; i < counts[c]; i++)
+                    ref += sbk_mcpi_inside(seeds[s], firsts[f] + i);
+                assert_int_equal(sbk_cpu_mcpi_count(seeds[s], firsts[f], counts[c]), ref);
+                assert_int_equal(sbk_cpu_mcpi_count(seeds[s], firsts[f], 37) +
+                                     sbk_cpu_mcpi_count(seeds[s], firsts[f] + 37, counts[c]),
+                                 sbk_cpu_mcpi_count(seeds[s], firsts[f], 37 + counts[c]));
+            }
+    const double n = 200000, p = M_PI / 4;
+    double estimate = sbk_cpu_mcpi_count(3, 0, (uint64_t)n) / n;
+    assert_true(fabs(estimate - p) <= 4 * sqrt(p * (1 - p) / n));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -823,6 +912,8 @@ int main(void)
         cmocka_unit_test(test_ann_inner),
         cmocka_unit_test(test_solvebak_update),
         cmocka_unit_test(test_gram_reduce),
+        cmocka_unit_test(test_gram_sweep),
+        cmocka_unit_test(test_mcpi_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* SolveBak's kernels on a CPU core: OpenBLAS gemv, dot and syrk; the batch
- * reductions' fixed-order sums and the block-exact Cholesky (cholesky.c). */
+ * reductions' fixed-order sums and the block-exact Cholesky (cholesky.c); the
+ * Gram sweep (trmv, trsv, symv in double, else element by element). */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -142,4 +143,66 @@ int sbk_cpu_gram_reduce(sbk_precision parts_prec, int nparts, const void *const 
     if (attempts != 1)
         *ridge_used = ridge;
     return attempts == 0 ? SBK_TASK_SINGULAR : attempts == 1 ? SBK_TASK_OK : SBK_TASK_REGULARIZED;
+}
+
+/* G[:, j]^T a from the lower triangle: row j left of the diagonal, column j from it down. */
+static double column_dot(sbk_precision prec, const void *G, size_t ld, int vars, int j, const double *a)
+{
+    double sum = 0.0;
+    for (int k = 0; k < j; k++)
+        sum += sbk_elem_get(prec, G, j + k * ld) * a[k];
+    for (int k = j; k < vars; k++)
+        sum += sbk_elem_get(prec, G, k + j * ld) * a[k];
+    return sum;
+}
+
+/* One sweep element by element, G's lower triangle read by column_dot: any
+ * precision (sums in double), and G_jj = 0 (a zero column: a_j stays). */
+static void sweep_elementwise(sbk_precision prec, const void *G, size_t ld, int vars, double *a)
+{
+    for (int j = 0; j < vars; j++) {
+        double gjj = sbk_elem_get(prec, G, j + j * ld);
+        if (!(gjj > 0.0))
+            continue;
+        double d = sbk_elem_get(prec, G, vars + j * ld) - column_dot(prec, G, ld, vars, j, a);
+        double aj = a[j] + d / gjj;
+        a[j] = prec == SBK_DOUBLE ? aj : (float)aj; /* the same rounding as the per-column method's a */
+    }
+}
+
+/* The same sweep in double with G = L + D + L^T as two BLAS-2 passes over the
+ * lower triangle, contiguous and vectorised: Gauss-Seidel is
+ * (D + L) a_new = b - L^T a_old, and b - L^T a = b - (D + L^T) a + D a. */
+static void sweep_blas(const double *G, int ld, int vars, double *a, double *s)
+{
+    for (int j = 0; j < vars; j++)
+        s[j] = a[j];
+    cblas_dtrmv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, vars, G, ld, s, 1);
+    for (int j = 0; j < vars; j++) /* b_j is M's last row */
+        s[j] = G[vars + (size_t)j * ld] - s[j] + G[j + (size_t)j * ld] * a[j];
+    cblas_dtrsv(CblasColMajor, CblasLower, CblasNoTrans, CblasNonUnit, vars, G, ld, s, 1);
+    for (int j = 0; j < vars; j++)
+        a[j] = s[j];
+}
+
+double sbk_cpu_gram_sweep(sbk_precision prec, int vars, const void *M, int ldm, double *a, double *s)
+{
+    int zero_column = 0;
+    for (int j = 0; j < vars; j++)
+        zero_column |= !(sbk_elem_get(prec, M, j + (size_t)j * ldm) > 0.0);
+    double ab = 0.0, aga = 0.0;
+    if (prec == SBK_DOUBLE && !zero_column) {
+        sweep_blas(M, ldm, vars, a, s);
+        cblas_dsymv(CblasColMajor, CblasLower, vars, 1.0, M, ldm, a, 1, 0.0, s, 1); /* s = G a */
+        aga = cblas_ddot(vars, a, 1, s, 1);
+        ab = cblas_ddot(vars, a, 1, (const double *)M + vars, ldm);
+    } else {
+        sweep_elementwise(prec, M, ldm, vars, a);
+        for (int j = 0; j < vars; j++) {
+            aga += a[j] * column_dot(prec, M, ldm, vars, j, a);
+            ab += a[j] * sbk_elem_get(prec, M, vars + (size_t)j * ldm);
+        }
+    }
+    double ee = sbk_elem_get(prec, M, vars + (size_t)vars * ldm) - 2.0 * ab + aga;
+    return ee > 0.0 ? ee : 0.0;
 }

@@ -49,4 +49,12 @@ void sbk_cpu_solvebak_update(sbk_precision parts_prec, int nparts, const void *c
 int sbk_cpu_gram_reduce(sbk_precision parts_prec, int nparts, const void *const *parts, int n,
                         enum sbk_batch_solve solve, double *out, double *copy);
 
+/* One Gauss-Seidel sweep over all columns on the Gram system M = [X | y]^T
+ * [X | y] ((vars + 1) × (vars + 1), lower triangle read; G its leading block,
+ * b^T its last row, y^T y its corner): for j, a_j += (b_j - G[:, j]^T a) / G_jj,
+ * skipped when G_jj = 0; a (vars doubles, held in prec's rounding) is updated,
+ * s (vars doubles) is workspace. Returns ||y - X a||^2 = y^T y - 2 a^T b +
+ * a^T G a (0 where rounding makes it negative). */
+double sbk_cpu_gram_sweep(sbk_precision prec, int vars, const void *M, int ldm, double *a, double *s);
+
 #endif
