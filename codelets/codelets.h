@@ -5,6 +5,7 @@
 #define STARBAK_INTERNAL_CODELETS_H
 
 #include "runtime/runtime.h"
+#include "codelets/kernels/common/task_outcomes.h"
 
 /* C = parts[0] + ... + parts[nparts-1], matrix tiles of C's shape, in that
  * order; with lower set, only the lower triangle (rows >= columns) is read and written. */
@@ -29,13 +30,8 @@ int sbk_insert_mcpi(uint64_t first, uint64_t count, uint64_t seed, starpu_data_h
 /* Declares the reduction of a mcpi counter handle (init to 0, sum). */
 void sbk_mcpi_set_reduction(starpu_data_handle_t inside);
 
-/* SolveBak (codelets/solvebak_*.c, gram_sweep.c): see each file's header.
- * How a batch J turns d_J = X_J^T e into its step da_J, with G_J = X_J^T X_J: */
-enum sbk_batch_solve {
-    SBK_BATCH_JACOBI,       /* da = d ./ diag(G_J): batched (HPSCDP) */
-    SBK_BATCH_GAUSS_SEIDEL, /* (D + L) da = d: per-column's own iterates, one batch at a time */
-    SBK_BATCH_CHOLESKY,     /* G_J da = d: block-exact */
-};
+/* SolveBak (codelets/solvebak_*.c, gram_sweep.c): see each file's header; the
+ * batch solves (enum sbk_batch_solve) in kernels/common/task_outcomes.h. */
 int sbk_insert_solvebak_step(starpu_data_handle_t e, starpu_data_handle_t p, starpu_data_handle_t X_prev,
                              int prev_col, int prev_count, starpu_data_handle_t da_prev,
                              starpu_data_handle_t X_cur, int cur_col, int cur_count, int norm);
@@ -43,15 +39,7 @@ int sbk_insert_solvebak_reduce_da(starpu_data_handle_t *parts, int nparts, int c
                                   enum sbk_batch_solve solve, starpu_data_handle_t da, starpu_data_handle_t a_tile,
                                   int a_offset);
 int sbk_insert_solvebak_reduce_norm(starpu_data_handle_t *parts, int nparts, int slot, starpu_data_handle_t out);
-/* What a task that can fail found: an int variable handle of its own, which
- * the task's perf-model footprint leaves out (sbk_footprint_of_first), read
- * by the host once the task ran. Never a value coded into floating-point data. */
-enum sbk_task_status {
-    SBK_TASK_OK,          /* done as asked */
-    SBK_TASK_REGULARIZED, /* factored with a ridge: dependent columns */
-    SBK_TASK_NONFINITE,   /* a non-finite diagonal: X holds NaN/Inf or overflows */
-    SBK_TASK_SINGULAR,    /* no ridge made the matrix factorable */
-};
+/* A task that can fail reports an enum sbk_task_status (kernels/common/task_outcomes.h). */
 int sbk_insert_solvebak_gram_partial(starpu_data_handle_t X, int col, int count, int whole, starpu_data_handle_t q);
 /* G: the diagonal of G_J, then G_J or its factor unless Jacobi, then the ridge
  * added to G_J's diagonal (0: none); status: an enum sbk_task_status. */

@@ -5,10 +5,9 @@
  * worker runs which block. A draw whose triangular factor is (nearly) singular
  * is redrawn, up to SBK_ANN_ATTEMPTS times, then the neuron is dropped.
  * In double whatever X's precision (the systems are small).
- * CPU: LAPACKE_dgels per neuron. CUDA: cublasDgelsBatched on the whole block,
+ * CPU: LAPACKE_dgels per neuron (kernels/cpu/ann.c). CUDA: cublasDgelsBatched on the whole block,
  * around two small kernels (ann_inner_cuda.cu). Both take their draws, their
  * acceptance test and their W columns from kernels/common/ann_draws.h. */
-#include <lapacke.h>
 #include <stdlib.h>
 #include "codelets/codelet_def.h"
 #ifdef STARPU_USE_CUDA
@@ -16,6 +15,7 @@
 #include <starpu_cublas_v2.h>
 #endif
 #include "../kernels/common/ann_draws.h"
+#include "../kernels/cpu/ann.h"
 
 struct inner_args {
     int first, count, rows, vars, bias, mt, mb;
@@ -44,35 +44,17 @@ static struct sbk_ann_tile *tile_table(void *buffers[], const struct inner_args 
     return tiles;
 }
 
-/* Solves neuron k's draw `attempt`; 1 when it is accepted (ann_draws.h). */
-static int solve_draw(const struct sbk_ann_draws *d, int k, int attempt, double *A, double *t)
-{
-    int n = d->vars + d->bias;
-    for (int i = 0; i < d->rows; i++)
-        sbk_ann_gather_row(d, k, attempt, i, A, t);
-    return LAPACKE_dgels(LAPACK_COL_MAJOR, 'N', d->rows, n, 1, A, d->rows, t, d->rows) == 0 &&
-           sbk_ann_draw_accepted(A, d->rows, t, n);
-}
-
 static void ann_inner_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
         return;
     const struct inner_args *a = cl_arg;
     void *W = buffers[2 * a->mt];
-    int *draws_used = (int *)STARPU_VECTOR_GET_PTR(buffers[2 * a->mt + 1]);
     struct sbk_ann_draws d;
     struct sbk_ann_tile *tiles = tile_table(buffers, a, &d);
-    int n = a->vars + a->bias;
-    double *A = malloc((size_t)a->rows * n * sizeof *A), *t = malloc((size_t)a->rows * sizeof *t);
-    for (int j = 0; j < a->count; j++) {
-        int ok = 0, attempt = 0;
-        while (tiles && A && t && !ok && attempt < sbk_ann_attempts(&d, SBK_ANN_ATTEMPTS))
-            ok = solve_draw(&d, a->first + j, attempt++, A, t);
-        sbk_ann_write_column((void *)STARPU_MATRIX_GET_PTR(W), STARPU_MATRIX_GET_LD(W), d.dbl, j, a->vars, n, ok, t);
-        draws_used[j] = ok ? attempt : SBK_ANN_DROPPED;
-    }
-    free(A), free(t), free(tiles);
+    sbk_cpu_ann_inner(&d, a->first, a->count, SBK_ANN_ATTEMPTS, (void *)STARPU_MATRIX_GET_PTR(W),
+                      STARPU_MATRIX_GET_LD(W), (int *)STARPU_VECTOR_GET_PTR(buffers[2 * a->mt + 1]));
+    free(tiles);
 }
 
 #ifdef STARPU_USE_CUDA

@@ -2,24 +2,24 @@
  * fixed order (in double, kernels/common/partial_sum.h), adds the ridge, and solves
  * (H^T H + ridge I) v = H^T y by Cholesky. When H^T H is not positive definite
  * the ridge is raised until it is; the ridge used is returned for the report.
- * CPU: LAPACKE dpotrf/dpotrs. CUDA: the sums by a small kernel
+ * CPU: LAPACKE dpotrf/dpotrs (kernels/cpu/ann.c, cholesky.c). CUDA: the sums by a small kernel
  * (ann_solve_cuda.cu), cusolverDnDpotrf/Dpotrs. Both devices add the same
  * partials in the same order and pick the same ridges, so they factor the same
  * system; only the factorizations' rounding differs. Both read only the
  * partials' lower triangles, in double whatever their precision. */
-#include <lapacke.h>
 #include <stdlib.h>
-#include <string.h>
 #include "codelets/codelet_def.h"
 #ifdef STARPU_USE_CUDA
 #include <starpu_cusolver.h>
 #endif
 #include "../kernels/common/partial_sum.h"
 #include "../kernels/common/ridge.h"
+#include "../kernels/cpu/ann.h"
 
-/* The outer solve's ridges: the requested one, then SBK_RIDGE_FIRST times the
- * mean diagonal of H^T H and ten times more each time, up to 0.1 times it: a
- * ridge changes the fitted model, so it grows gently and is reported. */
+/* The outer solve's ridges: the requested one, then ten times more each time
+ * (from SBK_RIDGE_FIRST times the mean diagonal of H^T H when none was
+ * requested, up to 1e-2 times it): a ridge changes the fitted model, so it
+ * grows gently and is reported. */
 enum { RIDGE_ATTEMPTS = 12 };
 #define RIDGE_GROWTH 10.0
 
@@ -54,9 +54,6 @@ static struct workspace workspace_of(int n, int nparts, int lwork)
     return w;
 }
 
-/* The ridge after a failed Cholesky. */
-static double next_ridge(double ridge, double trace, int n) { return sbk_ridge_next(ridge, RIDGE_GROWTH, trace, n); }
-
 /* Buffers: P_0 .. P_{n-1} (R, ncol × ncol, lower triangles), q_0 .. q_{n-1}
  * (R, ncol × 1), v (W, ncol × 1), ridge_used (W, variable double), scratch
  * (SCRATCH), status (W, variable int: SBK_TASK_OK, or SBK_TASK_SINGULAR when
@@ -66,51 +63,29 @@ static void ann_solve_cpu(void *buffers[], void *cl_arg)
     if (sbk_kernel_skipped())
         return;
     const struct solve_args *s = cl_arg;
-    int n = s->ncol, np = nparts_of(), dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double);
-    size_t nn = (size_t)n * n, ldp = STARPU_MATRIX_GET_LD(buffers[0]);
+    int np = nparts_of();
     void *vh = buffers[2 * np];
-    double *ridge_used = (double *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 1]);
     char *scratch = (char *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 2]);
-    int *status = (int *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 3]);
-    struct workspace w = workspace_of(n, np, s->lwork);
-    double *G = (double *)(scratch + w.G), *A = (double *)(scratch + w.A), *b = (double *)(scratch + w.b);
-    memset(G, 0, nn * sizeof *G);
-    memset(b, 0, n * sizeof *b);
-    /* Partial by partial, column by column: contiguous reads of the lower triangles. */
-    for (int i = 0; i < np; i++) {
-        const void *P = (const void *)STARPU_MATRIX_GET_PTR(buffers[i]);
-        const void *q = (const void *)STARPU_MATRIX_GET_PTR(buffers[np + i]);
-        for (int j = 0; j < n; j++) {
-            b[j] = sbk_ann_add_partial(b[j], q, dbl, j);
-            for (int r = j; r < n; r++)
-                G[r + (size_t)j * n] = sbk_ann_add_partial(G[r + (size_t)j * n], P, dbl, r + j * ldp);
-        }
-    }
-    double trace = 0.0, ridge = s->ridge;
-    for (int j = 0; j < n; j++)
-        trace += G[j + (size_t)j * n];
-    *status = SBK_TASK_SINGULAR;
-    for (int attempt = 0; attempt < RIDGE_ATTEMPTS; attempt++, ridge = next_ridge(ridge, trace, n)) {
-        memcpy(A, G, nn * sizeof *A);
-        for (int j = 0; j < n; j++)
-            A[j + (size_t)j * n] += ridge;
-        if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, A, n) != 0)
-            continue;
-        LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', n, 1, A, n, b, n);
-        for (int j = 0; j < n; j++) {
-            if (STARPU_MATRIX_GET_ELEMSIZE(vh) == sizeof(double))
-                ((double *)STARPU_MATRIX_GET_PTR(vh))[j] = b[j];
-            else
-                ((float *)STARPU_MATRIX_GET_PTR(vh))[j] = (float)b[j];
-        }
-        *ridge_used = ridge, *status = SBK_TASK_OK;
-        break;
-    }
+    const void *parts[2 * np];
+    for (int i = 0; i < 2 * np; i++)
+        parts[i] = (const void *)STARPU_MATRIX_GET_PTR(buffers[i]);
+    const struct sbk_ann_partials p = {(sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(buffers[0]), s->ncol, np, parts,
+                                       parts + np, STARPU_MATRIX_GET_LD(buffers[0])};
+    const struct sbk_ridge_policy policy = {s->ridge, RIDGE_GROWTH, RIDGE_ATTEMPTS, 0.0};
+    struct workspace w = workspace_of(s->ncol, np, s->lwork);
+    int solved = sbk_cpu_ann_solve(&p, &policy, (double *)(scratch + w.G), (double *)(scratch + w.A),
+                                   (double *)(scratch + w.b), (sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(vh),
+                                   (void *)STARPU_MATRIX_GET_PTR(vh),
+                                   (double *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 1]));
+    *(int *)STARPU_VARIABLE_GET_PTR(buffers[2 * np + 3]) = solved ? SBK_TASK_OK : SBK_TASK_SINGULAR;
 }
 
 #ifdef STARPU_USE_CUDA
 /* ann_solve_cuda.cu */
 cudaError_t sbk_ann_solve_sum_cuda(const struct sbk_ann_sum *s, cudaStream_t stream);
+
+/* The ridge after a failed Cholesky: the CPU's policy (sbk_cpu_ridge_cholesky). */
+static double next_ridge(double ridge, double trace, int n) { return sbk_ridge_next(ridge, RIDGE_GROWTH, trace, n); }
 
 /* Copies devInfo to the host after everything queued so far. */
 static int device_info(const int *info_dev, cudaStream_t stream)

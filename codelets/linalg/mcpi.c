@@ -1,9 +1,10 @@
 /* Monte-Carlo pi tile kernel: counts the samples first .. first+count-1 that
  * fall in the quarter disc and adds the count to a STARPU_REDUX counter. Integer
- * counts make the reduction exact, so its order does not change the result. */
+ * counts make the reduction exact, so its order does not change the result.
+ * CPU: kernels/cpu/linalg.c. */
 #include <stdlib.h>
 #include "codelets/codelet_def.h"
-#include "../kernels/common/mcpi_sample.h"
+#include "../kernels/cpu/linalg.h"
 
 struct mcpi_args {
     uint64_t first, count, seed;
@@ -14,11 +15,7 @@ static void mcpi_cpu(void *buffers[], void *cl_arg)
     if (sbk_kernel_skipped())
         return;
     const struct mcpi_args *a = cl_arg;
-    uint64_t *inside = (uint64_t *)STARPU_VARIABLE_GET_PTR(buffers[0]);
-    uint64_t n = 0;
-    for (uint64_t i = 0; i < a->count; i++)
-        n += sbk_mcpi_inside(a->seed, a->first + i);
-    *inside += n;
+    *(uint64_t *)STARPU_VARIABLE_GET_PTR(buffers[0]) += sbk_cpu_mcpi_count(a->seed, a->first, a->count);
 }
 
 static void mcpi_zero_cpu(void *buffers[], void *cl_arg)

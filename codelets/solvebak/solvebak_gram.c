@@ -3,16 +3,13 @@
  * its diagonal only (batched: the squared column norms).
  *   partial: q_i = X_i[:, J]^T X_i[:, J] on one row block (CPU: syrk or dots, kernels/cpu/solvebak.c;
  *            CUDA: cublas syrk or one dot per column)
- *   reduce:  G_J = sum_i q_i in a fixed order, in double; Cholesky for block-exact.
+ *   reduce:  G_J = sum_i q_i in a fixed order, in double; Cholesky for block-exact
+ *            (CPU only: kernels/cpu/solvebak.c, cholesky.c).
  * A non-finite value of X shows up as a non-finite diagonal, which the host
  * checks before iterating. */
-#include <lapacke.h>
-#include <math.h>
 #include <stdlib.h>
-#include <string.h>
 #include "codelets/codelet_def.h"
 #include "../kernels/cpu/solvebak.h"
-#include "../kernels/common/ridge.h"
 #ifdef STARPU_USE_CUDA
 #include <cublas_v2.h>
 #include <starpu_cublas_v2.h>
@@ -82,32 +79,6 @@ static void gram_partial_cuda(void *buffers[], void *cl_arg)
 }
 #endif
 
-static double part(void *p, size_t k)
-{
-    return STARPU_VECTOR_GET_ELEMSIZE(p) == sizeof(double) ? ((const double *)STARPU_VECTOR_GET_PTR(p))[k]
-                                                           : ((const float *)STARPU_VECTOR_GET_PTR(p))[k];
-}
-
-/* The batch ridges: SBK_RIDGE_FIRST times the mean diagonal, then 100 times more, up to 1e2 times it. */
-enum { BATCH_RIDGE_TRIES = 8 };
-#define BATCH_RIDGE_GROWTH 100.0
-
-/* Cholesky of the n×n G (lower, in place) whose diagonal is d + add, refused
- * when a pivot^2 falls below 1e-13 of its column's diagonal: a duplicated
- * column gives a zero pivot in exact arithmetic, but partials rounded
- * differently (a GPU's SYRK beside a CPU's) give a tiny positive one just as
- * well, and a solve through it is noise. Relative to each column, so a column
- * of small values but independent of the others is not taken for a duplicate. */
-static int factor(double *G, int n, const double *d, double add)
-{
-    if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, G, n) != 0)
-        return 0;
-    for (int k = 0; k < n; k++)
-        if (G[k + (size_t)k * n] * G[k + (size_t)k * n] < 1e-13 * (d[k] + add))
-            return 0;
-    return 1;
-}
-
 /* Buffers: q_0 .. q_{nparts-1} (R), out (W, double): the diagonal of G_J
  * (count), then when whole G_J or its Cholesky factor L (count×count, lower),
  * then the ridge added to G_J's diagonal; status (W, int: enum
@@ -117,46 +88,14 @@ static void gram_reduce_cpu(void *buffers[], void *cl_arg)
     if (sbk_kernel_skipped())
         return;
     const struct gram_args *g = cl_arg;
-    int nparts = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 3, n = g->count;
-    double *diag = (double *)STARPU_VECTOR_GET_PTR(buffers[nparts]), *L = diag + n;
-    double *ridge_used = L + (g->whole ? (size_t)n * n : 0);
-    int *status = (int *)STARPU_VARIABLE_GET_PTR(buffers[nparts + 1]);
-    double *copy = (double *)STARPU_VARIABLE_GET_PTR(buffers[nparts + 2]);
-    size_t len = g->whole ? (size_t)n * n : (size_t)n;
-    double *G = g->whole ? L : diag;
-    for (size_t k = 0; k < len; k++) {
-        G[k] = 0.0;
-        for (int i = 0; i < nparts; i++)
-            G[k] += part(buffers[i], k);
-    }
-    *status = SBK_TASK_OK, *ridge_used = 0.0;
-    for (int k = 0; k < n; k++) {
-        if (g->whole)
-            diag[k] = G[k + (size_t)k * n];
-        if (!isfinite(diag[k]))
-            *status = SBK_TASK_NONFINITE;
-    }
-    if (g->solve != SBK_BATCH_CHOLESKY || *status != SBK_TASK_OK)
-        return;
-    double trace = 0.0;
-    memcpy(copy, G, len * sizeof *copy);
-    for (int k = 0; k < n; k++)
-        trace += diag[k];
-    /* Duplicated or dependent columns make G_J singular: a ridge keeps the
-     * batch solvable (reported). It only preconditions the batch's step, which
-     * the next sweeps correct, so it may grow fast and far. */
-    double ridge = 0.0;
-    int ok = factor(G, n, diag, 0.0);
-    for (int attempt = 0; !ok && attempt < BATCH_RIDGE_TRIES; attempt++) {
-        ridge = sbk_ridge_next(ridge, BATCH_RIDGE_GROWTH, trace, n);
-        memcpy(G, copy, len * sizeof *copy);
-        for (int k = 0; k < n; k++)
-            G[k + (size_t)k * n] += ridge;
-        *status = SBK_TASK_REGULARIZED, *ridge_used = ridge;
-        ok = factor(G, n, diag, ridge);
-    }
-    if (!ok)
-        *status = SBK_TASK_SINGULAR;
+    int nparts = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 3;
+    const void *parts[nparts];
+    for (int i = 0; i < nparts; i++)
+        parts[i] = (const void *)STARPU_VECTOR_GET_PTR(buffers[i]);
+    *(int *)STARPU_VARIABLE_GET_PTR(buffers[nparts + 1]) =
+        sbk_cpu_gram_reduce((sbk_precision)STARPU_VECTOR_GET_ELEMSIZE(buffers[0]), nparts, parts, g->count, g->solve,
+                            (double *)STARPU_VECTOR_GET_PTR(buffers[nparts]),
+                            (double *)STARPU_VARIABLE_GET_PTR(buffers[nparts + 2]));
 }
 
 /* The status and the scratch (the last two) do not change the cost. */

@@ -5,25 +5,28 @@
  *   da:   d = sum_i p_i[0..count); then by the batch's solve (codelets.h):
  *         Jacobi da = d ./ diag, Gauss-Seidel (D + L) da = d, Cholesky L L^T da = d;
  *         a[off..off+count) += da
- *   norm: out = sum_i p_i[slot]                                              */
-#include <lapacke.h>
+ *   norm: out = sum_i p_i[slot]
+ * CPU: kernels/cpu/solvebak.c (LAPACKE dpotrs for Cholesky, cholesky.c). */
 #include <stdlib.h>
 #include "codelets/codelet_def.h"
+#include "../kernels/cpu/solvebak.h"
 
 struct reduce_args {
     int count, a_offset, slot;
     enum sbk_batch_solve solve; /* scale: diagonal, then G_J (Gauss-Seidel) or its factor L (Cholesky) */
 };
 
-static double part(void *p, int k)
-{
-    return STARPU_VECTOR_GET_ELEMSIZE(p) == sizeof(double) ? ((const double *)STARPU_VECTOR_GET_PTR(p))[k]
-                                                           : ((const float *)STARPU_VECTOR_GET_PTR(p))[k];
-}
-
 /* The partials a task reads: its buffers but the last `tail` (under MPI with
  * several ranks one combined double partial, sbk_insert_reduce). */
 static int nparts_of(int tail) { return STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - tail; }
+
+/* The partials' pointers into parts; returns their precision (all alike). */
+static sbk_precision partial_pointers(void *buffers[], int nparts, const void **parts)
+{
+    for (int i = 0; i < nparts; i++)
+        parts[i] = (const void *)STARPU_VECTOR_GET_PTR(buffers[i]);
+    return (sbk_precision)STARPU_VECTOR_GET_ELEMSIZE(buffers[0]);
+}
 
 /* Buffers: p_0 .. p_{nparts-1} (R), scale (R, double), da (W), a tile (RW). */
 static void reduce_da_cpu(void *buffers[], void *cl_arg)
@@ -32,34 +35,14 @@ static void reduce_da_cpu(void *buffers[], void *cl_arg)
         return;
     const struct reduce_args *r = cl_arg;
     int nparts = nparts_of(3);
-    const double *scale = (const double *)STARPU_VECTOR_GET_PTR(buffers[nparts]);
+    const void *parts[nparts];
+    sbk_precision parts_prec = partial_pointers(buffers, nparts, parts);
     void *da = buffers[nparts + 1], *a = buffers[nparts + 2];
-    double d[r->count];
-    for (int k = 0; k < r->count; k++) {
-        d[k] = 0.0;
-        for (int i = 0; i < nparts; i++)
-            d[k] += part(buffers[i], k);
-    }
-    const double *G = scale + r->count; /* after the diagonal */
-    if (r->solve == SBK_BATCH_CHOLESKY)
-        LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', r->count, 1, G, r->count, d, r->count);
-    else /* a zero column has a zero diagonal: it is skipped, da = 0 */
-        for (int k = 0; k < r->count; k++) {
-            /* Gauss-Seidel: X_k^T e after the batch's earlier columns moved e. */
-            for (int j = 0; r->solve == SBK_BATCH_GAUSS_SEIDEL && j < k; j++)
-                d[k] -= G[k + (size_t)j * r->count] * d[j];
-            d[k] = scale[k] > 0.0 ? d[k] / scale[k] : 0.0;
-        }
-    int dbl = STARPU_VECTOR_GET_ELEMSIZE(da) == sizeof(double);
-    for (int k = 0; k < r->count; k++) {
-        if (dbl) {
-            ((double *)STARPU_VECTOR_GET_PTR(da))[k] = d[k];
-            ((double *)STARPU_MATRIX_GET_PTR(a))[r->a_offset + k] += d[k];
-        } else {
-            ((float *)STARPU_VECTOR_GET_PTR(da))[k] = (float)d[k];
-            ((float *)STARPU_MATRIX_GET_PTR(a))[r->a_offset + k] += (float)d[k];
-        }
-    }
+    sbk_precision prec = (sbk_precision)STARPU_VECTOR_GET_ELEMSIZE(da);
+    sbk_cpu_solvebak_update(parts_prec, nparts, parts, r->count, r->solve,
+                            (const double *)STARPU_VECTOR_GET_PTR(buffers[nparts]), prec,
+                            (void *)STARPU_VECTOR_GET_PTR(da),
+                            (char *)STARPU_MATRIX_GET_PTR(a) + (size_t)r->a_offset * prec);
 }
 
 /* Buffers: p_0 .. p_{nparts-1} (R), out (W, one double). */
@@ -69,10 +52,9 @@ static void reduce_norm_cpu(void *buffers[], void *cl_arg)
         return;
     const struct reduce_args *r = cl_arg;
     int nparts = nparts_of(1);
-    double sum = 0.0;
-    for (int i = 0; i < nparts; i++)
-        sum += part(buffers[i], r->slot);
-    *(double *)STARPU_VARIABLE_GET_PTR(buffers[nparts]) = sum;
+    const void *parts[nparts];
+    sbk_precision parts_prec = partial_pointers(buffers, nparts, parts);
+    sbk_cpu_partials_sum(parts_prec, nparts, parts, r->slot, 1, (double *)STARPU_VARIABLE_GET_PTR(buffers[nparts]));
 }
 
 

@@ -1,7 +1,14 @@
-/* The ANN hidden layer's kernels on a CPU core: OpenBLAS gemm, syrk and gemv
- * around the vectorised activation. */
+/* The ANN's kernels on a CPU core: the hidden layer's OpenBLAS gemm, syrk and
+ * gemv around the vectorised activation, the inner layer's LAPACKE dgels and
+ * the outer solve's ridge Cholesky (cholesky.c). */
 #include <cblas.h>
+#include <lapacke.h>
+#include <stdlib.h>
+#include <string.h>
 #include "ann.h"
+#include "cholesky.h"
+#include "../common/ann_draws.h"
+#include "../common/partial_sum.h"
 
 void sbk_cpu_ann_hidden(sbk_precision prec, int rows, int vars, int neurons, int bias, const void *X, int ldx,
                         const void *W, int ldw, void *H, int ldh)
@@ -47,4 +54,56 @@ void sbk_cpu_ann_predict(sbk_precision prec, int rows, int vars, int neurons, in
         else
             cblas_sgemv(CblasColMajor, CblasNoTrans, h, ncol, 1.0f, H, ldh, v, 1, 0.0f, (float *)yhat + r0, 1);
     }
+}
+
+/* Neuron k's draw `attempt` solved in least squares (LAPACKE dgels) into t's
+ * first n values; 1 when it is accepted (ann_draws.h). */
+static int solve_draw(const struct sbk_ann_draws *d, int k, int attempt, double *A, double *t)
+{
+    int n = d->vars + d->bias;
+    for (int i = 0; i < d->rows; i++)
+        sbk_ann_gather_row(d, k, attempt, i, A, t);
+    return LAPACKE_dgels(LAPACK_COL_MAJOR, 'N', d->rows, n, 1, A, d->rows, t, d->rows) == 0 &&
+           sbk_ann_draw_accepted(A, d->rows, t, n);
+}
+
+void sbk_cpu_ann_inner(const struct sbk_ann_draws *d, int first, int count, int random_attempts, void *W, int ldw,
+                       int *draws_used)
+{
+    int n = d->vars + d->bias;
+    double *A = malloc((size_t)d->rows * n * sizeof *A), *t = malloc((size_t)d->rows * sizeof *t);
+    for (int j = 0; j < count; j++) {
+        int ok = 0, attempt = 0;
+        while (d->tiles && A && t && !ok && attempt < sbk_ann_attempts(d, random_attempts))
+            ok = solve_draw(d, first + j, attempt++, A, t);
+        sbk_ann_write_column(W, ldw, d->dbl, j, d->vars, n, ok, t);
+        draws_used[j] = ok ? attempt : SBK_ANN_DROPPED;
+    }
+    free(A), free(t);
+}
+
+/* v = (G + ridge I)^{-1} b by the policy's ridges, G = sum of the P_i's lower
+ * triangles and b = sum of the q_i, each element added in the partials' order
+ * from 0 in double (partial_sum.h, as the CUDA path adds them). */
+int sbk_cpu_ann_solve(const struct sbk_ann_partials *p, const struct sbk_ridge_policy *policy, double *G, double *L,
+                      double *b, sbk_precision v_prec, void *v, double *ridge_used)
+{
+    int n = p->n, dbl = p->prec == SBK_DOUBLE;
+    memset(G, 0, (size_t)n * n * sizeof *G);
+    memset(b, 0, n * sizeof *b);
+    /* Partial by partial, column by column: contiguous reads of the lower triangles. */
+    for (int i = 0; i < p->nparts; i++)
+        for (int j = 0; j < n; j++) {
+            b[j] = sbk_ann_add_partial(b[j], p->q[i], dbl, j);
+            for (int r = j; r < n; r++)
+                G[r + (size_t)j * n] = sbk_ann_add_partial(G[r + (size_t)j * n], p->P[i], dbl, r + (size_t)j * p->ldp);
+        }
+    double ridge;
+    if (!sbk_cpu_ridge_cholesky(n, G, L, policy, &ridge))
+        return 0;
+    sbk_cpu_cholesky_solve(n, L, b);
+    for (int j = 0; j < n; j++)
+        sbk_elem_set(v_prec, v, j, b[j]);
+    *ridge_used = ridge;
+    return 1;
 }

@@ -1,5 +1,5 @@
 /* The linear-algebra tile kernels on a CPU core: OpenBLAS calls, or one pass
- * over the tile where BLAS has no routine. */
+ * over the tile where BLAS has no routine; the Monte-Carlo count. */
 #include <cblas.h>
 #include <string.h>
 #include "linalg.h"
@@ -60,4 +60,12 @@ void sbk_cpu_tile_sum(sbk_precision parts_prec, sbk_precision prec, int m, int n
                 sum = sbk_ann_add_partial(sum, parts[p], dbl, r + (size_t)c * ld[p]);
             sbk_elem_set(prec, C, r + (size_t)c * ldc, sum);
         }
+}
+
+uint64_t sbk_cpu_mcpi_count(uint64_t seed, uint64_t first, uint64_t count)
+{
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < count; i++)
+        n += sbk_mcpi_inside(seed, first + i);
+    return n;
 }

@@ -5,6 +5,7 @@
 #ifndef STARBAK_KERNELS_CPU_LINALG_H
 #define STARBAK_KERNELS_CPU_LINALG_H
 
+#include <stdint.h>
 #include <starbak/starbak.h>
 
 /* C = alpha op(A) op(B) + beta C, C m×n, op(A) m×k (cblas_?gemm, beta = 0
@@ -24,5 +25,9 @@ void sbk_cpu_scale(sbk_precision prec, int m, int n, double alpha, void *A, int 
  * The parts in parts_prec, C in prec (the parts combined over MPI ranks are double). */
 void sbk_cpu_tile_sum(sbk_precision parts_prec, sbk_precision prec, int m, int n, int lower, const void *const *parts,
                       const int *ld, int nparts, void *C, int ldc);
+
+/* How many of the Monte-Carlo samples first .. first + count - 1 of stream
+ * seed fall in the quarter disc (kernels/common/mcpi_sample.h). */
+uint64_t sbk_cpu_mcpi_count(uint64_t seed, uint64_t first, uint64_t count);
 
 #endif
