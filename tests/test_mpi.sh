@@ -4,8 +4,8 @@
 # doc/mpi.md (tests/mpi_check.c), and so do k-means and the ANN's kmeans
 # partition row-distributed; the drivers run unchanged under mpirun and give
 # the same bits under every scheduler for a rank count, a SolveBak batch sends
-# one message per rank, and a rank that fails stops every rank with a message
-# instead of a hang. Skipped (77) without mpirun or StarPU-MPI.
+# one message per rank, a rank that fails stops every rank with a message
+# instead of a hang, and so does a rank killed mid-run. Skipped (77) without mpirun or StarPU-MPI.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${abs_top_builddir:-$top} # the built programs (elsewhere than the sources in a VPATH build)
@@ -177,6 +177,34 @@ expect 1 'bad.npy: truncated header' run 2 "$bin/kmeans" --X "$work/good.csv" --
 expect 2 'exceeds the 2 rows' run 2 "$bin/kmeans" --X "$work/good.csv" --k 3 --out "$work/keep.npy"
 checks=$((checks + 1))
 [ "$(cat "$work/keep.npy")" = keep ] || { failures=$((failures + 1)); echo "FAILED: a failed k-means run overwrote its output"; }
+
+
+# A rank killed mid-run (SIGKILL: the out-of-memory killer, a lost node): Open MPI
+# ends the job with a message naming the rank, long before mpirun's timeout, and
+# the output file keeps what it held (the drivers write through a temporary file).
+echo keep > "$work/killed.csv"
+STARPU_SCHED=${STARPU_SCHED:-lws} mpirun --oversubscribe --bind-to none --timeout "$limit" -np 2 \
+  "$bin/solvebak" --obs 20000 --vars 40 --iters 100000 --tol 0 --out "$work/killed.csv" >"$work/killed.log" 2>&1 &
+job=$! victim=
+for _ in $(seq 1 120); do # until both ranks iterate, then rank 1's process
+  grep -q '^batched iteration: 2 ' "$work/killed.log" && for p in $(pgrep -P "$job"); do
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && victim=$p
+  done
+  [ -n "$victim" ] && break
+  sleep 0.5
+done
+killed_at=$SECONDS
+[ -n "$victim" ] && kill -KILL "$victim"
+wait "$job"
+status=$? checks=$((checks + 1))
+if [ -z "$victim" ] || [ "$status" -eq 0 ] || [ $((SECONDS - killed_at)) -gt 60 ] ||
+   ! grep -q 'rank 1 .*exited on signal 9' "$work/killed.log" || [ "$(cat "$work/killed.csv")" != keep ]; then
+  failures=$((failures + 1))
+  echo "FAILED: a killed rank (pid ${victim:-not found}): exit $status after $((SECONDS - killed_at)) s, output '$(head -c 20 "$work/killed.csv")'"
+  tail -n 5 "$work/killed.log"
+else
+  echo "ok: rank 1 killed: the job ended (exit $status) $((SECONDS - killed_at)) s later: $(grep -o 'rank 1 .*exited on signal 9' "$work/killed.log")"
+fi
 
 echo "$checks checks, $failures failed"
 [ "$failures" -eq 0 ]
