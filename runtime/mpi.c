@@ -248,7 +248,9 @@ int sbk_data_read(starpu_data_handle_t h, void *out, size_t bytes)
  * leaves it out. */
 /* bytes at buf, owned by rank owner, registered the same everywhere. Every
  * rank gives its own buffer: StarPU-MPI receives into it, not into StarPU's
- * folded simulated memory (sbk_init), whose bytes every copy shares. */
+ * folded simulated memory (sbk_init), whose bytes every copy shares; and a
+ * blocking receive into a handle without a home node can hang a simulated
+ * cluster whose nodes have GPUs (doc/simulation.md). */
 static starpu_data_handle_t register_bytes(void *buf, size_t bytes, int owner)
 {
     starpu_data_handle_t h;
