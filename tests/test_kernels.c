@@ -754,7 +754,8 @@ static int run_gram_reduce(sbk_precision prec, int nparts, int n, enum sbk_batch
 {
     int whole = solve != SBK_BATCH_JACOBI;
     size_t len = whole ? (size_t)n * n : (size_t)n;
-    void *parts[3];
+    void *parts[3] = {NULL, NULL, NULL};
+    assert_true(nparts >= 1 && nparts <= 3);
     for (int i = 0; i < nparts; i++) {
         parts[i] = random_matrix(prec, (int)len, 1, 0);
         for (size_t k = 0; k < len; k++)
