@@ -584,7 +584,7 @@ static double least_squares_error(const struct sbk_ann_draws *d, int k, int atte
     double *A = malloc((size_t)m * n * sizeof *A), *t = malloc(m * sizeof *t), *r = malloc(m * sizeof *r);
     double a2 = 0, t2 = 0, w2 = 0, worst = 0;
     for (int i = 0; i < m; i++)
-        sbk_ann_gather_row(d, k, attempt, i, A, t);
+        sbk_ann_gather_row(d, k, attempt, i, A, m, t);
     for (int i = 0; i < m; i++) {
         r[i] = -t[i], t2 += t[i] * t[i];
         for (int c = 0; c < n; c++)
@@ -633,6 +633,21 @@ static int check_inner(sbk_precision prec, const struct sbk_ann_draws *d)
     return kept;
 }
 
+/* Neurons 2..4 of a partition solved in blocks padded to 9 and to 14 rows (as
+ * blocks of other clusters would pad them): the same bits. */
+static void same_bits_whatever_the_padding(sbk_precision prec, struct sbk_ann_draws d)
+{
+    enum { LDW = INNER_VARS + 1 };
+    void *W9 = random_matrix(prec, LDW, 3, 86), *W14 = random_matrix(prec, LDW, 3, 86);
+    int used[3];
+    d.rows = 9;
+    sbk_cpu_ann_inner(&d, 2, 3, 1, W9, LDW, used);
+    d.rows = 14;
+    sbk_cpu_ann_inner(&d, 2, 3, 1, W14, LDW, used);
+    assert_memory_equal(W9, W14, (size_t)LDW * 3 * prec);
+    free(W9), free(W14);
+}
+
 static void test_ann_inner(void **state)
 {
     (void)state;
@@ -650,6 +665,7 @@ static void test_ann_inner(void **state)
                 rows_of[i] = (i * 11 + 3) % OBS; /* distinct rows */
             d.members = rows_of, d.first = starts;
             assert_int_equal(check_inner(prec, &d), 3);
+            same_bits_whatever_the_padding(prec, d);
             /* Column 1 constant beside the ones of the bias: every draw is singular, every neuron dropped. */
             d.members = NULL, d.first = NULL;
             inner_data_free(&data);

@@ -38,9 +38,11 @@ struct sbk_ann_tile {
 
 /* What every draw of a task reads: tiles[r / mb] holds row r of the obs rows.
  * With a partition (members, NULL otherwise), neuron k's rows are
- * members[first[k] .. first[k + 1]) and each of its systems has `rows` rows,
- * its cluster's padded with zeros (which leave the least-squares solution as
- * it is), so that a block's neurons of unequal clusters share one shape. */
+ * members[first[k] .. first[k + 1]); the GPU's batched solve pads each to
+ * `rows` rows with zeros (which leave the least-squares solution as it is),
+ * so that a block's neurons of unequal clusters share one shape, while a CPU
+ * core solves each on its own rows: a neuron's bits then do not depend on the
+ * block it falls in, which the worker count decides. */
 struct sbk_ann_draws {
     const struct sbk_ann_tile *tiles;
     uint64_t seed, obs;
@@ -48,14 +50,20 @@ struct sbk_ann_draws {
     const int64_t *members, *first;
 };
 
-/* Row i of neuron k's draw `attempt` into A (rows × (vars + bias), column-major,
- * the bias column all ones) and its target into t[i]. */
-SBK_HOST_DEVICE static inline void sbk_ann_gather_row(const struct sbk_ann_draws *d, int k, int attempt, int i,
-                                                      double *A, double *t)
+/* Neuron k's rows before any padding: its cluster's, or every draw's. */
+SBK_HOST_DEVICE static inline int sbk_ann_own_rows(const struct sbk_ann_draws *d, int k)
 {
-    if (d->members && i >= d->first[k + 1] - d->first[k]) { /* padding */
+    return d->members ? (int)(d->first[k + 1] - d->first[k]) : d->rows;
+}
+
+/* Row i of neuron k's draw `attempt` into A (column-major, leading dimension
+ * ld, vars + bias columns, the bias column all ones) and its target into t[i]. */
+SBK_HOST_DEVICE static inline void sbk_ann_gather_row(const struct sbk_ann_draws *d, int k, int attempt, int i,
+                                                      double *A, size_t ld, double *t)
+{
+    if (i >= sbk_ann_own_rows(d, k)) { /* padding */
         for (int c = 0; c < d->vars + d->bias; c++)
-            A[i + (size_t)c * d->rows] = 0.0;
+            A[i + (size_t)c * ld] = 0.0;
         t[i] = 0.0;
         return;
     }
@@ -63,9 +71,9 @@ SBK_HOST_DEVICE static inline void sbk_ann_gather_row(const struct sbk_ann_draws
     const struct sbk_ann_tile *tile = &d->tiles[r / (uint64_t)d->mb];
     int local = (int)(r % (uint64_t)d->mb);
     for (int c = 0; c < d->vars; c++)
-        A[i + (size_t)c * d->rows] = sbk_ann_element(tile->x, tile->ldx, d->dbl, local, c);
+        A[i + (size_t)c * ld] = sbk_ann_element(tile->x, tile->ldx, d->dbl, local, c);
     if (d->bias)
-        A[i + (size_t)d->vars * d->rows] = 1.0;
+        A[i + (size_t)d->vars * ld] = 1.0;
     t[i] = sbk_ann_target(sbk_ann_element(tile->y, 0, d->dbl, local, 0));
 }
 

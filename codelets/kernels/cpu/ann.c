@@ -56,15 +56,16 @@ void sbk_cpu_ann_predict(sbk_precision prec, int rows, int vars, int neurons, in
     }
 }
 
-/* Neuron k's draw `attempt` solved in least squares (LAPACKE dgels) into t's
- * first n values; 1 when it is accepted (ann_draws.h). */
+/* Neuron k's draw `attempt` on its own rows (no padding: ann_draws.h) solved
+ * in least squares (LAPACKE dgels) into t's first n values; 1 when it is
+ * accepted. A merged cluster's neuron has no rows: dropped. */
 static int solve_draw(const struct sbk_ann_draws *d, int k, int attempt, double *A, double *t)
 {
-    int n = d->vars + d->bias;
-    for (int i = 0; i < d->rows; i++)
-        sbk_ann_gather_row(d, k, attempt, i, A, t);
-    return LAPACKE_dgels(LAPACK_COL_MAJOR, 'N', d->rows, n, 1, A, d->rows, t, d->rows) == 0 &&
-           sbk_ann_draw_accepted(A, d->rows, t, n);
+    int n = d->vars + d->bias, m = sbk_ann_own_rows(d, k);
+    for (int i = 0; i < m; i++)
+        sbk_ann_gather_row(d, k, attempt, i, A, m, t);
+    return m >= n && LAPACKE_dgels(LAPACK_COL_MAJOR, 'N', m, n, 1, A, m, t, m) == 0 &&
+           sbk_ann_draw_accepted(A, m, t, n);
 }
 
 void sbk_cpu_ann_inner(const struct sbk_ann_draws *d, int first, int count, int random_attempts, void *W, int ldw,

@@ -15,7 +15,7 @@ __global__ static void ann_inner_gather(struct sbk_ann_batch b, int attempt)
     if (threadIdx.x == 0)
         b.A_ptrs[j] = A, b.t_ptrs[j] = t;
     for (int i = threadIdx.x; i < b.draws.rows; i += blockDim.x)
-        sbk_ann_gather_row(&b.draws, b.first + b.list[j], attempt, i, A, t);
+        sbk_ann_gather_row(&b.draws, b.first + b.list[j], attempt, i, A, b.draws.rows, t);
 }
 
 __global__ static void ann_inner_accept(struct sbk_ann_batch b, int left, int attempt, int last)
