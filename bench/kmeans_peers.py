@@ -2,8 +2,8 @@
   gen OBS VARS K SEED DIR   writes DIR/X.npy (groups of rows, Fortran order) and DIR/C0.npy (k distinct rows)
   peers DIR ITERS THREADS   times, per Lloyd iteration on those files, from C0:
     sklearn  KMeans(init=C0, n_init=1, algorithm="lloyd", tol=0): (time of ITERS iterations - time of 1)
-             / (ITERS - 1), so that input checks and the final assignment are left out; THREADS threads
-             through threadpoolctl where present
+             / (ITERS - 1), so that input checks and the final assignment are left out, after one
+             untimed fit; THREADS threads through threadpoolctl where present
     numpy    the best NumPy form: distances by chunked GEMM (||c||^2 - 2 X_chunk C^T), argmin, bincount
              sums; the faster of chunks of 2048 and 16384 rows, 2 iterations each
     floor    the GEMMs of the distances alone (X_chunk C^T into a preallocated array), the faster chunk
@@ -39,6 +39,9 @@ def sklearn_per_iteration(X, C0, iters):
     except ImportError as e:
         print(f"sklearn: skipped ({e}; Debian: apt-get install python3-sklearn)")
         return None
+    # A first fit pays once what later ones reuse (first-touch pages of its C-order copy of X and
+    # buffers, OpenMP's threads): untimed, or the difference below would leave it out of one side only.
+    KMeans(n_clusters=len(C0), init=C0, n_init=1, algorithm="lloyd", max_iter=1, tol=0).fit(X)
     times = {}
     for n in (1, iters):
         start = time.perf_counter()
