@@ -11,6 +11,33 @@
  * order; with lower set, only the lower triangle (rows >= columns) is read and written. */
 int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, starpu_data_handle_t C);
 
+/* acc (double, the parts' shape: vectors or matrices) = the parts' sum in
+ * their order, or acc + that sum with accumulate (the parts then double
+ * accumulators too); with lower only the lower triangle, the rest of acc 0.
+ * The sum across ranks of sbk_insert_reduce. */
+int sbk_insert_partial_sum(starpu_data_handle_t *parts, int n, starpu_data_handle_t acc, int accumulate, int lower,
+                           int priority);
+
+/* The partials of a reduction: nparts handles of one shape (vectors or
+ * matrices, float or double) in `groups` consecutive groups of nparts / groups
+ * (the ANN's H^T H partials, then its H^T y ones), and whether only their lower
+ * triangles count. */
+struct sbk_partials {
+    starpu_data_handle_t *parts;
+    int nparts, groups, lower;
+};
+
+/* sbk_insert_gather for a reduction whose codelet sums each group of partials
+ * in their order, in double: in one process (or one rank) exactly that task.
+ * Under StarPU-MPI with several ranks each group is first summed per rank,
+ * then over the ranks along a fixed binary tree, into one double partial per
+ * group (reduce.c, doc/mpi.md), which the task then reads instead: its codelet
+ * must count its partials from the task's buffers and read them in their own
+ * precision. */
+int sbk_insert_reduce(struct starpu_codelet *cl, void *args, size_t args_size, const struct sbk_partials *p,
+                      const starpu_data_handle_t *tail, const enum starpu_data_access_mode *modes, int ntail,
+                      int priority);
+
 /* C = alpha op(A) op(B) + beta C on one tile triple. With accumulate set, C is
  * STARPU_RW | STARPU_COMMUTE (the k > 0 updates of one C tile may run in any
  * order); otherwise beta = 0 makes it write-only, so C is never fetched. */

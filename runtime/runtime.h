@@ -93,24 +93,4 @@ int sbk_insert_gather(struct starpu_codelet *cl, void *args, size_t args_size, s
                       int nparts, const starpu_data_handle_t *tail, const enum starpu_data_access_mode *modes,
                       int ntail, int priority);
 
-/* The partials of a reduction: nparts handles of one shape (vectors or
- * matrices, float or double) in `groups` consecutive groups of nparts / groups
- * (the ANN's H^T H partials, then its H^T y ones), and whether only their lower
- * triangles count. */
-struct sbk_partials {
-    starpu_data_handle_t *parts;
-    int nparts, groups, lower;
-};
-
-/* sbk_insert_gather for a reduction whose codelet sums each group of partials
- * in their order, in double: in one process (or one rank) exactly that task.
- * Under StarPU-MPI with several ranks each group is first summed per rank,
- * then over the ranks along a fixed binary tree, into one double partial per
- * group (gather.c, doc/mpi.md), which the task then reads instead: its codelet
- * must count its partials from the task's buffers and read them in their own
- * precision. */
-int sbk_insert_reduce(struct starpu_codelet *cl, void *args, size_t args_size, const struct sbk_partials *p,
-                      const starpu_data_handle_t *tail, const enum starpu_data_access_mode *modes, int ntail,
-                      int priority);
-
 #endif

@@ -4,8 +4,15 @@
  * together the same way every run, on one rank under MPI. One pass over n
  * tiles. CUDA: the ANN outer solve's partial-sum kernel (ann_solve_cuda.cu),
  * the same per-element sum (partial_sum.h), so both devices give the same bits
- * and partials formed on a GPU need not travel to the host. */
+ * and partials formed on a GPU need not travel to the host.
+ *
+ * partial_sum is the same sum for the reductions across MPI ranks (reduce.c):
+ * vectors or matrices, into a double accumulator, optionally added to it. Its
+ * shapes follow the rank count, so it is priced per device instead of
+ * measured: a history-based model would need each shape calibrated before a
+ * simulated cluster could run it. */
 #include <stdlib.h>
+#include <string.h>
 #include "codelets/codelet_def.h"
 #include "../kernels/common/partial_sum.h"
 #include "../kernels/cpu/linalg.h"
@@ -40,8 +47,21 @@ static void tile_sum_cpu(void *buffers[], void *cl_arg)
 #ifdef STARPU_USE_CUDA
 cudaError_t sbk_ann_solve_sum_cuda(const struct sbk_ann_sum *s, cudaStream_t stream);
 
-/* The kernel reads the parts through a table of their device pointers, which
- * lives in stream-ordered device memory (cudaMallocAsync) for the launch. */
+/* Launches the sum of the parts whose device pointers table holds (all of one
+ * leading dimension): the kernel reads them through a copy of the table in
+ * stream-ordered device memory (cudaMallocAsync); from pageable memory the
+ * copy returns once the table is staged, so the caller may free it. */
+static void launch_sum(const void **table, struct sbk_ann_sum *sum, cudaStream_t stream)
+{
+    size_t bytes = sum->nparts * sizeof(void *);
+    const void **table_dev;
+    sbk_check_cuda(cudaMallocAsync((void **)&table_dev, bytes, stream));
+    sbk_check_cuda(cudaMemcpyAsync(table_dev, table, bytes, cudaMemcpyHostToDevice, stream));
+    sum->parts = table_dev;
+    sbk_check_cuda(sbk_ann_solve_sum_cuda(sum, stream));
+    sbk_check_cuda(cudaFreeAsync((void *)table_dev, stream));
+}
+
 static void tile_sum_cuda(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
@@ -49,8 +69,8 @@ static void tile_sum_cuda(void *buffers[], void *cl_arg)
     const struct tile_sum_args *a = cl_arg;
     int nparts = nparts_of();
     void *C = buffers[nparts];
-    size_t ld = STARPU_MATRIX_GET_LD(buffers[0]), bytes = nparts * sizeof(void *);
-    const void **table = malloc(bytes);
+    size_t ld = STARPU_MATRIX_GET_LD(buffers[0]);
+    const void **table = malloc(nparts * sizeof *table);
     if (!table)
         STARPU_CUDA_REPORT_ERROR(cudaErrorMemoryAllocation);
     for (int p = 0; p < nparts; p++) {
@@ -59,21 +79,16 @@ static void tile_sum_cuda(void *buffers[], void *cl_arg)
             STARPU_ABORT_MSG("tile_sum: partials of different layouts on the GPU");
     }
     cudaStream_t stream = starpu_cuda_get_local_stream();
-    const void **table_dev;
-    sbk_check_cuda(cudaMallocAsync((void **)&table_dev, bytes, stream));
-    /* From pageable memory the call returns once the table is staged: it can go. */
-    sbk_check_cuda(cudaMemcpyAsync(table_dev, table, bytes, cudaMemcpyHostToDevice, stream));
-    free(table);
     int dbl = STARPU_MATRIX_GET_ELEMSIZE(C) == sizeof(double);
     int parts_dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double);
     size_t c_bytes = STARPU_MATRIX_GET_LD(C) * STARPU_MATRIX_GET_NY(C) * STARPU_MATRIX_GET_ELEMSIZE(C);
     if (a->lower) /* upper part zero, as the CPU leaves M's zeroed home buffer: the same M on both devices */
         sbk_check_cuda(cudaMemsetAsync((void *)STARPU_MATRIX_GET_PTR(C), 0, c_bytes, stream));
-    struct sbk_ann_sum sum = {table_dev, nparts, parts_dbl, ld, (int)STARPU_MATRIX_GET_NX(C),
+    struct sbk_ann_sum sum = {NULL, nparts, parts_dbl, ld, (int)STARPU_MATRIX_GET_NX(C),
                               (int)STARPU_MATRIX_GET_NY(C), a->lower, 0.0, (void *)STARPU_MATRIX_GET_PTR(C), dbl,
                               STARPU_MATRIX_GET_LD(C)};
-    sbk_check_cuda(sbk_ann_solve_sum_cuda(&sum, stream));
-    sbk_check_cuda(cudaFreeAsync((void *)table_dev, stream));
+    launch_sum(table, &sum, stream);
+    free(table);
 }
 #endif
 
@@ -90,4 +105,140 @@ int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, star
     const enum starpu_data_access_mode mode = STARPU_W;
     const struct sbk_partials p = {parts, nparts, 1, lower};
     return sbk_insert_reduce(&cl_tile_sum, args, sizeof *args, &p, &C, &mode, 1, 0);
+}
+
+/* --- partial_sum: acc = (acc or 0) + p_0 + p_1 + ... element by element, in
+ * double whatever the parts' precision --- */
+
+struct partial_sum_args {
+    int accumulate; /* 1: acc's value is the first term (RW; the parts are then double accumulators too) */
+    int matrix;     /* matrix interface (else vector: one column) */
+    int lower;      /* only the lower triangle (symmetric partials); the rest of acc is 0 */
+};
+
+/* One buffer as a column-major array of rows x cols elements of es bytes. */
+struct layout {
+    void *ptr;
+    int rows, cols;
+    size_t ld, es;
+};
+
+static struct layout layout_of(void *buffer, int matrix)
+{
+    if (!matrix) {
+        int n = (int)STARPU_VECTOR_GET_NX(buffer);
+        return (struct layout){(void *)STARPU_VECTOR_GET_PTR(buffer), n, 1, (size_t)n,
+                               STARPU_VECTOR_GET_ELEMSIZE(buffer)};
+    }
+    return (struct layout){(void *)STARPU_MATRIX_GET_PTR(buffer), (int)STARPU_MATRIX_GET_NX(buffer),
+                           (int)STARPU_MATRIX_GET_NY(buffer), STARPU_MATRIX_GET_LD(buffer),
+                           STARPU_MATRIX_GET_ELEMSIZE(buffer)};
+}
+
+/* The terms of a partial_sum task, in order (acc first when accumulating),
+ * into terms[] and ld[] (room for the buffers' count); returns their number
+ * and acc's layout in *acc. */
+static int gather_terms(void *buffers[], const struct partial_sum_args *a, const void **terms, size_t *ld,
+                        struct layout *acc)
+{
+    int nparts = nparts_of(), n = 0;
+    *acc = layout_of(buffers[nparts], a->matrix);
+    if (a->accumulate)
+        terms[n] = acc->ptr, ld[n++] = acc->ld;
+    for (int i = 0; i < nparts; i++) {
+        struct layout p = layout_of(buffers[i], a->matrix);
+        if (a->accumulate && p.es != sizeof(double))
+            STARPU_ABORT_MSG("partial_sum: accumulating a part that is not a double accumulator");
+        terms[n] = p.ptr, ld[n++] = p.ld;
+    }
+    return n;
+}
+
+static int terms_dbl(void *buffers[], int matrix)
+{
+    return (matrix ? STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) : STARPU_VECTOR_GET_ELEMSIZE(buffers[0])) ==
+           sizeof(double);
+}
+
+static void partial_sum_cpu(void *buffers[], void *cl_arg)
+{
+    if (sbk_kernel_skipped())
+        return;
+    const struct partial_sum_args *a = cl_arg;
+    int count = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current());
+    const void **terms = malloc(count * sizeof *terms);
+    size_t *ldz = malloc(count * sizeof *ldz);
+    int *ld = malloc(count * sizeof *ld);
+    if (!terms || !ldz || !ld)
+        STARPU_ABORT_MSG("partial_sum: out of memory for %d partials' pointers", count);
+    struct layout acc;
+    int n = gather_terms(buffers, a, terms, ldz, &acc);
+    for (int i = 0; i < n; i++)
+        ld[i] = (int)ldz[i];
+    if (!a->accumulate && a->lower) /* the upper part is never summed */
+        memset(acc.ptr, 0, acc.ld * acc.cols * sizeof(double));
+    sbk_cpu_tile_sum(terms_dbl(buffers, a->matrix) ? SBK_DOUBLE : SBK_FLOAT, SBK_DOUBLE, acc.rows, acc.cols,
+                     a->lower, terms, ld, n, acc.ptr, (int)acc.ld);
+    free(terms), free(ldz), free(ld);
+}
+
+#ifdef STARPU_USE_CUDA
+static void partial_sum_cuda(void *buffers[], void *cl_arg)
+{
+    if (sbk_kernel_skipped())
+        return;
+    const struct partial_sum_args *a = cl_arg;
+    int count = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current());
+    const void **terms = malloc(count * sizeof *terms);
+    size_t *ld = malloc(count * sizeof *ld);
+    if (!terms || !ld)
+        STARPU_CUDA_REPORT_ERROR(cudaErrorMemoryAllocation);
+    struct layout acc;
+    int n = gather_terms(buffers, a, terms, ld, &acc);
+    for (int i = 1; i < n; i++)
+        if (ld[i] != ld[0])
+            STARPU_ABORT_MSG("partial_sum: partials of different layouts on the GPU");
+    cudaStream_t stream = starpu_cuda_get_local_stream();
+    if (!a->accumulate && a->lower)
+        sbk_check_cuda(cudaMemsetAsync(acc.ptr, 0, acc.ld * acc.cols * sizeof(double), stream));
+    struct sbk_ann_sum sum = {NULL, n, terms_dbl(buffers, a->matrix), ld[0], acc.rows, acc.cols, a->lower, 0.0,
+                              acc.ptr, 1, acc.ld};
+    launch_sum(terms, &sum, stream);
+    free(terms), free(ld);
+}
+#endif
+
+/* Priced, in microseconds, from the elements it reads and writes (counted in
+ * floats): on a CPU core a streaming add at about 1 ns each, plus 1 us; on a
+ * GPU the memory traffic at 2 TB/s (an H100's HBM, below its 3.35 peak), plus
+ * 10 us for the pointer table's copy and the launch. */
+static double partial_sum_cost(struct starpu_task *task, struct starpu_perfmodel_arch *arch, unsigned nimpl)
+{
+    (void)nimpl;
+    double elements = 0;
+    for (unsigned i = 0; i < STARPU_TASK_GET_NBUFFERS(task); i++)
+        elements += starpu_data_get_size(STARPU_TASK_GET_HANDLE(task, i)) / sizeof(float);
+    if (arch->devices[0].type == STARPU_CUDA_WORKER)
+        return 10.0 + elements * sizeof(float) / 2e6;
+    return 1.0 + 1e-3 * elements;
+}
+
+static struct starpu_perfmodel partial_sum_model = {
+    .type = STARPU_PER_ARCH, .arch_cost_function = partial_sum_cost, .symbol = "sbk_partial_sum"};
+static struct starpu_codelet cl_partial_sum = {.name = "partial_sum",
+                                               .cpu_funcs = {partial_sum_cpu},
+                                               .cpu_funcs_name = {"partial_sum_cpu"},
+                                               SBK_CUDA_IMPL(partial_sum_cuda, STARPU_CUDA_ASYNC)
+                                               .nbuffers = STARPU_VARIABLE_NBUFFERS,
+                                               .model = &partial_sum_model};
+
+int sbk_insert_partial_sum(starpu_data_handle_t *parts, int n, starpu_data_handle_t acc, int accumulate, int lower,
+                           int priority)
+{
+    struct partial_sum_args *a = malloc(sizeof *a);
+    if (!a)
+        return SBK_ENOMEM;
+    *a = (struct partial_sum_args){accumulate, starpu_data_get_interface_id(acc) == STARPU_MATRIX_INTERFACE_ID, lower};
+    const enum starpu_data_access_mode mode = accumulate ? STARPU_RW : STARPU_W;
+    return sbk_insert_gather(&cl_partial_sum, a, sizeof *a, parts, n, &acc, &mode, 1, priority);
 }

@@ -18,14 +18,26 @@
  * blocks in order (STARPU_RW chains them), are then summed in chain order by
  * one tile_sum task. So the sums and their order depend on the problem only,
  * not on the scheduler or the worker count, and the accumulators' memory is
- * bounded whatever the number of row blocks. Under MPI a chain also starts
- * where the rank owning X's rows changes (SBK_DIST_ROWS), so X never moves;
- * only the accumulators travel to M's rank. */
+ * bounded whatever the number of row blocks. Under MPI (SBK_DIST_ROWS) each
+ * rank's consecutive row blocks make GRAM_CHAINS chains of their own, so X
+ * never moves and a rank's chains stay as long when ranks are added with
+ * their rows (weak scaling); only the accumulators travel, summed per rank
+ * and then along the ranks' tree (sbk_insert_reduce). */
 enum { GRAM_CHAINS = 8 };
+
+/* How many row blocks from row block l on share its rank (SBK_DIST_ROWS
+ * gives each rank consecutive ones). */
+static int run_of_rank(const sbk_matrix *X, int l)
+{
+    int owner = sbk_matrix_tile_owner(X, l, 0), last = l;
+    while (last + 1 < X->mt && sbk_matrix_tile_owner(X, last + 1, 0) == owner)
+        last++;
+    return last - l + 1;
+}
 
 static int submit_gram(const sbk_matrix *X, const sbk_matrix *y, starpu_data_handle_t M)
 {
-    int n = X->n + 1, per_chain = (X->mt + GRAM_CHAINS - 1) / GRAM_CHAINS, nacc = 0;
+    int n = X->n + 1, nacc = 0, first = 0, per_chain = (X->mt + GRAM_CHAINS - 1) / GRAM_CHAINS;
     starpu_data_handle_t *acc = malloc(X->mt * sizeof *acc), *tiles = malloc(X->nt * sizeof *tiles), scratch;
     if (!acc || !tiles) {
         free(acc), free(tiles);
@@ -35,7 +47,9 @@ static int submit_gram(const sbk_matrix *X, const sbk_matrix *y, starpu_data_han
     int ret = SBK_SUCCESS;
     for (int l = 0; l < X->mt && ret == SBK_SUCCESS; l++) {
         int owner = sbk_matrix_tile_owner(X, l, 0);
-        int start = l % per_chain == 0 || (X->dist == SBK_DIST_ROWS && owner != sbk_matrix_tile_owner(X, l - 1, 0));
+        if (X->dist == SBK_DIST_ROWS && (l == 0 || owner != sbk_matrix_tile_owner(X, l - 1, 0)))
+            first = l, per_chain = (run_of_rank(X, l) + GRAM_CHAINS - 1) / GRAM_CHAINS;
+        int start = (l - first) % per_chain == 0;
         if (start) {
             starpu_matrix_data_register(&acc[nacc], -1, 0, n, n, n, X->prec);
             sbk_data_distribute(acc[nacc++], owner);
