@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <starpu.h>
@@ -101,6 +102,23 @@ double drv_now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+void *drv_alloc_input(size_t bytes)
+{
+    if (!sbk_simulated())
+        return calloc(1, bytes);
+    /* MAP_NORESERVE: the kernel's overcommit check would refuse more than this machine holds. */
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void drv_free_input(void *buf, size_t bytes)
+{
+    if (buf && sbk_simulated())
+        munmap(buf, bytes);
+    else
+        free(buf);
 }
 
 void drv_fill_uniform(sbk_precision prec, void *buf, size_t count, uint64_t seed)

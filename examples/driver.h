@@ -44,9 +44,16 @@ double drv_now(void);
  * Always 0 in simulation, where nothing is allocated for real. */
 int drv_memory_refused(const char *prog, const char *what, double bytes);
 
+/* A zeroed buffer of bytes for a generated input, freed by drv_free_input. In
+ * simulation no task reads it: it is address space only (pages never written
+ * take no memory), so that a simulated cluster's input, all on rank 0 before
+ * the scatter, need not fit in this machine. */
+void *drv_alloc_input(size_t bytes);
+void drv_free_input(void *buf, size_t bytes);
+
 /* Uniform values in [-0.5, 0.5) from a fixed seed, in the given precision.
  * In simulation it does nothing: no task reads the values (allocate with
- * calloc, so that host-side input checks see zeros). */
+ * calloc or drv_alloc_input, so that host-side input checks see zeros). */
 void drv_fill_uniform(sbk_precision prec, void *buf, size_t count, uint64_t seed);
 
 /* --trace DIR (call while parsing options): FxT traces this run into DIR.

@@ -87,7 +87,11 @@ struct data {
 /* Every return after the data exist frees them (a run that fails leaks nothing either). */
 static int free_data(struct data *d, void *a, int status)
 {
-    free(d->X), free(d->y), free(d->a_true), free(a);
+    if (d->a_true) /* generated */
+        drv_free_input(d->X, (size_t)d->obs * d->vars * d->prec), drv_free_input(d->y, (size_t)d->obs * d->prec);
+    else
+        free(d->X), free(d->y);
+    free(d->a_true), free(a);
     return status;
 }
 
@@ -97,7 +101,9 @@ static int generate(struct data *d, uint64_t seed)
     size_t n = (size_t)d->obs * d->vars;
     if (drv_memory_refused(prog, "the generated X and y", ((double)n + d->obs) * d->prec))
         return -1;
-    d->X = calloc(n, d->prec), d->y = calloc(d->obs, d->prec), d->a_true = calloc(d->vars, sizeof(double));
+    /* a_true first: free_data tells generated buffers by it */
+    if ((d->a_true = calloc(d->vars, sizeof(double))))
+        d->X = drv_alloc_input(n * d->prec), d->y = drv_alloc_input((size_t)d->obs * d->prec);
     if (!d->X || !d->y || !d->a_true) {
         fprintf(stderr, "starbak: %s: cannot allocate %.2f GB for X\n", prog, n * (double)d->prec / 1e9);
         return -1;

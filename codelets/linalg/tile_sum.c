@@ -223,12 +223,27 @@ static double partial_sum_cost(struct starpu_task *task, struct starpu_perfmodel
     return 1.0 + 1e-3 * elements;
 }
 
+/* A GPU sums only partials of 1 MB or more (the Gram and ANN accumulators):
+ * below, the pointer table's copy and the launch cost more than a core's add,
+ * and a GPU busy with the row blocks' tasks would hold up each batch's step. */
+static int partial_sum_can_execute(unsigned workerid, struct starpu_task *task, unsigned nimpl)
+{
+    (void)nimpl;
+    if (starpu_worker_get_type((int)workerid) != STARPU_CUDA_WORKER)
+        return 1;
+    size_t bytes = 0;
+    for (unsigned i = 0; i < STARPU_TASK_GET_NBUFFERS(task); i++)
+        bytes += starpu_data_get_size(STARPU_TASK_GET_HANDLE(task, i));
+    return bytes >= ((size_t)1 << 20);
+}
+
 static struct starpu_perfmodel partial_sum_model = {
     .type = STARPU_PER_ARCH, .arch_cost_function = partial_sum_cost, .symbol = "sbk_partial_sum"};
 static struct starpu_codelet cl_partial_sum = {.name = "partial_sum",
                                                .cpu_funcs = {partial_sum_cpu},
                                                .cpu_funcs_name = {"partial_sum_cpu"},
                                                SBK_CUDA_IMPL(partial_sum_cuda, STARPU_CUDA_ASYNC)
+                                               .can_execute = partial_sum_can_execute,
                                                .nbuffers = STARPU_VARIABLE_NBUFFERS,
                                                .model = &partial_sum_model};
 
