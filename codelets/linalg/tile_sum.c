@@ -135,51 +135,48 @@ static struct layout layout_of(void *buffer, int matrix)
                            STARPU_MATRIX_GET_ELEMSIZE(buffer)};
 }
 
-/* The terms of a partial_sum task, in order (acc first when accumulating),
- * into terms[] and ld[] (room for the buffers' count); returns their number
- * and acc's layout in *acc. */
-static int gather_terms(void *buffers[], const struct partial_sum_args *a, const void **terms, size_t *ld,
-                        struct layout *acc)
+/* The terms of a partial_sum task, in order (acc first when accumulating):
+ * their pointers and leading dimensions, and acc's layout. */
+struct terms {
+    const void **ptr;
+    int *ld;
+    int n, dbl; /* how many; double (else float) */
+    struct layout acc;
+};
+
+/* Fills *t (arrays malloc'd: free_terms); aborts the task when out of memory. */
+static void gather_terms(void *buffers[], const struct partial_sum_args *a, struct terms *t)
 {
-    int nparts = nparts_of(), n = 0;
-    *acc = layout_of(buffers[nparts], a->matrix);
+    int nparts = nparts_of();
+    t->ptr = malloc((nparts + 1) * sizeof *t->ptr), t->ld = malloc((nparts + 1) * sizeof *t->ld), t->n = 0;
+    if (!t->ptr || !t->ld)
+        STARPU_ABORT_MSG("partial_sum: out of memory for %d partials' pointers", nparts);
+    t->acc = layout_of(buffers[nparts], a->matrix);
+    t->dbl = layout_of(buffers[0], a->matrix).es == sizeof(double);
     if (a->accumulate)
-        terms[n] = acc->ptr, ld[n++] = acc->ld;
+        t->ptr[t->n] = t->acc.ptr, t->ld[t->n++] = (int)t->acc.ld;
     for (int i = 0; i < nparts; i++) {
         struct layout p = layout_of(buffers[i], a->matrix);
         if (a->accumulate && p.es != sizeof(double))
             STARPU_ABORT_MSG("partial_sum: accumulating a part that is not a double accumulator");
-        terms[n] = p.ptr, ld[n++] = p.ld;
+        t->ptr[t->n] = p.ptr, t->ld[t->n++] = (int)p.ld;
     }
-    return n;
 }
 
-static int terms_dbl(void *buffers[], int matrix)
-{
-    return (matrix ? STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) : STARPU_VECTOR_GET_ELEMSIZE(buffers[0])) ==
-           sizeof(double);
-}
+static void free_terms(struct terms *t) { free(t->ptr), free(t->ld); }
 
 static void partial_sum_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
         return;
     const struct partial_sum_args *a = cl_arg;
-    int count = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current());
-    const void **terms = malloc(count * sizeof *terms);
-    size_t *ldz = malloc(count * sizeof *ldz);
-    int *ld = malloc(count * sizeof *ld);
-    if (!terms || !ldz || !ld)
-        STARPU_ABORT_MSG("partial_sum: out of memory for %d partials' pointers", count);
-    struct layout acc;
-    int n = gather_terms(buffers, a, terms, ldz, &acc);
-    for (int i = 0; i < n; i++)
-        ld[i] = (int)ldz[i];
+    struct terms t;
+    gather_terms(buffers, a, &t);
     if (!a->accumulate && a->lower) /* the upper part is never summed */
-        memset(acc.ptr, 0, acc.ld * acc.cols * sizeof(double));
-    sbk_cpu_tile_sum(terms_dbl(buffers, a->matrix) ? SBK_DOUBLE : SBK_FLOAT, SBK_DOUBLE, acc.rows, acc.cols,
-                     a->lower, terms, ld, n, acc.ptr, (int)acc.ld);
-    free(terms), free(ldz), free(ld);
+        memset(t.acc.ptr, 0, t.acc.ld * t.acc.cols * sizeof(double));
+    sbk_cpu_tile_sum(t.dbl ? SBK_DOUBLE : SBK_FLOAT, SBK_DOUBLE, t.acc.rows, t.acc.cols, a->lower, t.ptr, t.ld, t.n,
+                     t.acc.ptr, (int)t.acc.ld);
+    free_terms(&t);
 }
 
 #ifdef STARPU_USE_CUDA
@@ -188,23 +185,18 @@ static void partial_sum_cuda(void *buffers[], void *cl_arg)
     if (sbk_kernel_skipped())
         return;
     const struct partial_sum_args *a = cl_arg;
-    int count = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current());
-    const void **terms = malloc(count * sizeof *terms);
-    size_t *ld = malloc(count * sizeof *ld);
-    if (!terms || !ld)
-        STARPU_CUDA_REPORT_ERROR(cudaErrorMemoryAllocation);
-    struct layout acc;
-    int n = gather_terms(buffers, a, terms, ld, &acc);
-    for (int i = 1; i < n; i++)
-        if (ld[i] != ld[0])
+    struct terms t;
+    gather_terms(buffers, a, &t);
+    for (int i = 1; i < t.n; i++)
+        if (t.ld[i] != t.ld[0])
             STARPU_ABORT_MSG("partial_sum: partials of different layouts on the GPU");
     cudaStream_t stream = starpu_cuda_get_local_stream();
     if (!a->accumulate && a->lower)
-        sbk_check_cuda(cudaMemsetAsync(acc.ptr, 0, acc.ld * acc.cols * sizeof(double), stream));
-    struct sbk_ann_sum sum = {NULL, n, terms_dbl(buffers, a->matrix), ld[0], acc.rows, acc.cols, a->lower, 0.0,
-                              acc.ptr, 1, acc.ld};
-    launch_sum(terms, &sum, stream);
-    free(terms), free(ld);
+        sbk_check_cuda(cudaMemsetAsync(t.acc.ptr, 0, t.acc.ld * t.acc.cols * sizeof(double), stream));
+    struct sbk_ann_sum sum = {NULL, t.n, t.dbl, (size_t)t.ld[0], t.acc.rows, t.acc.cols, a->lower, 0.0, t.acc.ptr,
+                              1, t.acc.ld};
+    launch_sum(t.ptr, &sum, stream);
+    free_terms(&t);
 }
 #endif
 
