@@ -10,111 +10,24 @@
  * vectors or matrices, into a double accumulator, optionally added to it. Its
  * shapes follow the rank count, so it is priced per device instead of
  * measured: a history-based model would need each shape calibrated before a
- * simulated cluster could run it. */
+ * simulated cluster could run it. Both codelets share their CPU and CUDA
+ * functions (sum_cpu, sum_cuda). */
 #include <stdlib.h>
 #include <string.h>
 #include "codelets/codelet_def.h"
 #include "../kernels/common/partial_sum.h"
 #include "../kernels/cpu/linalg.h"
 
-struct tile_sum_args {
-    int lower;
-};
-
-/* Buffers: A_0 .. A_{n-1} (R; under MPI with several ranks one combined
- * double partial, sbk_insert_reduce), C (W). */
-static int nparts_of(void) { return STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 1; }
-
-static void tile_sum_cpu(void *buffers[], void *cl_arg)
-{
-    if (sbk_kernel_skipped())
-        return;
-    const struct tile_sum_args *a = cl_arg;
-    int nparts = nparts_of();
-    void *C = buffers[nparts];
-    const void **parts = malloc(nparts * sizeof *parts);
-    int *ld = malloc(nparts * sizeof *ld);
-    if (!parts || !ld)
-        STARPU_ABORT_MSG("tile_sum: out of memory for %d partials' pointers", nparts);
-    for (int p = 0; p < nparts; p++)
-        parts[p] = (const void *)STARPU_MATRIX_GET_PTR(buffers[p]), ld[p] = STARPU_MATRIX_GET_LD(buffers[p]);
-    sbk_cpu_tile_sum((sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(buffers[0]), (sbk_precision)STARPU_MATRIX_GET_ELEMSIZE(C),
-                     STARPU_MATRIX_GET_NX(C), STARPU_MATRIX_GET_NY(C), a->lower, parts, ld, nparts,
-                     (void *)STARPU_MATRIX_GET_PTR(C), STARPU_MATRIX_GET_LD(C));
-    free(parts), free(ld);
-}
-
-#ifdef STARPU_USE_CUDA
-cudaError_t sbk_ann_solve_sum_cuda(const struct sbk_ann_sum *s, cudaStream_t stream);
-
-/* Launches the sum of the parts whose device pointers table holds (all of one
- * leading dimension): the kernel reads them through a copy of the table in
- * stream-ordered device memory (cudaMallocAsync); from pageable memory the
- * copy returns once the table is staged, so the caller may free it. */
-static void launch_sum(const void **table, struct sbk_ann_sum *sum, cudaStream_t stream)
-{
-    size_t bytes = sum->nparts * sizeof(void *);
-    const void **table_dev;
-    sbk_check_cuda(cudaMallocAsync((void **)&table_dev, bytes, stream));
-    sbk_check_cuda(cudaMemcpyAsync(table_dev, table, bytes, cudaMemcpyHostToDevice, stream));
-    sum->parts = table_dev;
-    sbk_check_cuda(sbk_ann_solve_sum_cuda(sum, stream));
-    sbk_check_cuda(cudaFreeAsync((void *)table_dev, stream));
-}
-
-static void tile_sum_cuda(void *buffers[], void *cl_arg)
-{
-    if (sbk_kernel_skipped())
-        return;
-    const struct tile_sum_args *a = cl_arg;
-    int nparts = nparts_of();
-    void *C = buffers[nparts];
-    size_t ld = STARPU_MATRIX_GET_LD(buffers[0]);
-    const void **table = malloc(nparts * sizeof *table);
-    if (!table)
-        STARPU_CUDA_REPORT_ERROR(cudaErrorMemoryAllocation);
-    for (int p = 0; p < nparts; p++) {
-        table[p] = (const void *)STARPU_MATRIX_GET_PTR(buffers[p]);
-        if (STARPU_MATRIX_GET_LD(buffers[p]) != ld)
-            STARPU_ABORT_MSG("tile_sum: partials of different layouts on the GPU");
-    }
-    cudaStream_t stream = starpu_cuda_get_local_stream();
-    int dbl = STARPU_MATRIX_GET_ELEMSIZE(C) == sizeof(double);
-    int parts_dbl = STARPU_MATRIX_GET_ELEMSIZE(buffers[0]) == sizeof(double);
-    size_t c_bytes = STARPU_MATRIX_GET_LD(C) * STARPU_MATRIX_GET_NY(C) * STARPU_MATRIX_GET_ELEMSIZE(C);
-    if (a->lower) /* upper part zero, as the CPU leaves M's zeroed home buffer: the same M on both devices */
-        sbk_check_cuda(cudaMemsetAsync((void *)STARPU_MATRIX_GET_PTR(C), 0, c_bytes, stream));
-    struct sbk_ann_sum sum = {NULL, nparts, parts_dbl, ld, (int)STARPU_MATRIX_GET_NX(C),
-                              (int)STARPU_MATRIX_GET_NY(C), a->lower, 0.0, (void *)STARPU_MATRIX_GET_PTR(C), dbl,
-                              STARPU_MATRIX_GET_LD(C)};
-    launch_sum(table, &sum, stream);
-    free(table);
-}
-#endif
-
-
-SBK_CODELET(cl_tile_sum, "tile_sum", "sbk_tile_sum", NULL, tile_sum_cpu, tile_sum_cuda, STARPU_CUDA_ASYNC,
-            .nbuffers = STARPU_VARIABLE_NBUFFERS);
-
-int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, starpu_data_handle_t C)
-{
-    struct tile_sum_args *args = malloc(sizeof *args);
-    if (!args)
-        return SBK_ENOMEM;
-    *args = (struct tile_sum_args){lower};
-    const enum starpu_data_access_mode mode = STARPU_W;
-    const struct sbk_partials p = {parts, nparts, 1, lower};
-    return sbk_insert_reduce(&cl_tile_sum, args, sizeof *args, &p, &C, &mode, 1, 0);
-}
-
-/* --- partial_sum: acc = (acc or 0) + p_0 + p_1 + ... element by element, in
- * double whatever the parts' precision --- */
-
-struct partial_sum_args {
-    int accumulate; /* 1: acc's value is the first term (RW; the parts are then double accumulators too) */
+/* Both codelets' arguments. Buffers: A_0 .. A_{n-1} (R; for tile_sum under
+ * MPI with several ranks one combined double partial, sbk_insert_reduce), then
+ * C (W, or RW when accumulating). */
+struct sum_args {
+    int accumulate; /* 1: C's value is the first term (RW; the parts then of C's precision) */
     int matrix;     /* matrix interface (else vector: one column) */
-    int lower;      /* only the lower triangle (symmetric partials); the rest of acc is 0 */
+    int lower;      /* only the lower triangle (symmetric partials); the rest of C is 0 */
 };
+
+static int nparts_of(void) { return STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 1; }
 
 /* One buffer as a column-major array of rows x cols elements of es bytes. */
 struct layout {
@@ -135,70 +48,112 @@ static struct layout layout_of(void *buffer, int matrix)
                            STARPU_MATRIX_GET_ELEMSIZE(buffer)};
 }
 
-/* The terms of a partial_sum task, in order (acc first when accumulating):
- * their pointers and leading dimensions, and acc's layout. */
+/* The terms of a sum task, in order (C first when accumulating): their
+ * pointers and leading dimensions, and C's layout. */
 struct terms {
     const void **ptr;
     int *ld;
     int n, dbl; /* how many; double (else float) */
-    struct layout acc;
+    struct layout out;
 };
 
 /* Fills *t (arrays malloc'd: free_terms); aborts the task when out of memory. */
-static void gather_terms(void *buffers[], const struct partial_sum_args *a, struct terms *t)
+static void gather_terms(void *buffers[], const struct sum_args *a, struct terms *t)
 {
     int nparts = nparts_of();
     t->ptr = malloc((nparts + 1) * sizeof *t->ptr), t->ld = malloc((nparts + 1) * sizeof *t->ld), t->n = 0;
     if (!t->ptr || !t->ld)
-        STARPU_ABORT_MSG("partial_sum: out of memory for %d partials' pointers", nparts);
-    t->acc = layout_of(buffers[nparts], a->matrix);
+        STARPU_ABORT_MSG("sum: out of memory for %d partials' pointers", nparts);
+    t->out = layout_of(buffers[nparts], a->matrix);
     t->dbl = layout_of(buffers[0], a->matrix).es == sizeof(double);
     if (a->accumulate)
-        t->ptr[t->n] = t->acc.ptr, t->ld[t->n++] = (int)t->acc.ld;
+        t->ptr[t->n] = t->out.ptr, t->ld[t->n++] = (int)t->out.ld;
     for (int i = 0; i < nparts; i++) {
         struct layout p = layout_of(buffers[i], a->matrix);
-        if (a->accumulate && p.es != sizeof(double))
-            STARPU_ABORT_MSG("partial_sum: accumulating a part that is not a double accumulator");
+        if (a->accumulate && p.es != t->out.es)
+            STARPU_ABORT_MSG("sum: accumulating parts of another precision than the accumulator");
         t->ptr[t->n] = p.ptr, t->ld[t->n++] = (int)p.ld;
     }
 }
 
 static void free_terms(struct terms *t) { free(t->ptr), free(t->ld); }
 
-static void partial_sum_cpu(void *buffers[], void *cl_arg)
+static void sum_cpu(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
         return;
-    const struct partial_sum_args *a = cl_arg;
+    const struct sum_args *a = cl_arg;
     struct terms t;
     gather_terms(buffers, a, &t);
     if (!a->accumulate && a->lower) /* the upper part is never summed */
-        memset(t.acc.ptr, 0, t.acc.ld * t.acc.cols * sizeof(double));
-    sbk_cpu_tile_sum(t.dbl ? SBK_DOUBLE : SBK_FLOAT, SBK_DOUBLE, t.acc.rows, t.acc.cols, a->lower, t.ptr, t.ld, t.n,
-                     t.acc.ptr, (int)t.acc.ld);
+        memset(t.out.ptr, 0, t.out.ld * t.out.cols * t.out.es);
+    sbk_cpu_tile_sum(t.dbl ? SBK_DOUBLE : SBK_FLOAT, (sbk_precision)t.out.es, t.out.rows, t.out.cols, a->lower, t.ptr,
+                     t.ld, t.n, t.out.ptr, (int)t.out.ld);
     free_terms(&t);
 }
 
 #ifdef STARPU_USE_CUDA
-static void partial_sum_cuda(void *buffers[], void *cl_arg)
+cudaError_t sbk_ann_solve_sum_cuda(const struct sbk_ann_sum *s, cudaStream_t stream);
+
+/* The kernel reads the parts through a copy of their device pointers' table
+ * in stream-ordered device memory (cudaMallocAsync); from pageable memory the
+ * copy returns once the table is staged, so the host table can go. */
+static void sum_cuda(void *buffers[], void *cl_arg)
 {
     if (sbk_kernel_skipped())
         return;
-    const struct partial_sum_args *a = cl_arg;
+    const struct sum_args *a = cl_arg;
     struct terms t;
     gather_terms(buffers, a, &t);
     for (int i = 1; i < t.n; i++)
         if (t.ld[i] != t.ld[0])
-            STARPU_ABORT_MSG("partial_sum: partials of different layouts on the GPU");
+            STARPU_ABORT_MSG("sum: partials of different layouts on the GPU");
     cudaStream_t stream = starpu_cuda_get_local_stream();
-    if (!a->accumulate && a->lower)
-        sbk_check_cuda(cudaMemsetAsync(t.acc.ptr, 0, t.acc.ld * t.acc.cols * sizeof(double), stream));
-    struct sbk_ann_sum sum = {NULL, t.n, t.dbl, (size_t)t.ld[0], t.acc.rows, t.acc.cols, a->lower, 0.0, t.acc.ptr,
-                              1, t.acc.ld};
-    launch_sum(t.ptr, &sum, stream);
+    if (!a->accumulate && a->lower) /* upper part zero, as on the CPU: the same C on both devices */
+        sbk_check_cuda(cudaMemsetAsync(t.out.ptr, 0, t.out.ld * t.out.cols * t.out.es, stream));
+    size_t bytes = t.n * sizeof(void *);
+    const void **table_dev;
+    sbk_check_cuda(cudaMallocAsync((void **)&table_dev, bytes, stream));
+    sbk_check_cuda(cudaMemcpyAsync(table_dev, t.ptr, bytes, cudaMemcpyHostToDevice, stream));
+    struct sbk_ann_sum sum = {table_dev, t.n, t.dbl, (size_t)t.ld[0], t.out.rows, t.out.cols, a->lower, 0.0,
+                              t.out.ptr, t.out.es == sizeof(double), t.out.ld};
+    sbk_check_cuda(sbk_ann_solve_sum_cuda(&sum, stream));
+    sbk_check_cuda(cudaFreeAsync((void *)table_dev, stream));
     free_terms(&t);
 }
 #endif
+
+SBK_CODELET(cl_tile_sum, "tile_sum", "sbk_tile_sum", NULL, sum_cpu, sum_cuda, STARPU_CUDA_ASYNC,
+            .nbuffers = STARPU_VARIABLE_NBUFFERS);
+
+static struct sum_args *new_args(struct sum_args args)
+{
+    struct sum_args *a = malloc(sizeof *a);
+    if (a)
+        *a = args;
+    return a;
+}
+
+int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, starpu_data_handle_t C)
+{
+    struct sum_args *a = new_args((struct sum_args){0, 1, lower});
+    if (!a)
+        return SBK_ENOMEM;
+    const enum starpu_data_access_mode mode = STARPU_W;
+    const struct sbk_partials p = {parts, nparts, 1, lower};
+    return sbk_insert_reduce(&cl_tile_sum, a, sizeof *a, &p, &C, &mode, 1, 0);
+}
+
+/* --- partial_sum: acc = (acc or 0) + p_0 + p_1 + ... in double, whatever the parts' precision --- */
+
+/* Bytes of all the task's buffers. */
+static size_t task_bytes(struct starpu_task *task)
+{
+    size_t bytes = 0;
+    for (unsigned i = 0; i < STARPU_TASK_GET_NBUFFERS(task); i++)
+        bytes += starpu_data_get_size(STARPU_TASK_GET_HANDLE(task, i));
+    return bytes;
+}
 
 /* Priced, in microseconds, from the elements it reads and writes (counted in
  * floats): on a CPU core a streaming add at about 1 ns each, plus 1 us; on a
@@ -207,12 +162,10 @@ static void partial_sum_cuda(void *buffers[], void *cl_arg)
 static double partial_sum_cost(struct starpu_task *task, struct starpu_perfmodel_arch *arch, unsigned nimpl)
 {
     (void)nimpl;
-    double elements = 0;
-    for (unsigned i = 0; i < STARPU_TASK_GET_NBUFFERS(task); i++)
-        elements += starpu_data_get_size(STARPU_TASK_GET_HANDLE(task, i)) / sizeof(float);
+    double bytes = (double)task_bytes(task);
     if (arch->devices[0].type == STARPU_CUDA_WORKER)
-        return 10.0 + elements * sizeof(float) / 2e6;
-    return 1.0 + 1e-3 * elements;
+        return 10.0 + bytes / 2e6;
+    return 1.0 + 1e-3 * bytes / sizeof(float);
 }
 
 /* A GPU sums only partials of 1 MB or more (the Gram and ANN accumulators):
@@ -221,20 +174,15 @@ static double partial_sum_cost(struct starpu_task *task, struct starpu_perfmodel
 static int partial_sum_can_execute(unsigned workerid, struct starpu_task *task, unsigned nimpl)
 {
     (void)nimpl;
-    if (starpu_worker_get_type((int)workerid) != STARPU_CUDA_WORKER)
-        return 1;
-    size_t bytes = 0;
-    for (unsigned i = 0; i < STARPU_TASK_GET_NBUFFERS(task); i++)
-        bytes += starpu_data_get_size(STARPU_TASK_GET_HANDLE(task, i));
-    return bytes >= ((size_t)1 << 20);
+    return starpu_worker_get_type((int)workerid) != STARPU_CUDA_WORKER || task_bytes(task) >= ((size_t)1 << 20);
 }
 
 static struct starpu_perfmodel partial_sum_model = {
     .type = STARPU_PER_ARCH, .arch_cost_function = partial_sum_cost, .symbol = "sbk_partial_sum"};
 static struct starpu_codelet cl_partial_sum = {.name = "partial_sum",
-                                               .cpu_funcs = {partial_sum_cpu},
-                                               .cpu_funcs_name = {"partial_sum_cpu"},
-                                               SBK_CUDA_IMPL(partial_sum_cuda, STARPU_CUDA_ASYNC)
+                                               .cpu_funcs = {sum_cpu},
+                                               .cpu_funcs_name = {"sum_cpu"},
+                                               SBK_CUDA_IMPL(sum_cuda, STARPU_CUDA_ASYNC)
                                                .can_execute = partial_sum_can_execute,
                                                .nbuffers = STARPU_VARIABLE_NBUFFERS,
                                                .model = &partial_sum_model};
@@ -242,10 +190,10 @@ static struct starpu_codelet cl_partial_sum = {.name = "partial_sum",
 int sbk_insert_partial_sum(starpu_data_handle_t *parts, int n, starpu_data_handle_t acc, int accumulate, int lower,
                            int priority)
 {
-    struct partial_sum_args *a = malloc(sizeof *a);
+    int matrix = starpu_data_get_interface_id(acc) == STARPU_MATRIX_INTERFACE_ID;
+    struct sum_args *a = new_args((struct sum_args){accumulate, matrix, lower});
     if (!a)
         return SBK_ENOMEM;
-    *a = (struct partial_sum_args){accumulate, starpu_data_get_interface_id(acc) == STARPU_MATRIX_INTERFACE_ID, lower};
     const enum starpu_data_access_mode mode = accumulate ? STARPU_RW : STARPU_W;
     return sbk_insert_gather(&cl_partial_sum, a, sizeof *a, parts, n, &acc, &mode, 1, priority);
 }
