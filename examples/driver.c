@@ -319,12 +319,38 @@ int drv_share(const char *prog, int ok, long *values, int count)
     return count > 0 && sbk_broadcast(values, count * sizeof *values) != SBK_SUCCESS ? -1 : 0;
 }
 
+/* A simulated cluster whose nodes start with their own tiles (scripts/simulate
+ * --local-inputs), as a user's data beyond one node would: no scatter from
+ * rank 0, no gather back. */
+static int inputs_local(void)
+{
+    const char *v = getenv("SBK_SIM_LOCAL_INPUTS");
+    return sbk_simulated() && v && !strcmp(v, "1");
+}
+
+/* Each rank's tiles as if just received: in StarPU's memory, contiguous (an
+ * acquisition for writing allocates them; simulated tasks read no values). */
+static int local_tiles(sbk_matrix **out, sbk_precision prec, long m, long n, long mb, long nb, sbk_distribution dist)
+{
+    int ret = sbk_matrix_create_dist(out, prec, NULL, m, n, m, mb, nb, dist);
+    for (int j = 0; ret == SBK_SUCCESS && j < sbk_matrix_col_tiles(*out); j++)
+        for (int i = 0; i < sbk_matrix_row_tiles(*out); i++)
+            if (sbk_matrix_tile_owner(*out, i, j) == sbk_rank()) {
+                starpu_data_handle_t h = sbk_matrix_tile(*out, i, j);
+                starpu_data_acquire(h, STARPU_W);
+                starpu_data_release(h);
+            }
+    return ret;
+}
+
 int drv_distribute(sbk_matrix **out, sbk_matrix **root, sbk_precision prec, void *buf, long m, long n, long mb,
                    long nb, sbk_distribution dist)
 {
     *root = NULL;
     if (sbk_nranks() == 1)
         return sbk_matrix_create_dist(out, prec, buf, m, n, m, mb, nb, dist);
+    if (inputs_local())
+        return local_tiles(out, prec, m, n, mb, nb, dist);
     int ret = sbk_matrix_create_dist(root, prec, sbk_rank() == 0 ? buf : NULL, m, n, m, mb, nb, SBK_DIST_ROOT);
     if (ret == SBK_SUCCESS)
         ret = sbk_matrix_create_dist(out, prec, NULL, m, n, m, mb, nb, dist);

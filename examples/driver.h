@@ -83,7 +83,9 @@ int drv_fail(const char *prog, const char *what, int code);
 int drv_share(const char *prog, int ok, long *values, int count);
 /* The m×n matrix (ld = m) that rank 0 holds in buf, in mb×nb tiles owned as
  * dist says: in one process over buf itself (*root = NULL), else scattered
- * from a root descriptor over rank 0's buf (kept in *root for drv_collect). */
+ * from a root descriptor over rank 0's buf (kept in *root for drv_collect);
+ * in a simulated cluster started with --local-inputs, every rank's own tiles
+ * are already there (*root = NULL: nothing scattered or gathered). */
 int drv_distribute(sbk_matrix **out, sbk_matrix **root, sbk_precision prec, void *buf, long m, long n, long mb,
                    long nb, sbk_distribution dist);
 /* Brings A's values into rank 0's buffer and destroys A and root. */

@@ -7,11 +7,12 @@
  * and partials formed on a GPU need not travel to the host.
  *
  * partial_sum is the same sum for the reductions across MPI ranks (reduce.c):
- * vectors or matrices, into a double accumulator, optionally added to it. Its
- * shapes follow the rank count, so it is priced per device instead of
- * measured: a history-based model would need each shape calibrated before a
- * simulated cluster could run it. Both codelets share their CPU and CUDA
- * functions (sum_cpu, sum_cuda). */
+ * vectors or matrices, into a double accumulator, optionally added to it.
+ * Both codelets share their CPU and CUDA functions (sum_cpu, sum_cuda) and
+ * one model, priced per device instead of measured: their shapes follow the
+ * rank count and the caller (a reduced product's c × c tile, the chains of a
+ * Gram matrix), and a history-based model would need each shape calibrated
+ * before a simulation could run it. */
 #include <stdlib.h>
 #include <string.h>
 #include "codelets/codelet_def.h"
@@ -123,9 +124,6 @@ static void sum_cuda(void *buffers[], void *cl_arg)
 }
 #endif
 
-SBK_CODELET(cl_tile_sum, "tile_sum", "sbk_tile_sum", NULL, sum_cpu, sum_cuda, STARPU_CUDA_ASYNC,
-            .nbuffers = STARPU_VARIABLE_NBUFFERS);
-
 static struct sum_args *new_args(struct sum_args args)
 {
     struct sum_args *a = malloc(sizeof *a);
@@ -133,18 +131,6 @@ static struct sum_args *new_args(struct sum_args args)
         *a = args;
     return a;
 }
-
-int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, starpu_data_handle_t C)
-{
-    struct sum_args *a = new_args((struct sum_args){0, 1, lower});
-    if (!a)
-        return SBK_ENOMEM;
-    const enum starpu_data_access_mode mode = STARPU_W;
-    const struct sbk_partials p = {parts, nparts, 1, lower};
-    return sbk_insert_reduce(&cl_tile_sum, a, sizeof *a, &p, &C, &mode, 1, 0);
-}
-
-/* --- partial_sum: acc = (acc or 0) + p_0 + p_1 + ... in double, whatever the parts' precision --- */
 
 /* Bytes of all the task's buffers. */
 static size_t task_bytes(struct starpu_task *task)
@@ -159,7 +145,7 @@ static size_t task_bytes(struct starpu_task *task)
  * floats): on a CPU core a streaming add at about 1 ns each, plus 1 us; on a
  * GPU the memory traffic at 2 TB/s (an H100's HBM, below its 3.35 peak), plus
  * 10 us for the pointer table's copy and the launch. */
-static double partial_sum_cost(struct starpu_task *task, struct starpu_perfmodel_arch *arch, unsigned nimpl)
+static double sum_cost(struct starpu_task *task, struct starpu_perfmodel_arch *arch, unsigned nimpl)
 {
     (void)nimpl;
     double bytes = (double)task_bytes(task);
@@ -171,21 +157,37 @@ static double partial_sum_cost(struct starpu_task *task, struct starpu_perfmodel
 /* A GPU sums only partials of 1 MB or more (the Gram and ANN accumulators):
  * below, the pointer table's copy and the launch cost more than a core's add,
  * and a GPU busy with the row blocks' tasks would hold up each batch's step. */
-static int partial_sum_can_execute(unsigned workerid, struct starpu_task *task, unsigned nimpl)
+static int sum_can_execute(unsigned workerid, struct starpu_task *task, unsigned nimpl)
 {
     (void)nimpl;
     return starpu_worker_get_type((int)workerid) != STARPU_CUDA_WORKER || task_bytes(task) >= ((size_t)1 << 20);
 }
 
-static struct starpu_perfmodel partial_sum_model = {
-    .type = STARPU_PER_ARCH, .arch_cost_function = partial_sum_cost, .symbol = "sbk_partial_sum"};
-static struct starpu_codelet cl_partial_sum = {.name = "partial_sum",
-                                               .cpu_funcs = {sum_cpu},
-                                               .cpu_funcs_name = {"sum_cpu"},
-                                               SBK_CUDA_IMPL(sum_cuda, STARPU_CUDA_ASYNC)
-                                               .can_execute = partial_sum_can_execute,
-                                               .nbuffers = STARPU_VARIABLE_NBUFFERS,
-                                               .model = &partial_sum_model};
+static struct starpu_perfmodel sum_model = {
+    .type = STARPU_PER_ARCH, .arch_cost_function = sum_cost, .symbol = "sbk_partial_sum"};
+#define SUM_CODELET(cl, name_)                                                                                     \
+    static struct starpu_codelet cl = {.name = name_,                                                              \
+                                       .cpu_funcs = {sum_cpu},                                                     \
+                                       .cpu_funcs_name = {"sum_cpu"},                                              \
+                                       SBK_CUDA_IMPL(sum_cuda, STARPU_CUDA_ASYNC).can_execute = sum_can_execute,   \
+                                       .nbuffers = STARPU_VARIABLE_NBUFFERS,                                       \
+                                       .model = &sum_model}
+SUM_CODELET(cl_tile_sum, "tile_sum");
+SUM_CODELET(cl_partial_sum, "partial_sum");
+
+/* --- tile_sum: C = p_0 + p_1 + ... (in C's precision; across ranks through sbk_insert_reduce) --- */
+
+int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, starpu_data_handle_t C)
+{
+    struct sum_args *a = new_args((struct sum_args){0, 1, lower});
+    if (!a)
+        return SBK_ENOMEM;
+    const enum starpu_data_access_mode mode = STARPU_W;
+    const struct sbk_partials p = {parts, nparts, 1, lower};
+    return sbk_insert_reduce(&cl_tile_sum, a, sizeof *a, &p, &C, &mode, 1, 0);
+}
+
+/* --- partial_sum: acc = (acc or 0) + p_0 + p_1 + ... in double, whatever the parts' precision --- */
 
 int sbk_insert_partial_sum(starpu_data_handle_t *parts, int n, starpu_data_handle_t acc, int accumulate, int lower,
                            int priority)

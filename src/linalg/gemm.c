@@ -3,7 +3,12 @@
  * under StarPU-MPI with several ranks k step by k step instead, so that the
  * tiles a rank received for step l can leave StarPU-MPI's cache once step l is
  * submitted (doc/mpi.md): a rank then holds its own tiles and the block column
- * of A and block row of B of two steps, the one computing and the one arriving. */
+ * of A and block row of B of two steps, the one computing and the one arriving.
+ * Two shapes are not 2D products and go otherwise under MPI: one column of C
+ * tiles (X a: all its tasks at once, op(B)'s few tiles kept by the ranks until
+ * the end) and one C tile summed over k tiles spread across the ranks (e^T e:
+ * a reduction, gemm_as_reduction). */
+#include <stdlib.h>
 #include "codelets/codelets.h"
 
 /* Rows and columns of op(X), and the tile sizes along them. */
@@ -52,6 +57,34 @@ static int gemm_by_steps(sbk_trans transA, sbk_trans transB, double alpha, const
     return SBK_SUCCESS;
 }
 
+/* C (one tile, beta = 0) = sum over l of alpha op(A)(0, l) op(B)(l, 0), with the
+ * k tiles spread over the ranks (a residual's e^T e over X's row blocks): a
+ * reduction, not a product. Each term goes into a partial on the rank of its
+ * op(A) tile, and the partials are summed in k order on each rank, then along
+ * the ranks' tree (sbk_insert_tile_sum), instead of every k step's tiles
+ * travelling to C's rank and running there one after the other. */
+static int gemm_as_reduction(sbk_trans transA, sbk_trans transB, double alpha, const sbk_matrix *A,
+                             const sbk_matrix *B, sbk_matrix *C, int kt)
+{
+    starpu_data_handle_t *parts = calloc(kt, sizeof *parts);
+    if (!parts)
+        return SBK_ENOMEM;
+    int ret = SBK_SUCCESS, made = 0;
+    for (; made < kt && ret == SBK_SUCCESS; made++) {
+        int owner = transA == SBK_TRANS ? sbk_matrix_tile_owner(A, made, 0) : sbk_matrix_tile_owner(A, 0, made);
+        starpu_matrix_data_register(&parts[made], -1, 0, C->m, C->m, C->n, C->prec);
+        sbk_data_distribute(parts[made], owner);
+        ret = sbk_insert_gemm(transA, transB, alpha, op_tile(transA, A, 0, made), op_tile(transB, B, made, 0), 0.0,
+                              parts[made], 0);
+    }
+    if (ret == SBK_SUCCESS)
+        ret = sbk_insert_tile_sum(parts, kt, 0, sbk_tile(C, 0, 0));
+    for (int l = 0; l < made; l++)
+        starpu_data_unregister(parts[l]);
+    free(parts);
+    return ret;
+}
+
 int sbk_gemm(sbk_trans transA, sbk_trans transB, double alpha, const sbk_matrix *A,
              const sbk_matrix *B, double beta, sbk_matrix *C)
 {
@@ -69,7 +102,9 @@ int sbk_gemm(sbk_trans transA, sbk_trans transB, double alpha, const sbk_matrix 
     if (a.row_tile != C->mb || b.col_tile != C->nb || a.col_tile != b.row_tile)
         return SBK_ESHAPE;
     int kt = (a.cols + a.col_tile - 1) / a.col_tile;
-    if (sbk_mpi_active() && sbk_nranks() > 1)
+    if (sbk_mpi_active() && sbk_nranks() > 1 && C->mt == 1 && C->nt == 1 && beta == 0.0 && kt > 1)
+        return gemm_as_reduction(transA, transB, alpha, A, B, C, kt);
+    if (sbk_mpi_active() && sbk_nranks() > 1 && C->nt > 1)
         return gemm_by_steps(transA, transB, alpha, A, B, beta, C, kt);
     for (int j = 0; j < C->nt; j++)
         for (int i = 0; i < C->mt; i++)
@@ -79,5 +114,9 @@ int sbk_gemm(sbk_trans transA, sbk_trans transB, double alpha, const sbk_matrix 
                 if (ret != SBK_SUCCESS)
                     return ret;
             }
+    /* Under MPI, one column of C tiles (X a, the residuals' X A): each rank
+     * received op(B)'s few tiles once for all its rows; it may forget them. */
+    for (int l = 0; l < kt; l++)
+        sbk_data_flush(op_tile(transB, B, l, 0));
     return SBK_SUCCESS;
 }

@@ -194,22 +194,30 @@ static int gram_setup(struct gram *g)
 }
 
 /* Once M is formed, on every rank (they must decide alike): y^T y, NaN/Inf
- * (a non-finite diagonal) and zero columns. */
+ * (a non-finite diagonal) and zero columns. Only M's diagonal decides, so
+ * only it leaves M's rank (n values, where M is n^2). */
 static int gram_check(struct gram *g)
 {
     struct solver *s = g->s;
-    sbk_precision prec = s->X->prec;
-    int ret = sbk_data_read(g->hM, NULL, 0), vars = s->vars, x_bad = 0;
-    if (ret != SBK_SUCCESS)
-        return ret;
-    g->yy = sbk_elem_get(prec, g->M, vars + (size_t)vars * g->n);
-    for (int j = 0; j < vars && !sbk_cancelled(); j++) { /* cancelled: M was never formed */
-        double gjj = sbk_elem_get(prec, g->M, j + (size_t)j * g->n);
-        x_bad |= !isfinite(gjj);
-        if (gjj == 0.0)
+    int vars = s->vars, n = g->n, x_bad = 0;
+    double *diag = calloc(n, sizeof *diag);
+    if (!diag)
+        return SBK_ENOMEM;
+    if (sbk_data_owned(g->hM)) {
+        starpu_data_acquire(g->hM, STARPU_R);
+        for (int j = 0; j < n; j++)
+            diag[j] = sbk_elem_get(s->X->prec, g->M, j + (size_t)j * n);
+        starpu_data_release(g->hM);
+    }
+    int ret = sbk_broadcast(diag, n * sizeof *diag);
+    g->yy = diag[vars];
+    for (int j = 0; j < vars && !sbk_cancelled() && ret == SBK_SUCCESS; j++) { /* cancelled: M was never formed */
+        x_bad |= !isfinite(diag[j]);
+        if (diag[j] == 0.0)
             sbk_solver_add_skipped(s, j);
     }
-    return sbk_solver_reject_nonfinite(s, x_bad, g->yy);
+    free(diag);
+    return ret == SBK_SUCCESS ? sbk_solver_reject_nonfinite(s, x_bad, g->yy) : ret;
 }
 
 /* The kept iterates' exact residuals, recorded in order until one stops the
