@@ -347,10 +347,10 @@ int drv_distribute(sbk_matrix **out, sbk_matrix **root, sbk_precision prec, void
                    long nb, sbk_distribution dist)
 {
     *root = NULL;
+    if (inputs_local()) /* one node too: every node count then starts alike */
+        return local_tiles(out, prec, m, n, mb, nb, dist);
     if (sbk_nranks() == 1)
         return sbk_matrix_create_dist(out, prec, buf, m, n, m, mb, nb, dist);
-    if (inputs_local())
-        return local_tiles(out, prec, m, n, mb, nb, dist);
     int ret = sbk_matrix_create_dist(root, prec, sbk_rank() == 0 ? buf : NULL, m, n, m, mb, nb, SBK_DIST_ROOT);
     if (ret == SBK_SUCCESS)
         ret = sbk_matrix_create_dist(out, prec, NULL, m, n, m, mb, nb, dist);
