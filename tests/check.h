@@ -41,6 +41,8 @@ static const struct gemm_case gemm_cases[] = {
     {1, 1, 1, 16, 16, 16, 2.0, 1.0},     {64, 48, 32, 16, 16, 16, 1.0, 0.0},
     {33, 21, 40, 8, 4, 16, 0.0, -0.5},   {19, 23, 29, 7, 5, 3, 0.0, 0.0},
     {100, 70, 90, 32, 33, 31, 1.0, 1.0},
+    /* Under MPI, one C tile summed over k tiles across the ranks, and one column of C tiles. */
+    {5, 7, 100, 16, 16, 7, 1.5, 0.0},    {70, 9, 40, 8, 16, 6, -1.0, 0.5},
 };
 
 /* Runs every case in every transpose combination in the given precision;
