@@ -79,8 +79,8 @@ static int gemm_as_reduction(sbk_trans transA, sbk_trans transB, double alpha, c
     }
     if (ret == SBK_SUCCESS)
         ret = sbk_insert_tile_sum(parts, kt, 0, sbk_tile(C, 0, 0));
-    for (int l = 0; l < made; l++)
-        starpu_data_unregister(parts[l]);
+    for (int l = 0; l < made; l++) /* once their tasks ran: the product stays asynchronous */
+        starpu_data_unregister_submit(parts[l]);
     free(parts);
     return ret;
 }
@@ -102,9 +102,10 @@ int sbk_gemm(sbk_trans transA, sbk_trans transB, double alpha, const sbk_matrix 
     if (a.row_tile != C->mb || b.col_tile != C->nb || a.col_tile != b.row_tile)
         return SBK_ESHAPE;
     int kt = (a.cols + a.col_tile - 1) / a.col_tile;
-    if (sbk_mpi_active() && sbk_nranks() > 1 && C->mt == 1 && C->nt == 1 && beta == 0.0 && kt > 1)
+    int distributed = sbk_mpi_active() && sbk_nranks() > 1;
+    if (distributed && C->mt == 1 && C->nt == 1 && beta == 0.0 && kt > 1)
         return gemm_as_reduction(transA, transB, alpha, A, B, C, kt);
-    if (sbk_mpi_active() && sbk_nranks() > 1 && C->nt > 1)
+    if (distributed && C->nt > 1)
         return gemm_by_steps(transA, transB, alpha, A, B, beta, C, kt);
     for (int j = 0; j < C->nt; j++)
         for (int i = 0; i < C->mt; i++)
@@ -116,7 +117,7 @@ int sbk_gemm(sbk_trans transA, sbk_trans transB, double alpha, const sbk_matrix 
             }
     /* Under MPI, one column of C tiles (X a, the residuals' X A): each rank
      * received op(B)'s few tiles once for all its rows; it may forget them. */
-    for (int l = 0; l < kt; l++)
+    for (int l = 0; distributed && l < kt; l++)
         sbk_data_flush(op_tile(transB, B, l, 0));
     return SBK_SUCCESS;
 }

@@ -178,14 +178,16 @@ static int gram_setup(struct gram *g)
     struct solver *s = g->s;
     size_t es = s->X->prec;
     int n = g->n, iters = s->o.max_iterations;
-    /* Zeroed: the upper triangle is never formed, but the whole of M travels. */
-    g->M = calloc((size_t)n * n, es), g->eev = malloc(es);
+    /* M lives on rank 0 alone (its sweeps run there; gram_check sends the
+     * other ranks its diagonal). Zeroed: the upper triangle is never formed. */
+    int home = sbk_rank() == 0;
+    g->M = home ? calloc((size_t)n * n, es) : NULL, g->eev = malloc(es);
     g->A = malloc((size_t)s->vars * PENDING * es);
     g->ee = calloc(iters + 1, sizeof *g->ee);
     g->hee = malloc((iters + 1) * sizeof *g->hee);
-    if (!g->M || !g->eev || !g->A || !g->ee || !g->hee)
+    if ((home && !g->M) || !g->eev || !g->A || !g->ee || !g->hee)
         return SBK_ENOMEM;
-    starpu_matrix_data_register(&g->hM, STARPU_MAIN_RAM, (uintptr_t)g->M, n, n, n, es);
+    starpu_matrix_data_register(&g->hM, home ? STARPU_MAIN_RAM : -1, (uintptr_t)g->M, n, n, n, es);
     sbk_data_distribute(g->hM, 0);
     int ret = sbk_matrix_create_dist(&g->dee, s->X->prec, g->eev, 1, 1, 1, s->y->nb, s->y->nb, SBK_DIST_ROOT);
     if (ret == SBK_SUCCESS)
