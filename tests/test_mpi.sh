@@ -87,8 +87,8 @@ for n in 1 2 4; do
   done
   if [ "$n" -eq 1 ]; then same "$work/m1-$base.sbk" "$work/m0.sbk"; else same "$work/m$n-$other.sbk" "$work/m$n-$base.sbk"; fi
 done
-# Gram on M larger than 1 MiB (401 x 401 doubles): the ranks' sums that travel get
-# their host buffers as the reduction is submitted (codelets/linalg/reduce.c); the same checks.
+# Gram on M larger than 1 MiB (401 x 401 doubles): each rank's own sum gets its host
+# buffer as the reduction is submitted (codelets/linalg/reduce.c); the same checks.
 gram_args=(--obs 1200 --vars 400 --iters 3 --tile-rows 300 --method gram)
 "$bin/solvebak" "${gram_args[@]}" --out "$work/g0.csv" >/dev/null 2>&1
 for n in 2 4; do

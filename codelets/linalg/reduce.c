@@ -49,38 +49,13 @@ static int group_by_owner(starpu_data_handle_t *parts, int n, int nranks, starpu
     return SBK_SUCCESS;
 }
 
-/* The tree over the ranks holding an accumulator (acc[r] != NULL): at level l
- * rank r (r % 2^(l+1) == 0) adds rank r + 2^l's sum to its own (one message);
- * a rank without one passes its partner's up unchanged. Sum k adds acc[from[k]]
- * into acc[into[k]]; returns the count, and in *root the rank whose
- * accumulator ends with the total (the lowest one holding parts). */
-static int plan_tree(const starpu_data_handle_t *acc, int nranks, int *from, int *into, int *root)
-{
-    int *holder = malloc(nranks * sizeof *holder), nsums = 0;
-    if (!holder)
-        return -1;
-    for (int r = 0; r < nranks; r++)
-        holder[r] = acc[r] ? r : -1;
-    for (int step = 1; step < nranks; step *= 2)
-        for (int r = 0; r + step < nranks; r += 2 * step) {
-            if (holder[r + step] < 0)
-                continue;
-            if (holder[r] >= 0)
-                from[nsums] = holder[r + step], into[nsums++] = holder[r];
-            else
-                holder[r] = holder[r + step];
-            holder[r + step] = -1;
-        }
-    *root = holder[0];
-    free(holder);
-    return nsums;
-}
-
-/* Allocates h's buffer in main memory now, while the partials' tasks run: a
- * buffer first allocated when the sum leaves or arrives (pinned host memory
- * on a machine with GPUs, milliseconds for megabytes) would wait on the
- * reduction's critical path. Not below 1 MiB: a small buffer costs little (StarPU
- * cuts it from a pinned chunk it holds), less than one more request per sum. */
+/* Allocates a rank's own sum in main memory now, while its partials' tasks
+ * run: summed on a GPU, it leaves through a host buffer, and one first
+ * allocated then (pinned memory on a machine with GPUs: milliseconds for
+ * megabytes, cudaHostAlloc) would hold up the reduction. Not below 1 MiB: a
+ * small buffer costs little (StarPU cuts it from a pinned chunk it holds). The
+ * sums a rank receives are left to StarPU-MPI: allocating them all ahead as
+ * well made the ranks that receive several slower, not faster. */
 static void release_in_ram(void *h)
 {
     starpu_data_release_on_node(h, STARPU_MAIN_RAM);
@@ -93,33 +68,40 @@ static void allocate_in_ram(starpu_data_handle_t h)
 }
 
 /* parts[0..n) summed into one double handle *total: each rank adds its own
- * parts in their order, then the ranks' sums meet along plan_tree's tree. */
+ * parts in their order, then at level l of the tree rank r (r % 2^(l+1) == 0)
+ * adds rank r + 2^l's sum to its own (one message). A rank without parts
+ * passes its partner's sum up unchanged, so *total ends on the lowest rank
+ * holding parts. */
 static int combine_over_ranks(starpu_data_handle_t *parts, int n, int lower, int priority, struct accumulators *accs,
                               starpu_data_handle_t *total)
 {
-    int nranks = sbk_nranks(), me = sbk_rank(), root = 0, nsums = 0;
-    int *first = calloc(nranks + 1, sizeof *first), *from = malloc(nranks * sizeof *from),
-        *into = malloc(nranks * sizeof *into);
+    int nranks = sbk_nranks();
+    int *first = calloc(nranks + 1, sizeof *first);
     starpu_data_handle_t *sorted = malloc(n * sizeof *sorted), *acc = calloc(nranks, sizeof *acc);
-    int ret = first && from && into && sorted && acc ? group_by_owner(parts, n, nranks, sorted, first) : SBK_ENOMEM;
-    for (int r = 0; r < nranks && ret == SBK_SUCCESS; r++)
-        if (first[r + 1] > first[r] && (ret = register_accumulator(&acc[r], parts[0], r)) == SBK_SUCCESS)
+    int ret = first && sorted && acc ? group_by_owner(parts, n, nranks, sorted, first) : SBK_ENOMEM;
+    for (int r = 0; r < nranks && ret == SBK_SUCCESS; r++) {
+        if (first[r + 1] == first[r])
+            continue;
+        ret = register_accumulator(&acc[r], parts[0], r);
+        if (ret == SBK_SUCCESS)
             accs->made[accs->n++] = acc[r];
-    if (ret == SBK_SUCCESS && (nsums = plan_tree(acc, nranks, from, into, &root)) < 0)
-        ret = SBK_ENOMEM;
-    /* In main memory: a rank's own sum (sent up, or read by the final task) and the sum it receives. */
-    if (ret == SBK_SUCCESS && acc[me])
-        allocate_in_ram(acc[me]);
-    for (int k = 0; k < nsums && ret == SBK_SUCCESS; k++)
-        if (into[k] == me)
-            allocate_in_ram(acc[from[k]]);
-    for (int r = 0; r < nranks && ret == SBK_SUCCESS; r++)
-        if (acc[r])
+        if (ret == SBK_SUCCESS && r == sbk_rank())
+            allocate_in_ram(acc[r]);
+        if (ret == SBK_SUCCESS)
             ret = sbk_insert_partial_sum(sorted + first[r], first[r + 1] - first[r], acc[r], 0, lower, priority);
-    for (int k = 0; k < nsums && ret == SBK_SUCCESS; k++)
-        ret = sbk_insert_partial_sum(&acc[from[k]], 1, acc[into[k]], 1, lower, priority);
-    *total = acc && root >= 0 ? acc[root] : NULL;
-    free(first), free(from), free(into), free(sorted), free(acc);
+    }
+    for (int step = 1; step < nranks && ret == SBK_SUCCESS; step *= 2)
+        for (int r = 0; r + step < nranks && ret == SBK_SUCCESS; r += 2 * step) {
+            if (!acc[r + step])
+                continue;
+            if (acc[r])
+                ret = sbk_insert_partial_sum(&acc[r + step], 1, acc[r], 1, lower, priority);
+            else
+                acc[r] = acc[r + step];
+            acc[r + step] = NULL;
+        }
+    *total = acc ? acc[0] : NULL;
+    free(first), free(sorted), free(acc);
     return ret;
 }
 #endif
