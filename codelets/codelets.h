@@ -11,6 +11,10 @@
  * order; with lower set, only the lower triangle (rows >= columns) is read and written. */
 int sbk_insert_tile_sum(starpu_data_handle_t *parts, int nparts, int lower, starpu_data_handle_t C);
 
+/* Sums whose task reads and writes at least this many bytes may run on a GPU
+ * (tile_sum, partial_sum); smaller ones stay on CPU cores. */
+#define SBK_GPU_SUM_MIN_BYTES ((size_t)1 << 20)
+
 /* acc (double, the parts' shape: vectors or matrices) = the parts' sum in
  * their order, or acc + that sum with accumulate (the parts then double
  * accumulators too); with lower only the lower triangle, the rest of acc 0.

@@ -52,10 +52,11 @@ static int group_by_owner(starpu_data_handle_t *parts, int n, int nranks, starpu
 /* Allocates a rank's own sum in main memory now, while its partials' tasks
  * run: summed on a GPU, it leaves through a host buffer, and one first
  * allocated then (pinned memory on a machine with GPUs: milliseconds for
- * megabytes, cudaHostAlloc) would hold up the reduction. Not below 1 MiB: a
- * small buffer costs little (StarPU cuts it from a pinned chunk it holds). The
- * sums a rank receives are left to StarPU-MPI: allocating them all ahead as
- * well made the ranks that receive several slower, not faster. */
+ * megabytes, cudaHostAlloc) would hold up the reduction. Only for sums a GPU
+ * may run: a CPU core's sum is in main memory already, and a small buffer
+ * costs little (StarPU cuts it from a pinned chunk it holds). The sums a rank
+ * receives are left to StarPU-MPI: allocating them all ahead as well made the
+ * ranks that receive several slower, not faster. */
 static void release_in_ram(void *h)
 {
     starpu_data_release_on_node(h, STARPU_MAIN_RAM);
@@ -63,7 +64,7 @@ static void release_in_ram(void *h)
 
 static void allocate_in_ram(starpu_data_handle_t h)
 {
-    if (starpu_data_get_size(h) >= (1 << 20))
+    if (starpu_data_get_size(h) >= SBK_GPU_SUM_MIN_BYTES)
         starpu_data_acquire_on_node_cb(h, STARPU_MAIN_RAM, STARPU_W, release_in_ram, h);
 }
 

@@ -154,13 +154,13 @@ static double sum_cost(struct starpu_task *task, struct starpu_perfmodel_arch *a
     return 1.0 + 1e-3 * bytes / sizeof(float);
 }
 
-/* A GPU sums only partials of 1 MB or more (the Gram and ANN accumulators):
+/* A GPU sums only partials of 1 MiB or more (the Gram and ANN accumulators):
  * below, the pointer table's copy and the launch cost more than a core's add,
  * and a GPU busy with the row blocks' tasks would hold up each batch's step. */
 static int sum_can_execute(unsigned workerid, struct starpu_task *task, unsigned nimpl)
 {
     (void)nimpl;
-    return starpu_worker_get_type((int)workerid) != STARPU_CUDA_WORKER || task_bytes(task) >= ((size_t)1 << 20);
+    return starpu_worker_get_type((int)workerid) != STARPU_CUDA_WORKER || task_bytes(task) >= SBK_GPU_SUM_MIN_BYTES;
 }
 
 static struct starpu_perfmodel sum_model = {
