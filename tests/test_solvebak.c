@@ -2,6 +2,7 @@
  * (the same iterates after 1, 2 and 10 iterations), against LAPACKE_dgels at
  * convergence, Gram = per-column, and every bad input. Ragged sizes: obs and
  * vars not multiples of the tiles, batches not dividing vars. */
+#include <float.h>
 #include <lapacke.h>
 #include <limits.h>
 #include <math.h>
@@ -247,6 +248,40 @@ static void tolerance_stops_early(void **state)
     free_problem(&p);
 }
 
+/* Every method, both precisions: the a a tolerance stops at is the iterate
+ * that met it, bit for bit the a of a run of as many iterations without one
+ * (the batched methods submit the next iteration before they read a
+ * residual, and undo it when they stop). */
+static void tolerance_returns_the_iterate_that_met_it(void **state)
+{
+    (void)state;
+    struct problem p = make_problem(OBS, VARS, MB, NB, 0.0);
+    for (int m = 0; m < 4; m++)
+        for (int prec = 0; prec < 2; prec++) {
+            double a[2][VARS];
+            sbk_solvebak_report r[2];
+            sbk_solvebak_opts o = opts_for(m, 500);
+            o.tolerance = 1e-3;
+            assert_int_equal(run(&p, prec ? SBK_DOUBLE : SBK_FLOAT, &o, a[0], &r[0]), 0);
+            assert_true(r[0].iterations > 1 && r[0].iterations < 500);
+            o = opts_for(m, r[0].iterations);
+            assert_int_equal(run(&p, prec ? SBK_DOUBLE : SBK_FLOAT, &o, a[1], &r[1]), 0);
+            /* The final residual is summed from X again: within rounding (the dots' kernels
+             * may take another path on buffers aligned otherwise). */
+            double eps = prec ? DBL_EPSILON : FLT_EPSILON, final = r[0].final_rel_residual;
+            if (r[1].iterations != r[0].iterations || memcmp(a[0], a[1], sizeof a[0]) ||
+                !(fabs(r[1].final_rel_residual - final) <= 64 * eps * final))
+                print_error("method %d, %s: %d iterations (%d), final residual %.17g against %.17g\n", m,
+                            prec ? "double" : "float", r[0].iterations, r[1].iterations, final,
+                            r[1].final_rel_residual);
+            assert_int_equal(r[1].iterations, r[0].iterations);
+            assert_memory_equal(a[0], a[1], sizeof a[0]);
+            assert_true(fabs(r[1].final_rel_residual - final) <= 64 * eps * final);
+            sbk_solvebak_report_free(&r[0]), sbk_solvebak_report_free(&r[1]);
+        }
+    free_problem(&p);
+}
+
 /* On an exact fit the residual soon drops below what Gram's estimate resolves
  * (1e-5): those iterations' residuals come from X, PENDING iterates at a time,
  * and a tolerance met among them brings a back to that iterate. Both must
@@ -488,6 +523,7 @@ int main(void)
         cmocka_unit_test(methods_match_the_sequential_reference),
         cmocka_unit_test(methods_converge_to_the_least_squares_solution),
         cmocka_unit_test(tolerance_stops_early),
+        cmocka_unit_test(tolerance_returns_the_iterate_that_met_it),
         cmocka_unit_test(gram_matches_per_column_below_the_estimate),
         cmocka_unit_test(cancelled_solve_says_so_and_next_start_solves),
         cmocka_unit_test(zero_column_is_skipped_and_reported),

@@ -7,7 +7,8 @@
  * by-column iterates, since X_j^T e after the batch's earlier columns moved e
  * is d_j - sum_{i<j} G_ji da_i. So per-column needs one reduction per batch,
  * not per column. One more step pass per iteration finishes the last batch
- * and yields ||e||^2: the host waits once per iteration, for that norm. */
+ * and yields ||e||^2: the host waits once per iteration, for that norm, with
+ * the next iteration already submitted. */
 #include <math.h>
 #include <stdlib.h>
 #include "internal/solvebak.h"
@@ -237,21 +238,50 @@ static int check_setup(struct batches *b, double yy)
     return SBK_SUCCESS;
 }
 
+/* Iteration t's passes: every batch, then the pass that finishes the last one and sums ||e||^2 into res[t]. */
+static int submit_iteration(struct batches *b, int t)
+{
+    int ret = SBK_SUCCESS;
+    for (int k = 0; k < b->nbatch && ret == SBK_SUCCESS; k++)
+        ret = submit_pass(b, k - 1, k, NULL);
+    return ret == SBK_SUCCESS ? submit_pass(b, b->nbatch - 1, -1, b->resh[t]) : ret;
+}
+
+/* The iterations, each submitted before the host waits for the one before's
+ * norm: the workers and the ranks never run dry between two iterations. When a
+ * tolerance may stop them, a copy of a after each iteration (kept) brings a
+ * back to the iterate that met it, undoing the one submitted ahead. */
+static int run_iterations(struct batches *b, double yy, double t0)
+{
+    struct solver *s = b->s;
+    const sbk_matrix *a = s->a;
+    sbk_matrix *kept = NULL;
+    int ret = s->o.tolerance > 0 ? sbk_matrix_create_dist(&kept, a->prec, NULL, a->m, 1, a->m, a->mb, a->nb, a->dist)
+                                 : SBK_SUCCESS;
+    int t = 0, stop = 0;
+    while (ret == SBK_SUCCESS && !stop && t < s->o.max_iterations) {
+        ret = submit_iteration(b, t);
+        if (ret == SBK_SUCCESS && t > 0)
+            stop = sbk_solver_record(s, t - 1, sbk_solver_fetch(b->resh[t - 1]), yy, t0);
+        if (ret == SBK_SUCCESS && stop && kept)
+            ret = sbk_matrix_copy(kept, s->a);
+        else if (ret == SBK_SUCCESS && kept)
+            ret = sbk_matrix_copy(s->a, kept);
+        t++;
+    }
+    if (ret == SBK_SUCCESS && !stop && t > 0)
+        sbk_solver_record(s, t - 1, sbk_solver_fetch(b->resh[t - 1]), yy, t0);
+    sbk_matrix_destroy(kept);
+    return ret;
+}
+
 /* The iterations, then the exact residual of the final a, recomputed from X (no drift). */
 static int iterate(struct batches *b, double yy, double t0, double t1)
 {
     struct solver *s = b->s;
-    int ret = SBK_SUCCESS;
-    for (int t = 0; t < s->o.max_iterations; t++) {
-        for (int k = 0; k < b->nbatch && ret == SBK_SUCCESS; k++)
-            ret = submit_pass(b, k - 1, k, NULL);
-        if (ret == SBK_SUCCESS)
-            ret = submit_pass(b, b->nbatch - 1, -1, b->resh[t]);
-        if (ret != SBK_SUCCESS)
-            return ret;
-        if (sbk_solver_record(s, t, sbk_solver_fetch(b->resh[t]), yy, t0))
-            break;
-    }
+    int ret = run_iterations(b, yy, t0);
+    if (ret != SBK_SUCCESS)
+        return ret;
     if (s->r)
         s->r->seconds_iterations = starpu_timing_now() * 1e-6 - t1;
     ret = sbk_solver_residual(s);
