@@ -80,8 +80,9 @@ int main(int argc, char **argv)
     if (root && drv_memory_refused(prog, "the matrices", (arows * acols + brows * bcols + 2.0 * m * n) * es))
         ok = 0;
     else if (root) {
-        A = malloc(arows * acols * es), B = malloc(brows * bcols * es), C = malloc(m * n * es);
-        C0 = malloc(m * n * es);
+        /* Simulated: address space only (a simulated cluster's matrices need not fit here). */
+        A = drv_alloc_input(arows * acols * es), B = drv_alloc_input(brows * bcols * es);
+        C = drv_alloc_input(m * n * es), C0 = drv_alloc_input(m * n * es);
         if (!(ok = A && B && C && C0))
             fprintf(stderr, "starbak: %s: cannot allocate %.1f GB for the matrices\n", prog,
                     (arows * acols + brows * bcols + 2.0 * m * n) * es / 1e9);
@@ -138,6 +139,7 @@ int main(int argc, char **argv)
     }
     sbk_shutdown();
     status |= drv_trace_finish(prog);
-    free(A), free(B), free(C), free(C0);
+    drv_free_input(A, arows * acols * es), drv_free_input(B, brows * bcols * es);
+    drv_free_input(C, m * n * es), drv_free_input(C0, m * n * es);
     return status;
 }
