@@ -3,7 +3,7 @@
  * under StarPU-MPI with several ranks k step by k step instead, so that the
  * tiles a rank received for step l can leave StarPU-MPI's cache once step l is
  * submitted (doc/mpi.md): a rank then holds its own tiles and the block column
- * of A and block row of B of the steps in flight (GEMM_STEPS_AHEAD + 1).
+ * of A and block row of B of the steps in flight (steps_ahead() + 1).
  * Two shapes are not 2D products and go otherwise under MPI: one column of C
  * tiles (X a: all its tasks at once, op(B)'s few tiles kept by the ranks until
  * the end) and one C tile summed over k tiles spread across the ranks (e^T e:
@@ -30,20 +30,26 @@ static starpu_data_handle_t op_tile(sbk_trans trans, const sbk_matrix *X, int i,
 }
 
 /* Steps a rank submits beyond the one it computes, their receives posted
- * ahead: a block row of B that comes from another rank every other step takes
- * longer to arrive than one step's products on GPU nodes, so one step ahead left
- * the network idle half the time (simulated 2 nodes of 4 H100: 51% of one
- * node's rate with 1, 72% with 4, the same with all steps at once). */
-enum { GEMM_STEPS_AHEAD = 4 };
+ * ahead. On GPU nodes a block row of B that comes from another rank every
+ * other step takes longer to arrive than one step's products, so one step
+ * ahead left the network idle half the time (simulated 8 nodes of 4 H100, n =
+ * 16384, tiles of 1024: 89 ms with 1, 66 with 2, 52 with 4). On CPU nodes a
+ * step's products outlast its transfers, and steps in flight only share the
+ * link with the one needed next (8 nodes of 31 cores: 1.35 s with 1, 1.47 with
+ * 2, 1.53 with 4). */
+static unsigned steps_ahead(void)
+{
+    return starpu_cuda_worker_get_count() > 0 ? 4 : 1;
+}
 
 /* Step l: every C tile += op(A)(:, l) op(B)(l, :), in the same (j, i) order
  * as the single-process loop; then StarPU-MPI may forget the received tiles of
  * step l (no later task of the product reads them), and the next step's
- * receives wait until this rank has GEMM_STEPS_AHEAD steps' tasks left. */
+ * receives wait until this rank has steps_ahead() steps' tasks left. */
 static int gemm_by_steps(sbk_trans transA, sbk_trans transB, double alpha, const sbk_matrix *A, const sbk_matrix *B,
                          double beta, sbk_matrix *C, int kt)
 {
-    unsigned mine = 0; /* C tiles this rank owns: its tasks per step */
+    unsigned mine = 0, ahead = steps_ahead(); /* mine: C tiles this rank owns, its tasks per step */
     for (int j = 0; j < C->nt; j++)
         for (int i = 0; i < C->mt; i++)
             mine += sbk_data_owned(sbk_tile(C, i, j));
@@ -59,7 +65,7 @@ static int gemm_by_steps(sbk_trans transA, sbk_trans transB, double alpha, const
             sbk_data_flush(op_tile(transA, A, i, l));
         for (int j = 0; j < C->nt; j++)
             sbk_data_flush(op_tile(transB, B, l, j));
-        starpu_task_wait_for_n_submitted(mine * GEMM_STEPS_AHEAD);
+        starpu_task_wait_for_n_submitted(mine * ahead);
     }
     return SBK_SUCCESS;
 }

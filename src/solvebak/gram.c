@@ -101,7 +101,7 @@ static int restore_iterate(struct solver *s, char *A, int k)
     int ret = sbk_matrix_create_dist(&kept, s->X->prec, A + (size_t)k * s->vars * s->X->prec, s->vars, 1, s->vars,
                                      s->a->mb, s->a->nb, SBK_DIST_ROOT);
     if (ret == SBK_SUCCESS)
-        ret = sbk_add(1.0, kept, 0.0, kept, s->a);
+        ret = sbk_matrix_copy(kept, s->a);
     sbk_matrix_destroy(kept);
     return ret;
 }
