@@ -26,6 +26,7 @@ struct batches {
     void *pbuf, *dabuf, *qbuf;
     double *scalebuf, *res;
     int *statusbuf; /* each batch's Gram enum sbk_task_status */
+    int *row_order; /* the row blocks in the order a pass submits them (interleave_ranks) */
     starpu_data_handle_t *p, *da, *scale, *status, *q, *resh;
     size_t *scale_off;
     int nres;
@@ -78,7 +79,42 @@ static void batches_free(struct batches *b)
     unregister_vectors(b->q, b->mt * b->nbatch);
     unregister_vectors(b->resh, b->nres);
     free(b->pbuf), free(b->dabuf), free(b->qbuf), free(b->scalebuf), free(b->statusbuf), free(b->res);
-    free(b->batch), free(b->scale_off);
+    free(b->batch), free(b->scale_off), free(b->row_order);
+}
+
+/* Row block i's place among its rank's, then its rank: the order a pass submits its steps in. */
+struct row_key {
+    int nth, owner, i;
+};
+
+static int by_nth_then_owner(const void *pa, const void *pb)
+{
+    const struct row_key *a = pa, *b = pb;
+    return a->nth != b->nth ? (a->nth > b->nth) - (a->nth < b->nth) : (a->owner > b->owner) - (a->owner < b->owner);
+}
+
+/* The row blocks taken one per rank in turn (in one process: in order). The
+ * rank owning a batch's step sends it to a rank as it submits that rank's
+ * first step reading it, and the worker that computes the step makes the
+ * readers ready in submission order, StarPU's time per task pushed each: in
+ * row order a rank's 32 own steps went before the sends to the others, which
+ * then all started 32 pushes late, every batch. */
+static int interleave_ranks(struct batches *b)
+{
+    struct row_key *keys = malloc(b->mt * sizeof *keys);
+    int *seen = calloc(sbk_nranks(), sizeof *seen);
+    b->row_order = malloc(b->mt * sizeof *b->row_order);
+    int ok = keys && seen && b->row_order;
+    for (int i = 0; ok && i < b->mt; i++) {
+        int owner = row_owner(b, i);
+        keys[i] = (struct row_key){seen[owner]++, owner, i};
+    }
+    if (ok)
+        qsort(keys, b->mt, sizeof *keys, by_nth_then_owner);
+    for (int i = 0; ok && i < b->mt; i++)
+        b->row_order[i] = keys[i].i;
+    free(keys), free(seen);
+    return ok ? SBK_SUCCESS : SBK_ENOMEM;
 }
 
 /* The batches' columns and the offsets of their Gram data; 0 or SBK_ENOMEM. */
@@ -130,7 +166,7 @@ static int batches_alloc(struct batches *b)
     b->res = calloc(b->nres, sizeof *b->res);
     int ret = SBK_ENOMEM;
     if (!off || !len || !b->pbuf || !b->dabuf || !b->res || plan_batches(b) != SBK_SUCCESS ||
-        register_partials(b, off, len, es) != SBK_SUCCESS)
+        interleave_ranks(b) != SBK_SUCCESS || register_partials(b, off, len, es) != SBK_SUCCESS)
         goto out;
     for (int i = 0; i < mt; i++)
         off[i] = (size_t)i * (B + 1), len[i] = B + 1;
@@ -167,11 +203,13 @@ static int submit_pass(struct batches *b, int prev, int cur, starpu_data_handle_
     const struct solver *s = b->s;
     int ret = SBK_SUCCESS;
     const struct batch *bp = prev >= 0 ? &b->batch[prev] : NULL, *bc = cur >= 0 ? &b->batch[cur] : NULL;
-    for (int i = 0; i < b->mt && ret == SBK_SUCCESS; i++)
+    for (int n = 0; n < b->mt && ret == SBK_SUCCESS; n++) {
+        int i = b->row_order[n];
         ret = sbk_insert_solvebak_step(sbk_tile(s->e, i, 0), b->p[i], bp ? sbk_tile(s->X, i, bp->tile) : NULL,
                                        bp ? bp->col : 0, bp ? bp->count : 0, bp ? b->da[prev] : NULL,
                                        bc ? sbk_tile(s->X, i, bc->tile) : NULL, bc ? bc->col : 0,
                                        bc ? bc->count : 0, norm_out != NULL);
+    }
     if (ret != SBK_SUCCESS)
         return ret;
     if (norm_out)
