@@ -90,7 +90,7 @@ struct row_key {
 static int by_nth_then_owner(const void *pa, const void *pb)
 {
     const struct row_key *a = pa, *b = pb;
-    return a->nth != b->nth ? (a->nth > b->nth) - (a->nth < b->nth) : (a->owner > b->owner) - (a->owner < b->owner);
+    return a->nth != b->nth ? a->nth - b->nth : a->owner - b->owner; /* small non-negative ints */
 }
 
 /* The row blocks taken one per rank in turn (in one process: in order). The
