@@ -216,6 +216,18 @@ void sbk_data_flush(starpu_data_handle_t h)
 #endif
 }
 
+void sbk_data_unregister_submit(starpu_data_handle_t h)
+{
+#ifdef SBK_HAVE_MPI
+    int owner = active ? starpu_mpi_data_get_rank(h) : -1;
+    if (owner >= 0 && owner != rank && !starpu_mpi_cached_receive(h)) {
+        starpu_data_unregister(h);
+        return;
+    }
+#endif
+    starpu_data_unregister_submit(h);
+}
+
 void sbk_data_broadcast(starpu_data_handle_t h)
 {
 #ifdef SBK_HAVE_MPI

@@ -67,6 +67,12 @@ int sbk_data_owned(starpu_data_handle_t h); /* 1 on the owner rank (always witho
  * tasks submitted so far have read them (starpu_mpi_cache_flush; collective):
  * a later reader receives it again. */
 void sbk_data_flush(starpu_data_handle_t h);
+/* starpu_data_unregister_submit, except for another rank's handle that this
+ * rank never received (no task here used it): unregistered at once. The
+ * asynchronous form submits an acquire and its release, two internal tasks,
+ * on every rank that registered h: a reduction over R ranks' B blocks each
+ * would cost every rank 2 R B of them (about 2 us each), ranks^2 in all. */
+void sbk_data_unregister_submit(starpu_data_handle_t h);
 /* Sends h's current value from its owner to every rank (collective). */
 void sbk_data_broadcast(starpu_data_handle_t h);
 /* Brings h's current value into its home buffer on every rank and copies

@@ -127,12 +127,26 @@ static int fit_inner(const sbk_matrix *X, const sbk_matrix *yw, const sbk_ann_op
                     : sbk_insert_ann_inner(X->tiles, yw->tiles, X->mt, X->mb, X->n, o->bias, t * per_task,
                                            sbk_tile_cols(W, t), rows, o->seed, sbk_tile(W, 0, t), dh[t]);
     }
-    for (int t = 0; t < W->nt && ret == SBK_SUCCESS; t++) {
-        sbk_data_read(sbk_tile(W, 0, t), NULL, 0);
-        ret = sbk_data_read(dh[t], NULL, 0);
-        if (o->progress)
+    /* Rank 0 ran every tile's task and reports each as it completes; the
+     * other ranks then receive all the draws in one broadcast (W reaches them
+     * through fit_outer). Reading each tile on every rank instead made rank 0
+     * send two messages per tile and rank, one after the other: 12 600 for
+     * 1000 neurons on 64 simulated nodes, 27 ms of a 36 ms fit. */
+    int home = sbk_rank() == 0, submitted = ret == SBK_SUCCESS;
+    for (int t = 0; t < W->nt && submitted; t++) {
+        if (home && (starpu_data_acquire(sbk_tile(W, 0, t), STARPU_R) != 0 || starpu_data_acquire(dh[t], STARPU_R) != 0))
+            ret = SBK_ERUNTIME;
+        if (home && ret == SBK_SUCCESS)
+            starpu_data_release(dh[t]), starpu_data_release(sbk_tile(W, 0, t));
+        if (home && ret == SBK_SUCCESS && o->progress)
             o->progress(t * per_task + sbk_tile_cols(W, t), neurons, o->user);
     }
+    if (submitted) { /* every rank takes part, whatever rank 0 met */
+        int sent = sbk_broadcast(draws, (size_t)neurons * sizeof *draws);
+        ret = ret != SBK_SUCCESS ? ret : sent != SBK_SUCCESS ? sent : sbk_cancelled() ? SBK_ECANCELED : SBK_SUCCESS;
+    }
+    for (int t = 0; t < W->nt && !home && ret == SBK_SUCCESS && o->progress; t++)
+        o->progress(t * per_task + sbk_tile_cols(W, t), neurons, o->user);
     for (int t = 0; dh && t < W->nt && dh[t]; t++)
         starpu_data_unregister(dh[t]);
     free(dh);

@@ -93,7 +93,7 @@ static int gemm_as_reduction(sbk_trans transA, sbk_trans transB, double alpha, c
     if (ret == SBK_SUCCESS)
         ret = sbk_insert_tile_sum(parts, kt, 0, sbk_tile(C, 0, 0));
     for (int l = 0; l < made; l++) /* once their tasks ran: the product stays asynchronous */
-        starpu_data_unregister_submit(parts[l]);
+        sbk_data_unregister_submit(parts[l]);
     free(parts);
     return ret;
 }
