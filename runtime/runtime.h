@@ -71,7 +71,7 @@ void sbk_data_flush(starpu_data_handle_t h);
  * rank never received (no task here used it): unregistered at once. The
  * asynchronous form submits an acquire and its release, two internal tasks,
  * on every rank that registered h: a reduction over R ranks' B blocks each
- * would cost every rank 2 R B of them (about 2 us each), ranks^2 in all. */
+ * would cost every rank 2 R B of them (about 1 us each), ranks^2 in all. */
 void sbk_data_unregister_submit(starpu_data_handle_t h);
 /* Sends h's current value from its owner to every rank (collective). */
 void sbk_data_broadcast(starpu_data_handle_t h);
